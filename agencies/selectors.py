@@ -1,0 +1,81 @@
+"""Reads of the agencies app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from agencies.models import Membership, Role, User
+
+# A coordinator of a ministry coordinates its subordinate bodies too: the strongest role wins.
+_ROLE_RANK = {Membership.Role.EXECUTOR: 1, Membership.Role.COORDINATOR: 2}
+
+
+@dataclass(frozen=True)
+class StaffContext:
+    """What a user is in the organisation: computed once per request, in two queries."""
+
+    user_id: int
+    is_superuser: bool
+    roles: frozenset[str]
+    region_ids: frozenset[int]
+    agency_roles: dict[int, str]
+
+    @property
+    def agency_ids(self) -> frozenset[int]:
+        return frozenset(self.agency_roles)
+
+    def is_centre(self, role: str, region_id: int) -> bool:
+        """Whether the user holds a control-centre role for this region."""
+        if self.is_superuser:
+            return role in (Role.ANALYST, Role.SUPERVISOR)
+        return role in self.roles and region_id in self.region_ids
+
+
+def staff_context(*, user: User) -> StaffContext:
+    """Build (and cache on the user instance) the user's roles, regions and agencies."""
+    cached = getattr(user, "_staff_context", None)
+    if cached is not None:
+        return cached
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT 'g', g.name, NULL FROM auth_group g
+              JOIN agencies_user_groups ug ON ug.group_id = g.id WHERE ug.user_id = %s
+            UNION ALL
+            SELECT 'r', NULL, ur.region_id FROM agencies_user_regions ur WHERE ur.user_id = %s
+            """,
+            [user.pk, user.pk],
+        )
+        roles, regions = set(), set()
+        for kind, name, region_id in cursor.fetchall():
+            if kind == "g":
+                roles.add(name)
+            else:
+                regions.add(region_id)
+        cursor.execute(
+            """
+            WITH RECURSIVE subtree(id, role) AS (
+                SELECT agency_id, role FROM agencies_membership WHERE user_id = %s
+                UNION
+                SELECT a.id, s.role FROM agencies_agency a JOIN subtree s ON a.parent_id = s.id
+            )
+            SELECT id, role FROM subtree
+            """,
+            [user.pk],
+        )
+        agency_roles: dict[int, str] = {}
+        for agency_id, role in cursor.fetchall():
+            current = agency_roles.get(agency_id)
+            if current is None or _ROLE_RANK[role] > _ROLE_RANK[current]:
+                agency_roles[agency_id] = role
+    context = StaffContext(
+        user_id=user.pk,
+        is_superuser=user.is_superuser,
+        roles=frozenset(roles),
+        region_ids=frozenset(regions),
+        agency_roles=agency_roles,
+    )
+    user._staff_context = context  # type: ignore[attr-defined]
+    return context

@@ -1,0 +1,18 @@
+"""Top-level URL configuration."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from config import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="signals_app:signal_list"), name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz/", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("signals/", include("signals_app.urls")),
+]

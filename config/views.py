@@ -1,0 +1,35 @@
+"""Operational endpoints."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+HEARTBEAT_KEY = "celery:heartbeat"
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Report whether the database, Redis and the Celery beat/worker pair are alive."""
+    checks: dict[str, object] = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:  # any failure means "down" for a health probe
+        checks["database"] = "down"
+        healthy = False
+    try:
+        beat = cache.get(HEARTBEAT_KEY)
+        checks["redis"] = "ok"
+        checks["worker_heartbeat_age_s"] = round(time.time() - beat) if beat else None
+    except Exception:
+        checks["redis"] = "down"
+        healthy = False
+    checks["status"] = "ok" if healthy else "degraded"
+    return JsonResponse(checks, status=200 if healthy else 503)

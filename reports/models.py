@@ -1,0 +1,1 @@
+"""Monthly reports and exports arrive with the reports issue; the app reads signals only."""

@@ -1,0 +1,68 @@
+"""Reads of the signals app, already scoped to what the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from agencies.models import Role, User
+from agencies.selectors import staff_context
+from signals_app.models import Signal
+
+LIST_FIELDS = (
+    "id",
+    "number",
+    "received_at",
+    "channel",
+    "status",
+    "priority",
+    "region_id",
+    "category__name",
+    "category__parent__name",
+    "agency__name",
+    "agency__short_name",
+)
+
+
+def signal_visibility_q(*, user: User) -> Q | None:
+    """The filter of what a user may see; None means nothing at all.
+
+    Analysts and supervisors see their regions; agency staff see their agencies and the
+    agencies below them; superusers see everything.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return None
+    context = staff_context(user=user)
+    if context.is_superuser:
+        return Q()
+    condition = Q(pk__in=[])
+    visible = False
+    if context.roles & {Role.ANALYST, Role.SUPERVISOR} and context.region_ids:
+        condition |= Q(region_id__in=context.region_ids)
+        visible = True
+    if context.agency_ids:
+        condition |= Q(agency_id__in=context.agency_ids)
+        visible = True
+    return condition if visible else None
+
+
+def signal_visible_to(*, user: User) -> QuerySet[Signal]:
+    """All signals the user may see, unshaped."""
+    condition = signal_visibility_q(user=user)
+    if condition is None:
+        return Signal.objects.none()
+    return Signal.objects.filter(condition)
+
+
+def signal_list_for_user(*, user: User) -> QuerySet[Signal]:
+    """The signals list of the first page: visible rows, newest first, joined for display."""
+    return (
+        signal_visible_to(user=user)
+        .select_related("category", "category__parent", "agency")
+        .only(*LIST_FIELDS)
+        .order_by("-received_at", "-id")
+    )
+
+
+def signal_get_for_user(*, user: User, number: str) -> Signal | None:
+    """One visible signal by its number, or None."""
+    return signal_visible_to(user=user).filter(number=number).first()

@@ -1,0 +1,553 @@
+"""Every write to a signal's workflow state. One function, `_move`, assigns the status.
+
+Each entry point runs in one transaction, locks the signal row (`SELECT … FOR UPDATE`), checks
+the optimistic version the caller saw, checks the actor's right, changes the row and writes the
+SignalEvent — or raises a WorkflowError and writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency, Membership, Region, User
+from signals_app.models import (
+    Category,
+    Note,
+    Priority,
+    Reply,
+    Signal,
+    SignalEvent,
+    Status,
+)
+from signals_app.workflow.errors import ConflictError, InvalidInput, InvalidTransition
+from signals_app.workflow.permissions import require
+from signals_app.workflow.transitions import (
+    AGENCY_STAFF,
+    ANALYST,
+    CENTRE,
+    COORDINATOR,
+    EXECUTOR,
+    REOPENING,
+    transition_for,
+)
+
+logger = logging.getLogger(__name__)
+
+OPEN_FOR_AGENCY_WORK = (Status.IN_PROGRESS, Status.AWAITING_INFO, Status.REPLY_REVIEW)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _lock(signal: Signal | int, expected_version: int | None) -> Signal:
+    """Lock the signal row for this transaction and check the version the caller saw."""
+    signal_id = signal if isinstance(signal, int) else signal.pk
+    locked = Signal.objects.select_for_update(of=("self",)).get(pk=signal_id)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError()
+    return locked
+
+
+def _event(
+    signal: Signal,
+    kind: str,
+    actor: User | None,
+    *,
+    from_status: str = "",
+    to_status: str = "",
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+) -> SignalEvent:
+    return SignalEvent.objects.create(
+        signal=signal,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        changes=changes or {},
+        reason=reason,
+    )
+
+
+def _save(signal: Signal, fields: list[str]) -> None:
+    signal.version += 1
+    signal.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _move(
+    signal: Signal,
+    *,
+    to_status: str,
+    actor: User | None,
+    reason: str = "",
+    extra_fields: list[str] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> bool:
+    """Apply one status move to a locked signal: the only place that assigns a status.
+
+    Returns False for a same-status no-op. Raises InvalidTransition or ActionForbidden before
+    anything is changed.
+    """
+    source = signal.status
+    if source == to_status:
+        return False
+    move = transition_for(source, to_status)
+    if move is None:
+        raise InvalidTransition(
+            _("A signal in status “%(source)s” cannot move to “%(target)s”.")
+            % {"source": Status(source).label, "target": Status(to_status).label}
+        )
+    require(actor=actor, signal=signal, roles=move.roles)
+    reason = reason.strip()
+    if move.reason_required and not reason:
+        raise InvalidInput(_("A reason is required for this action."))
+    if to_status == Status.IN_PROGRESS and signal.agency_id is None:
+        raise InvalidInput(_("Route the signal to an agency first."))
+    fields = ["status", *(extra_fields or [])]
+    signal.status = to_status
+    if to_status == Status.REJECTED:
+        signal.rejection_reason = reason
+        fields.append("rejection_reason")
+    elif source == Status.REJECTED:
+        signal.rejection_reason = ""
+        fields.append("rejection_reason")
+    if (source, to_status) in REOPENING:
+        signal.reopened_count += 1
+        fields.append("reopened_count")
+    _save(signal, fields)
+    _event(
+        signal,
+        SignalEvent.Kind.STATUS_CHANGED,
+        actor,
+        from_status=source,
+        to_status=to_status,
+        reason=reason,
+        changes=changes,
+    )
+    logger.info(
+        "signal_status_changed signal_id=%s from=%s to=%s actor_id=%s",
+        signal.pk,
+        source,
+        to_status,
+        actor.pk if actor else None,
+    )
+    return True
+
+
+# --- creation ------------------------------------------------------------------------------
+
+
+def signal_number_allocate(*, region: Region, year: int, count: int = 1) -> int:
+    """Reserve `count` consecutive numbers for (region, year); return the first one.
+
+    Must run inside the transaction that inserts the signals: the counter row stays locked
+    until commit, and a rollback gives the numbers back.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO signals_app_signalnumbercounter (region_id, year, last_value)
+            VALUES (%s, %s, %s)
+            ON CONFLICT (region_id, year)
+            DO UPDATE SET last_value = signals_app_signalnumbercounter.last_value + EXCLUDED.last_value
+            RETURNING last_value
+            """,
+            [region.pk, year, count],
+        )
+        last = cursor.fetchone()[0]
+    return last - count + 1
+
+
+def signal_number_format(*, region_code: str, year: int, value: int) -> str:
+    return f"{region_code}-{year}-{value:06d}"
+
+
+@transaction.atomic
+def signal_create(
+    *,
+    region: Region,
+    channel: str,
+    text: str,
+    received_at: datetime | None = None,
+    actor: User | None = None,
+    **fields: Any,
+) -> Signal:
+    """Create a signal in status new with its human number and its "created" event."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("The signal has no text."))
+    received_at = received_at or timezone.now()
+    year = timezone.localtime(received_at, timezone=_zone(region.time_zone)).year
+    value = signal_number_allocate(region=region, year=year)
+    signal = Signal.objects.create(
+        region=region,
+        number=signal_number_format(region_code=region.code, year=year, value=value),
+        channel=channel,
+        text=text,
+        received_at=received_at,
+        **fields,
+    )
+    _event(signal, SignalEvent.Kind.CREATED, actor, to_status=Status.NEW, changes={"channel": channel})
+    logger.info("signal_created signal_id=%s number=%s channel=%s", signal.pk, signal.number, channel)
+    return signal
+
+
+def _zone(name: str):  # type: ignore[no-untyped-def]
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(name)
+
+
+# --- status moves --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def signal_transition(
+    *,
+    signal: Signal | int,
+    to_status: str,
+    actor: User | None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Signal:
+    """Move a signal to another status if the table and the actor's role allow it."""
+    locked = _lock(signal, expected_version)
+    _move(locked, to_status=to_status, actor=actor, reason=reason)
+    return locked
+
+
+@transaction.atomic
+def signal_route(
+    *,
+    signal: Signal | int,
+    agency: Agency,
+    actor: User | None,
+    assignee: User | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Signal:
+    """Send a signal to an agency (new → in work), or reroute it to another one."""
+    locked = _lock(signal, expected_version)
+    require(actor=actor, signal=locked, roles=CENTRE)
+    if agency.region_id != locked.region_id:
+        raise InvalidInput(_("The agency belongs to another region."))
+    if not agency.is_active:
+        raise InvalidInput(_("The agency is inactive."))
+    if locked.status not in (Status.NEW, *OPEN_FOR_AGENCY_WORK):
+        raise InvalidTransition(
+            _("A signal in status “%(status)s” cannot be routed.")
+            % {"status": Status(locked.status).label}
+        )
+    if assignee is not None:
+        _check_assignee(assignee, agency.pk)
+    old_agency_id = locked.agency_id
+    if old_agency_id == agency.pk and (assignee is None or assignee.pk == locked.assignee_id):
+        return locked  # already there: nothing to do
+    locked.agency = agency
+    locked.assignee = assignee
+    changes = {"agency": [old_agency_id, agency.pk], "assignee": [None, assignee.pk if assignee else None]}
+    _event(locked, SignalEvent.Kind.ROUTED, actor, changes=changes, reason=reason)
+    if locked.status == Status.NEW:
+        _move(locked, to_status=Status.IN_PROGRESS, actor=actor, extra_fields=["agency", "assignee"])
+    else:
+        _save(locked, ["agency", "assignee"])
+    return locked
+
+
+def _check_assignee(assignee: User, agency_id: int) -> None:
+    if not Membership.objects.filter(user=assignee, agency_id=agency_id).exists():
+        raise InvalidInput(_("The assignee is not a member of the agency."))
+
+
+@transaction.atomic
+def signal_assign(
+    *,
+    signal: Signal | int,
+    assignee: User | None,
+    actor: User | None,
+    expected_version: int | None = None,
+) -> Signal:
+    """Assign (or unassign, with None) an executor of the signal's agency."""
+    locked = _lock(signal, expected_version)
+    require(actor=actor, signal=locked, roles={ANALYST, COORDINATOR})
+    if locked.agency_id is None or locked.status not in OPEN_FOR_AGENCY_WORK:
+        raise InvalidTransition(_("Only a signal in the work of an agency can be assigned."))
+    if assignee is not None:
+        _check_assignee(assignee, locked.agency_id)
+    if locked.assignee_id == (assignee.pk if assignee else None):
+        return locked
+    changes = {"assignee": [locked.assignee_id, assignee.pk if assignee else None]}
+    locked.assignee = assignee
+    _save(locked, ["assignee"])
+    _event(locked, SignalEvent.Kind.ASSIGNED, actor, changes=changes)
+    return locked
+
+
+@transaction.atomic
+def signal_take(
+    *, signal: Signal | int, actor: User, expected_version: int | None = None
+) -> Signal:
+    """An agency employee takes the signal into work: assignee and first reaction."""
+    locked = _lock(signal, expected_version)
+    require(actor=actor, signal=locked, roles=AGENCY_STAFF)
+    if locked.status not in (Status.IN_PROGRESS, Status.AWAITING_INFO):
+        raise InvalidTransition(_("Only a signal in work can be taken."))
+    if locked.assignee_id not in (None, actor.pk):
+        raise InvalidInput(_("The signal is assigned to someone else; ask the coordinator."))
+    fields = []
+    changes: dict[str, Any] = {}
+    if locked.assignee_id is None:
+        locked.assignee = actor
+        fields.append("assignee")
+        changes["assignee"] = [None, actor.pk]
+    if locked.reacted_at is None:
+        locked.reacted_at = timezone.now()
+        fields.append("reacted_at")
+    if not fields and locked.status == Status.IN_PROGRESS:
+        return locked
+    _event(locked, SignalEvent.Kind.TAKEN, actor, changes=changes)
+    if locked.status == Status.AWAITING_INFO:
+        _move(locked, to_status=Status.IN_PROGRESS, actor=actor, extra_fields=fields)
+    else:
+        _save(locked, fields)
+    return locked
+
+
+def signal_request_info(
+    *, signal: Signal | int, question: str, actor: User, expected_version: int | None = None
+) -> Signal:
+    """Ask the citizen for details: the clock pauses while the signal waits."""
+    return signal_transition(
+        signal=signal,
+        to_status=Status.AWAITING_INFO,
+        actor=actor,
+        reason=question,
+        expected_version=expected_version,
+    )
+
+
+def signal_reject(
+    *, signal: Signal | int, reason: str, actor: User | None, expected_version: int | None = None
+) -> Signal:
+    """Reject spam, a non-complaint or a signal that is not ours; the reason is required."""
+    return signal_transition(
+        signal=signal,
+        to_status=Status.REJECTED,
+        actor=actor,
+        reason=reason,
+        expected_version=expected_version,
+    )
+
+
+def signal_restore(
+    *, signal: Signal | int, actor: User, expected_version: int | None = None
+) -> Signal:
+    """Bring a rejected signal back to the new ones."""
+    return signal_transition(
+        signal=signal, to_status=Status.NEW, actor=actor, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def signal_close(
+    *, signal: Signal | int, actor: User | None, expected_version: int | None = None
+) -> Signal:
+    """Close an answered signal."""
+    locked = _lock(signal, expected_version)
+    if locked.status == Status.ANSWERED:
+        locked.resolved_at = timezone.now()
+    _move(locked, to_status=Status.CLOSED, actor=actor, extra_fields=["resolved_at"])
+    return locked
+
+
+@transaction.atomic
+def signal_reopen(
+    *,
+    signal: Signal | int,
+    reason: str,
+    actor: User | None,
+    agency: Agency | None = None,
+    expected_version: int | None = None,
+) -> Signal:
+    """Reopen an answered or closed signal ("not solved"); counted in the reports."""
+    locked = _lock(signal, expected_version)
+    fields = ["resolved_at"]
+    if agency is not None:
+        if agency.region_id != locked.region_id:
+            raise InvalidInput(_("The agency belongs to another region."))
+        locked.agency = agency
+        fields.append("agency")
+    locked.resolved_at = None
+    _move(locked, to_status=Status.IN_PROGRESS, actor=actor, reason=reason, extra_fields=fields)
+    return locked
+
+
+# --- replies -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reply_submit(
+    *,
+    signal: Signal | int,
+    text: str,
+    actor: User,
+    kind: str = Reply.Kind.FINAL,
+    expected_version: int | None = None,
+) -> Reply:
+    """Submit an answer for the centre's review; a final one moves the signal to review."""
+    locked = _lock(signal, expected_version)
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("The reply is empty."))
+    if kind not in Reply.Kind.values:
+        raise InvalidInput(_("Unknown reply kind."))
+    if locked.status == Status.NEW:
+        require(actor=actor, signal=locked, roles=CENTRE)  # the centre answers itself
+    elif locked.status in (Status.IN_PROGRESS,):
+        require(actor=actor, signal=locked, roles={EXECUTOR, COORDINATOR})
+    else:
+        raise InvalidTransition(
+            _("A reply cannot be submitted for a signal in status “%(status)s”.")
+            % {"status": Status(locked.status).label}
+        )
+    if locked.replies.filter(state=Reply.State.SUBMITTED).exists():
+        raise InvalidInput(_("Another reply is already waiting for review."))
+    now = timezone.now()
+    reply = Reply.objects.create(
+        signal=locked, kind=kind, state=Reply.State.SUBMITTED, text=text, author=actor, submitted_at=now
+    )
+    _event(locked, SignalEvent.Kind.REPLY_SUBMITTED, actor, changes={"reply": reply.pk, "kind": kind})
+    if kind == Reply.Kind.FINAL:
+        _move(locked, to_status=Status.REPLY_REVIEW, actor=actor)
+    else:
+        _save(locked, [])
+    return reply
+
+
+def _lock_reply(reply: Reply | int) -> tuple[Reply, Signal]:
+    reply_id = reply if isinstance(reply, int) else reply.pk
+    signal_id = Reply.objects.values_list("signal_id", flat=True).get(pk=reply_id)
+    # Lock order: the signal first, as everywhere, then the reply.
+    signal = Signal.objects.select_for_update(of=("self",)).get(pk=signal_id)
+    locked_reply = Reply.objects.select_for_update().get(pk=reply_id)
+    return locked_reply, signal
+
+
+@transaction.atomic
+def reply_approve(
+    *, reply: Reply | int, actor: User | None, expected_version: int | None = None
+) -> Reply:
+    """Approve and publish a submitted reply; a final one answers the signal."""
+    locked_reply, signal = _lock_reply(reply)
+    if expected_version is not None and signal.version != expected_version:
+        raise ConflictError()
+    require(actor=actor, signal=signal, roles=CENTRE)
+    if locked_reply.state != Reply.State.SUBMITTED:
+        raise InvalidTransition(_("Only a reply waiting for review can be approved."))
+    now = timezone.now()
+    locked_reply.state = Reply.State.PUBLISHED
+    locked_reply.reviewer = actor
+    locked_reply.published_at = now
+    locked_reply.save(update_fields=["state", "reviewer", "published_at"])
+    _event(signal, SignalEvent.Kind.REPLY_APPROVED, actor, changes={"reply": locked_reply.pk})
+    fields = []
+    if signal.reacted_at is None:
+        signal.reacted_at = now
+        fields.append("reacted_at")
+    if locked_reply.kind == Reply.Kind.FINAL:
+        signal.answered_at = now
+        _move(signal, to_status=Status.ANSWERED, actor=actor, extra_fields=[*fields, "answered_at"])
+    else:
+        _save(signal, fields)
+    return locked_reply
+
+
+@transaction.atomic
+def reply_return(
+    *, reply: Reply | int, comment: str, actor: User | None, expected_version: int | None = None
+) -> Reply:
+    """Return a submitted reply for rework with a comment."""
+    locked_reply, signal = _lock_reply(reply)
+    if expected_version is not None and signal.version != expected_version:
+        raise ConflictError()
+    require(actor=actor, signal=signal, roles=CENTRE)
+    comment = (comment or "").strip()
+    if not comment:
+        raise InvalidInput(_("Say what has to be reworked."))
+    if locked_reply.state != Reply.State.SUBMITTED:
+        raise InvalidTransition(_("Only a reply waiting for review can be returned."))
+    locked_reply.state = Reply.State.RETURNED
+    locked_reply.reviewer = actor
+    locked_reply.review_comment = comment
+    locked_reply.save(update_fields=["state", "reviewer", "review_comment"])
+    _event(
+        signal, SignalEvent.Kind.REPLY_RETURNED, actor, changes={"reply": locked_reply.pk}, reason=comment
+    )
+    if locked_reply.kind == Reply.Kind.FINAL:
+        _move(signal, to_status=Status.IN_PROGRESS, actor=actor, reason=comment)
+    else:
+        _save(signal, [])
+    return locked_reply
+
+
+# --- attributes and notes ------------------------------------------------------------------
+
+
+@transaction.atomic
+def signal_change_category(
+    *,
+    signal: Signal | int,
+    category: Category | None,
+    actor: User | None,
+    expected_version: int | None = None,
+) -> Signal:
+    """Fix the category of a signal (analysts)."""
+    locked = _lock(signal, expected_version)
+    require(actor=actor, signal=locked, roles=CENTRE)
+    if category is not None and category.region_id != locked.region_id:
+        raise InvalidInput(_("The category belongs to another region."))
+    new_id = category.pk if category else None
+    if locked.category_id == new_id:
+        return locked
+    changes = {"category": [locked.category_id, new_id]}
+    locked.category = category
+    _save(locked, ["category"])
+    _event(locked, SignalEvent.Kind.CATEGORY_CHANGED, actor, changes=changes)
+    return locked
+
+
+@transaction.atomic
+def signal_change_priority(
+    *, signal: Signal | int, priority: str, actor: User | None, expected_version: int | None = None
+) -> Signal:
+    """Change the priority of a signal (analysts and the agency's coordinator)."""
+    locked = _lock(signal, expected_version)
+    require(actor=actor, signal=locked, roles={ANALYST, COORDINATOR})
+    if priority not in Priority.values:
+        raise InvalidInput(_("Unknown priority."))
+    if locked.priority == priority:
+        return locked
+    changes = {"priority": [locked.priority, priority]}
+    locked.priority = priority
+    _save(locked, ["priority"])
+    _event(locked, SignalEvent.Kind.PRIORITY_CHANGED, actor, changes=changes)
+    return locked
+
+
+@transaction.atomic
+def note_add(*, signal: Signal | int, text: str, actor: User) -> Note:
+    """Add an internal note (the centre and the signal's agency staff)."""
+    locked = _lock(signal, None)
+    require(actor=actor, signal=locked, roles={ANALYST, EXECUTOR, COORDINATOR})
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("The note is empty."))
+    note = Note.objects.create(signal=locked, author=actor, text=text)
+    _event(locked, SignalEvent.Kind.NOTE_ADDED, actor, changes={"note": note.pk})
+    return note
