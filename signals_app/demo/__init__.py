@@ -1,0 +1,1 @@
+"""The demo region: a Chelyabinsk-like region with agencies, staff and signals."""

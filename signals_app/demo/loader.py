@@ -1,0 +1,590 @@
+"""Build the demo region: reference data through the ORM, signals through COPY.
+
+Signals are written with PostgreSQL COPY in chunks, because later benchmarks need a million
+of them in minutes. Their statuses are reached by walking the workflow's transition table, and
+every step writes the same SignalEvent rows the workflow services write.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+import uuid
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.utils import timezone
+
+from agencies.models import Agency, Membership, Municipality, OfficialPage, Region, Role, User
+from agencies.services import calendar_default_for_region, calendar_sync
+from signals_app.demo import reference as ref
+from signals_app.models import Category, Channel, Reply, SignalEvent, Source, Status
+from signals_app.workflow.services import signal_number_allocate, signal_number_format
+from signals_app.workflow.transitions import transition_for
+
+DEMO_PASSWORD = "demo-cur-74"  # noqa: S105 - printed for local evaluation, refused in production
+
+# login, first name, last name, centre role or None, agency short name or None, agency role
+DEMO_USERS = [
+    ("analyst", "Анна", "Аналитикова", Role.ANALYST, None, None),
+    ("analyst2", "Игорь", "Модераторов", Role.ANALYST, None, None),
+    ("supervisor", "Сергей", "Руководителев", Role.SUPERVISOR, None, None),
+    ("admin", "Ирина", "Администраторова", Role.ADMINISTRATOR, None, None),
+    ("coordinator", "Олег", "Координаторов", None, "Администрация г. Челябинска", "coordinator"),
+    ("executor", "Мария", "Исполнителева", None, "Администрация г. Челябинска", "executor"),
+    ("health", "Павел", "Врачёв", None, "Минздрав", "coordinator"),
+    ("utility", "Ольга", "Теплосетева", None, "ЧКТС", "executor"),
+]
+
+CHANNEL_MIX = [
+    (Channel.VK, 44), (Channel.OK, 9), (Channel.TELEGRAM, 12), (Channel.POS, 26),
+    (Channel.WIDGET, 4), (Channel.PHONE, 2), (Channel.EMAIL, 2), (Channel.API, 1),
+]  # fmt: skip
+ROUTES = ["1", "3", "8", "14", "18", "25", "64", "81", "108", "127"]
+
+
+def demo_refused_in_production() -> None:
+    if not settings.DEMO_USERS_ALLOWED:
+        raise ImproperlyConfigured("Demo data and demo users are refused in production mode.")
+
+
+@dataclass
+class DemoReference:
+    region: Region
+    municipalities: list[Municipality]
+    weights: list[float]
+    admin_by_municipality: dict[int, int]
+    top_of: dict[int, Municipality]
+    agencies_by_key: dict[str, int]
+    utilities: dict[tuple[str, str | None], int]
+    schools: dict[str, list[int]]
+    hospitals: dict[str, list[int]]
+    transport: dict[str | None, int]
+    subtopics: list[tuple[Category, dict[str, Any]]]
+    sources: dict[str, Source]
+    page_sources: list[Source] = field(default_factory=list)
+
+
+def _agency(region: Region, name: str, short: str, kind: str, **extra: Any) -> Agency:
+    agency, _ = Agency.objects.get_or_create(
+        region=region, name=name, defaults={"short_name": short, "kind": kind, **extra}
+    )
+    return agency
+
+
+@transaction.atomic
+def demo_reference_load() -> DemoReference:
+    """Create (or find) the demo region's reference data; safe to run again."""
+    demo_refused_in_production()
+    region, _ = Region.objects.get_or_create(code=ref.REGION["code"], defaults=ref.REGION)
+    calendar = calendar_default_for_region(region=region)
+    now_year = timezone.now().year
+    for year in (now_year - 1, now_year, now_year + 1):
+        calendar_sync(calendar=calendar, year=year)
+
+    municipalities: list[Municipality] = []
+    weights: list[float] = []
+    top_of: dict[int, Municipality] = {}
+    for name, oktmo, weight in ref.CITY_OKRUGS:
+        okrug, _ = Municipality.objects.get_or_create(
+            oktmo=oktmo,
+            defaults={"region": region, "name": name, "kind": Municipality.Kind.CITY_DISTRICT},
+        )
+        top_of[okrug.pk] = okrug
+        if name == "Челябинск":
+            for district_name, district_oktmo in ref.CHELYABINSK_DISTRICTS:
+                district, _ = Municipality.objects.get_or_create(
+                    oktmo=district_oktmo,
+                    defaults={
+                        "region": region,
+                        "parent": okrug,
+                        "name": district_name,
+                        "kind": Municipality.Kind.INNER_DISTRICT,
+                    },
+                )
+                top_of[district.pk] = okrug
+                municipalities.append(district)
+                weights.append(weight / len(ref.CHELYABINSK_DISTRICTS))
+        else:
+            municipalities.append(okrug)
+            weights.append(weight)
+    for name, oktmo, weight in ref.DISTRICTS:
+        district, _ = Municipality.objects.get_or_create(
+            oktmo=oktmo,
+            defaults={"region": region, "name": name, "kind": Municipality.Kind.MUNICIPAL_DISTRICT},
+        )
+        top_of[district.pk] = district
+        municipalities.append(district)
+        weights.append(weight)
+
+    agencies_by_key: dict[str, int] = {}
+    gov = _agency(region, "Правительство Челябинской области", "Правительство", Agency.Kind.MINISTRY)
+    for name, short, key in ref.MINISTRIES:
+        agencies_by_key[key] = _agency(region, name, short, Agency.Kind.MINISTRY, parent=gov).pk
+    admin_by_top: dict[int, int] = {}
+    for okrug in {m.pk: m for m in top_of.values()}.values():
+        if okrug.kind == Municipality.Kind.CITY_DISTRICT:
+            title = f"Администрация г. {okrug.name}" if okrug.name != "Челябинск" else "Администрация г. Челябинска"
+            if okrug.name != "Челябинск":
+                title = f"Администрация города {okrug.name}"
+        else:
+            title = f"Администрация — {okrug.name}"
+        admin = _agency(region, title, title, Agency.Kind.MUNICIPAL_ADMINISTRATION, municipality=okrug)
+        admin_by_top[okrug.pk] = admin.pk
+    chelyabinsk = next(m for m in top_of.values() if m.name == "Челябинск")
+    for district in Municipality.objects.filter(parent=chelyabinsk):
+        title = f"Администрация {district.name.replace('район', 'района')} г. Челябинска"
+        _agency(
+            region, title, title, Agency.Kind.MUNICIPAL_ADMINISTRATION,
+            municipality=district, parent_id=admin_by_top[chelyabinsk.pk],
+        )  # fmt: skip
+    by_name = {m.name: m for m in top_of.values()}
+    utilities: dict[tuple[str, str | None], int] = {}
+    for name, short, city, key in ref.UTILITIES:
+        agency = _agency(
+            region, name, short, Agency.Kind.UTILITY,
+            municipality=by_name.get(city) if city else None, parent_id=agencies_by_key["housing"],
+        )  # fmt: skip
+        utilities[(key, city)] = agency.pk
+    transport: dict[str | None, int] = {}
+    for name, short, city in ref.TRANSPORT:
+        agency = _agency(
+            region, name, short, Agency.Kind.TRANSPORT,
+            municipality=by_name.get(city) if city else None, parent_id=agencies_by_key["roads"],
+        )  # fmt: skip
+        transport[city] = agency.pk
+    for name, short in ref.FEDERAL:
+        _agency(region, name, short, Agency.Kind.FEDERAL)
+    schools: dict[str, list[int]] = {}
+    for city, count in ref.SCHOOLS:
+        municipality = by_name[city]
+        for number in range(1, count + 1):
+            school_no = number * 7 + 3
+            name = f"МАОУ «СОШ № {school_no}» г. {city}"
+            agency = _agency(
+                region, name, f"Школа № {school_no} ({city})", Agency.Kind.SCHOOL,
+                municipality=municipality, parent_id=admin_by_top[municipality.pk],
+            )  # fmt: skip
+            schools.setdefault(city, []).append(agency.pk)
+    hospitals: dict[str, list[int]] = {}
+    for city, count in ref.HOSPITALS:
+        municipality = by_name[city]
+        for number in range(1, count + 1):
+            name = f"ГАУЗ «Городская клиническая больница № {number}» г. {city}"
+            agency = _agency(
+                region, name, f"ГКБ № {number} ({city})", Agency.Kind.HOSPITAL,
+                municipality=municipality, parent_id=agencies_by_key["health"],
+            )  # fmt: skip
+            hospitals.setdefault(city, []).append(agency.pk)
+
+    # Official VK pages of the ministries and administrations; their comments route there.
+    page_agencies = Agency.objects.filter(
+        region=region, kind__in=[Agency.Kind.MINISTRY, Agency.Kind.MUNICIPAL_ADMINISTRATION]
+    ).order_by("pk")
+    for index, agency in enumerate(page_agencies):
+        group_id = str(170_000_000 + agency.pk * 7 + index)
+        OfficialPage.objects.get_or_create(
+            network=OfficialPage.Network.VK,
+            external_id=f"{agency.pk}74",
+            defaults={"agency": agency, "url": f"https://vk.com/club{group_id}", "name": agency.name},
+        )
+
+    subtopics: list[tuple[Category, dict[str, Any]]] = []
+    for order, (code, name, children) in enumerate(ref.TOPICS):
+        topic, _ = Category.objects.get_or_create(
+            region=region, code=code, defaults={"name": name, "order": order}
+        )
+        for child_order, (child_code, child_name, priority, responsible, season, templates) in enumerate(children):
+            child, _ = Category.objects.get_or_create(
+                region=region,
+                code=f"{code}-{child_code}",
+                defaults={
+                    "name": child_name,
+                    "parent": topic,
+                    "default_priority": priority,
+                    "order": child_order,
+                },
+            )
+            subtopics.append(
+                (child, {"responsible": responsible, "season": season, "templates": templates})
+            )
+
+    sources: dict[str, Source] = {}
+    for channel, _weight in CHANNEL_MIX:
+        source, _ = Source.objects.get_or_create(
+            slug=f"demo-{channel}",
+            defaults={
+                "region": region,
+                "name": f"{Channel(channel).label} — мониторинг",
+                "channel": channel,
+                "secret": uuid.uuid4().hex,
+                "confirmation_code": uuid.uuid4().hex[:8] if channel == Channel.VK else "",
+            },
+        )
+        sources[channel] = source
+    for channel in (Channel.OPEN311, Channel.IMPORT):
+        Source.objects.get_or_create(
+            slug=f"demo-{channel}",
+            defaults={"region": region, "name": Channel(channel).label, "channel": channel, "secret": uuid.uuid4().hex},
+        )
+    page_sources = []
+    for page in OfficialPage.objects.filter(agency__region=region).select_related("agency")[:12]:
+        source, _ = Source.objects.get_or_create(
+            slug=f"demo-vk-page-{page.pk}",
+            defaults={
+                "region": region,
+                "name": f"VK: {page.agency}",
+                "channel": Channel.VK,
+                "official_page": page,
+                "agency": page.agency,
+                "secret": uuid.uuid4().hex,
+                "confirmation_code": uuid.uuid4().hex[:8],
+            },
+        )
+        page_sources.append(source)
+
+    admin_by_municipality = {m.pk: admin_by_top[top_of[m.pk].pk] for m in municipalities}
+    return DemoReference(
+        region=region,
+        municipalities=municipalities,
+        weights=weights,
+        admin_by_municipality=admin_by_municipality,
+        top_of=top_of,
+        agencies_by_key=agencies_by_key,
+        utilities=utilities,
+        schools=schools,
+        hospitals=hospitals,
+        transport=transport,
+        subtopics=subtopics,
+        sources=sources,
+        page_sources=page_sources,
+    )
+
+
+@transaction.atomic
+def demo_users_create(*, region: Region) -> list[tuple[str, str]]:
+    """Create the demo users (idempotent); return (login, description) pairs."""
+    demo_refused_in_production()
+    groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
+    result = []
+    for login, first, last, centre_role, agency_short, agency_role in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=login,
+            defaults={"first_name": first, "last_name": last, "is_demo": True, "email": f"{login}@example.org"},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            if centre_role == Role.ADMINISTRATOR:
+                user.is_staff = True
+                user.is_superuser = True
+            user.save()
+        description = ""
+        if centre_role:
+            user.groups.add(groups[centre_role])
+            user.regions.add(region)
+            description = str(Role(centre_role).label)
+        if agency_short:
+            agency = Agency.objects.get(region=region, short_name=agency_short)
+            Membership.objects.get_or_create(user=user, agency=agency, defaults={"role": agency_role})
+            description = f"{Membership.Role(agency_role).label}, {agency}"
+        result.append((login, description))
+    return result
+
+
+# --- signals ----------------------------------------------------------------------------------
+
+SIGNAL_COLUMNS = (
+    "id", "region_id", "number", "channel", "source_id", "external_id", "external_url",
+    "thread_id", "author_name", "author_profile_url", "author_contact", "text", "posted_at",
+    "received_at", "municipality_id", "address", "category_id", "priority", "status",
+    "rejection_reason", "agency_id", "assignee_id", "is_mass_incident", "reacted_at",
+    "answered_at", "resolved_at", "escalation_level", "reopened_count", "version",
+    "created_at", "updated_at",
+)  # fmt: skip
+EVENT_COLUMNS = ("signal_id", "kind", "actor_id", "from_status", "to_status", "changes", "reason", "created_at")
+REPLY_COLUMNS = ("signal_id", "kind", "state", "text", "author_id", "reviewer_id", "review_comment", "submitted_at", "published_at", "created_at")
+
+REJECT_REASONS = ["Спам", "Не является обращением", "Вопрос не в компетенции органов власти", "Повтор обращения"]
+ANSWERS = [
+    "Добрый день! Информация передана в ответственную службу, работы будут выполнены в течение {days} дней.",
+    "Здравствуйте! Специалисты выехали на место, неисправность устранена.",
+    "Добрый день! Вопрос взят на контроль, работы включены в план на текущий месяц.",
+    "Здравствуйте! Проведена проверка, управляющей компании выдано предписание.",
+]
+
+
+def _pick_agency(data: DemoReference, rnd: random.Random, responsible: str, municipality: Municipality) -> int:
+    top = data.top_of[municipality.pk]
+    city = top.name
+    if responsible == "admin":
+        return data.admin_by_municipality[municipality.pk]
+    if responsible == "school" and city in data.schools:
+        return rnd.choice(data.schools[city])
+    if responsible == "hospital" and city in data.hospitals:
+        return rnd.choice(data.hospitals[city])
+    if responsible == "transport":
+        return data.transport.get(city) or data.transport[None]
+    if (responsible, city) in data.utilities:
+        return data.utilities[(responsible, city)]
+    if (responsible, None) in data.utilities:
+        return data.utilities[(responsible, None)]
+    if responsible in data.agencies_by_key:
+        return data.agencies_by_key[responsible]
+    return data.admin_by_municipality[municipality.pk]
+
+
+def _walk(rnd: random.Random, start: datetime, now: datetime) -> list[tuple[str, datetime, str]]:
+    """A path of legal moves from new, each (target, time, action), cut at `now`."""
+    path: list[tuple[str, datetime, str]] = []
+    status = Status.NEW
+    moment = start
+
+    def step(target: str, hours: float) -> bool:
+        nonlocal status, moment
+        move = transition_for(status, target)
+        assert move is not None, (status, target)  # the walk only follows the table
+        moment = moment + timedelta(hours=hours)
+        if moment > now:
+            return False
+        path.append((target, moment, move.action))
+        status = target
+        return True
+
+    if rnd.random() < 0.08:
+        step(Status.REJECTED, rnd.uniform(0.1, 3))
+        return path
+    if not step(Status.IN_PROGRESS, rnd.expovariate(1 / 1.5)):
+        return path
+    if rnd.random() < 0.1:
+        if not step(Status.AWAITING_INFO, rnd.uniform(0.5, 6)):
+            return path
+        if rnd.random() < 0.15:
+            step(Status.REJECTED, 72 + rnd.uniform(0, 24))
+            return path
+        if not step(Status.IN_PROGRESS, rnd.uniform(2, 48)):
+            return path
+    if not step(Status.REPLY_REVIEW, rnd.expovariate(1 / 20)):
+        return path
+    if rnd.random() < 0.1:
+        if not step(Status.IN_PROGRESS, rnd.uniform(0.5, 8)):
+            return path
+        if not step(Status.REPLY_REVIEW, rnd.uniform(2, 24)):
+            return path
+    if not step(Status.ANSWERED, rnd.uniform(0.2, 6)):
+        return path
+    if rnd.random() < 0.04:
+        if not step(Status.IN_PROGRESS, rnd.uniform(12, 96)):
+            return path
+        if not step(Status.REPLY_REVIEW, rnd.uniform(4, 48)):
+            return path
+        if not step(Status.ANSWERED, rnd.uniform(0.2, 6)):
+            return path
+    step(Status.CLOSED, rnd.uniform(24, 96))
+    return path
+
+
+class _SignalFactory:
+    def __init__(self, data: DemoReference, seed: int, now: datetime, days: int) -> None:
+        self.data = data
+        self.rnd = random.Random(seed)
+        self.now = now
+        self.days = days
+        self.zone = zoneinfo.ZoneInfo(data.region.time_zone)
+        self.channels = [c for c, _ in CHANNEL_MIX]
+        self.channel_cum = list(itertools.accumulate(w for _, w in CHANNEL_MIX))
+        self.muni_cum = list(itertools.accumulate(data.weights))
+        self.batch = uuid.uuid4().hex[:8]
+        self.analysts = list(User.objects.filter(groups__name=Role.ANALYST).values_list("pk", flat=True)) or [None]
+        members = Membership.objects.values_list("agency_id", "user_id")
+        self.staff: dict[int, list[int]] = {}
+        for agency_id, user_id in members:
+            self.staff.setdefault(agency_id, []).append(user_id)
+        # Subtopic weights per month, for seasonality.
+        self.by_month: list[tuple[list[int], list[float]]] = []
+        for month in range(12):
+            weights = []
+            for _category, meta in data.subtopics:
+                season = meta["season"]
+                weights.append(ref.SEASONS[season][month] if season else 1.0)
+            self.by_month.append((list(range(len(weights))), list(itertools.accumulate(weights))))
+
+    def received_times(self, count: int) -> list[datetime]:
+        rnd = self.rnd
+        start = self.now - timedelta(days=self.days)
+        times = []
+        for _ in range(count):
+            day = start + timedelta(days=rnd.random() * self.days)
+            local = day.astimezone(self.zone)
+            # Citizens write mostly in the daytime and the evening.
+            hour = min(23, max(0, int(rnd.gauss(14, 4.5))))
+            local = local.replace(hour=hour, minute=rnd.randrange(60), second=rnd.randrange(60))
+            moment = local.astimezone(zoneinfo.ZoneInfo("UTC"))
+            times.append(min(moment, self.now - timedelta(minutes=1)))
+        times.sort()
+        return times
+
+    def signal(self, signal_id: int, number: str, received: datetime, index: int) -> tuple[tuple, list[tuple], list[tuple]]:
+        rnd, data = self.rnd, self.data
+        channel = self.channels[bisect.bisect(self.channel_cum, rnd.random() * self.channel_cum[-1])]
+        municipality = data.municipalities[bisect.bisect(self.muni_cum, rnd.random() * self.muni_cum[-1])]
+        local_month = received.astimezone(self.zone).month - 1
+        indexes, cum = self.by_month[local_month]
+        category, meta = data.subtopics[indexes[bisect.bisect(cum, rnd.random() * cum[-1])]]
+        top = data.top_of[municipality.pk]
+        streets = ref.CITY_STREETS.get(top.name, ref.GENERIC_STREETS)
+        address = f"{rnd.choice(streets)}, д. {rnd.randint(1, 180)}"
+        place = top.name if top.kind == Municipality.Kind.CITY_DISTRICT else top.name
+        text = (
+            rnd.choice(ref.PREFIXES)
+            + rnd.choice(meta["templates"]).format(
+                address=f"{place}, {address}", city=place, days=rnd.randint(2, 9),
+                hours=rnd.randint(3, 30), route=rnd.choice(ROUTES),
+            )
+            + rnd.choice(ref.SUFFIXES)
+        )  # fmt: skip
+        source = data.sources[channel]
+        agency_id = _pick_agency(data, rnd, meta["responsible"], municipality)
+        if channel == Channel.VK and data.page_sources and rnd.random() < 0.3:
+            source = rnd.choice(data.page_sources)
+            agency_id = source.agency_id
+        first, last = rnd.choice(ref.FIRST_NAMES), rnd.choice(ref.LAST_NAMES)
+        if first.endswith("а") or first.endswith("я"):
+            last += "а"
+        author = f"{first} {last}"
+        profile = ""
+        contact = ""
+        external_url = ""
+        external_id = f"demo-{self.batch}-{index}"
+        if channel in (Channel.VK, Channel.OK):
+            uid = rnd.randint(10_000, 900_000_000)
+            profile = f"https://vk.com/id{uid}" if channel == Channel.VK else f"https://ok.ru/profile/{uid}"
+            external_url = f"https://vk.com/wall-{170000000 + index % 977}_{index}" if channel == Channel.VK else ""
+        elif channel == Channel.TELEGRAM:
+            profile = f"https://t.me/user{rnd.randint(1000, 999999)}"
+        elif channel in (Channel.POS, Channel.PHONE, Channel.WIDGET):
+            contact = f"+7 9{rnd.randint(0, 99):02d} {rnd.randint(100, 999)}-{rnd.randint(10, 99)}-{rnd.randint(10, 99)}"
+        elif channel == Channel.EMAIL:
+            contact = f"citizen{rnd.randint(1, 99999)}@example.org"
+
+        path = _walk(rnd, received, self.now)
+        events = [(signal_id, SignalEvent.Kind.CREATED, None, "", Status.NEW, '{"channel": "%s"}' % channel, "", received)]
+        replies: list[tuple] = []
+        status = Status.NEW
+        reacted = answered = resolved = None
+        reason = ""
+        reopened = 0
+        analyst = rnd.choice(self.analysts)
+        staff = self.staff.get(agency_id, [])
+        executor = rnd.choice(staff) if staff else None
+        assignee = None
+        routed = False
+        for target, moment, action in path:
+            actor = analyst
+            step_reason = ""
+            if action == "route":
+                events.append((signal_id, SignalEvent.Kind.ROUTED, analyst, "", "", '{"agency": [null, %d]}' % agency_id, "", moment))
+                routed = True
+                reacted = reacted or moment + timedelta(minutes=rnd.randint(5, 90))
+                assignee = executor
+            elif action == "reject":
+                step_reason = reason = rnd.choice(REJECT_REASONS)
+            elif action == "request_info":
+                actor = executor
+                step_reason = "Уточните, пожалуйста, точный адрес и номер подъезда."
+            elif action == "resume":
+                actor = executor
+            elif action == "submit_reply":
+                actor = executor
+                replies.append([signal_id, Reply.Kind.FINAL, Reply.State.SUBMITTED, rnd.choice(ANSWERS).format(days=rnd.randint(3, 14)), executor, None, "", moment, None, moment])
+                events.append((signal_id, SignalEvent.Kind.REPLY_SUBMITTED, executor, "", "", "{}", "", moment))
+            elif action == "return_reply":
+                step_reason = "Ответ неполный: укажите сроки выполнения работ."
+                replies[-1][2] = Reply.State.RETURNED
+                replies[-1][5] = analyst
+                replies[-1][6] = step_reason
+            elif action == "approve_reply":
+                replies[-1][2] = Reply.State.PUBLISHED
+                replies[-1][5] = analyst
+                replies[-1][8] = moment
+                events.append((signal_id, SignalEvent.Kind.REPLY_APPROVED, analyst, "", "", "{}", "", moment))
+                answered = moment
+            elif action == "close":
+                resolved = moment
+            elif action == "reopen":
+                step_reason = "Заявитель сообщил, что проблема не решена."
+                reopened += 1
+                resolved = None
+            events.append((signal_id, SignalEvent.Kind.STATUS_CHANGED, actor, status, target, "{}", step_reason, moment))
+            status = target
+        if status != Status.REJECTED:
+            reason = ""
+        if not routed:
+            agency_id_value = None
+            assignee = None
+        else:
+            agency_id_value = agency_id
+        last_change = path[-1][1] if path else received
+        row = (
+            signal_id, data.region.pk, number, channel, source.pk, external_id, external_url,
+            "", author, profile, contact, text, received - timedelta(minutes=rnd.randint(1, 30)),
+            received, municipality.pk, address, category.pk, category.default_priority, status,
+            reason, agency_id_value, assignee, False, reacted, answered, resolved, 0, reopened,
+            1 + len(path), received, last_change,
+        )  # fmt: skip
+        return row, events, [tuple(r) for r in replies]
+
+
+def demo_signals_load(
+    *, data: DemoReference, count: int, seed: int = 74, days: int = 182, chunk: int = 50_000, progress=None
+) -> int:
+    """Insert `count` demo signals with their events and replies; return how many were written."""
+    demo_refused_in_production()
+    now = timezone.now()
+    factory = _SignalFactory(data, seed, now, days)
+    written = 0
+    times = factory.received_times(count)
+    for start in range(0, count, chunk):
+        part = times[start : start + chunk]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval('signals_app_signal_id_seq') FROM generate_series(1, %s)", [len(part)]
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            numbers = _numbers(data.region, part, factory.zone)
+            rows, events, replies = [], [], []
+            for offset, (signal_id, number, received) in enumerate(zip(ids, numbers, part, strict=True)):
+                row, row_events, row_replies = factory.signal(signal_id, number, received, start + offset)
+                rows.append(row)
+                events.extend(row_events)
+                replies.extend(row_replies)
+            _copy(cursor, "signals_app_signal", SIGNAL_COLUMNS, rows)
+            _copy(cursor, "signals_app_signalevent", EVENT_COLUMNS, events)
+            _copy(cursor, "signals_app_reply", REPLY_COLUMNS, replies)
+        written += len(part)
+        if progress:
+            progress(written, count)
+    return written
+
+
+def _numbers(region: Region, times: list[datetime], zone: zoneinfo.ZoneInfo) -> list[str]:
+    years = [moment.astimezone(zone).year for moment in times]
+    numbers: list[str] = []
+    for year, group in itertools.groupby(years):
+        size = len(list(group))
+        first = signal_number_allocate(region=region, year=year, count=size)
+        numbers.extend(signal_number_format(region_code=region.code, year=year, value=first + i) for i in range(size))
+    return numbers
+
+
+def _copy(cursor, table: str, columns: tuple[str, ...], rows: Iterator[tuple] | list[tuple]) -> None:  # type: ignore[no-untyped-def]
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -1,0 +1,116 @@
+"""Shared fixtures: a small region with agencies and one user per role."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from agencies.models import Membership, Role
+from tests.factories import (
+    AgencyFactory,
+    CategoryFactory,
+    MunicipalityFactory,
+    RegionFactory,
+    SignalFactory,
+    SourceFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def region(db):
+    return RegionFactory(code="74", name="Челябинская область", time_zone="Asia/Yekaterinburg")
+
+
+@pytest.fixture
+def other_region(db):
+    return RegionFactory(code="66", name="Свердловская область", time_zone="Asia/Yekaterinburg")
+
+
+@pytest.fixture
+def municipality(region):
+    return MunicipalityFactory(region=region)
+
+
+@pytest.fixture
+def agency(region, municipality):
+    return AgencyFactory(region=region, municipality=municipality, name="Администрация города")
+
+
+@pytest.fixture
+def child_agency(agency):
+    return AgencyFactory(region=agency.region, parent=agency, name="Школа № 1")
+
+
+@pytest.fixture
+def other_agency(region):
+    return AgencyFactory(region=region, name="Другая администрация")
+
+
+@pytest.fixture
+def category(region):
+    topic = CategoryFactory(region=region, code="zhkh", name="ЖКХ")
+    return CategoryFactory(region=region, parent=topic, code="zhkh-water", name="Водоснабжение")
+
+
+@pytest.fixture
+def source(region):
+    return SourceFactory(region=region)
+
+
+def _centre_user(username, role, region):
+    user = UserFactory(username=username)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    user.regions.add(region)
+    return user
+
+
+def _member(username, agency, role):
+    user = UserFactory(username=username)
+    Membership.objects.create(user=user, agency=agency, role=role)
+    return user
+
+
+@pytest.fixture
+def analyst(region):
+    return _centre_user("analyst", Role.ANALYST, region)
+
+
+@pytest.fixture
+def supervisor(region):
+    return _centre_user("supervisor", Role.SUPERVISOR, region)
+
+
+@pytest.fixture
+def foreign_analyst(other_region):
+    return _centre_user("foreign_analyst", Role.ANALYST, other_region)
+
+
+@pytest.fixture
+def executor(agency):
+    return _member("executor", agency, Membership.Role.EXECUTOR)
+
+
+@pytest.fixture
+def coordinator(agency):
+    return _member("coordinator", agency, Membership.Role.COORDINATOR)
+
+
+@pytest.fixture
+def outsider_executor(other_agency):
+    return _member("outsider", other_agency, Membership.Role.EXECUTOR)
+
+
+@pytest.fixture
+def nobody(db):
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture
+def new_signal(region, category, municipality, source):
+    return SignalFactory(region=region, category=category, municipality=municipality, source=source)
