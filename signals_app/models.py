@@ -330,7 +330,14 @@ class Signal(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
-                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                | Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
                 name="signal_coordinates_valid",
             ),
             models.CheckConstraint(condition=~Q(parent=models.F("id")), name="signal_not_own_parent"),

@@ -1,0 +1,84 @@
+"""The first page: login and the list of visible signals."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from signals_app.workflow import services
+from tests.factories import SignalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    response = client.get(reverse("signals_app:signal_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_login_page_is_russian_and_has_a_strict_csp(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert "Вход" in response.content.decode()
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_login_with_a_wrong_password_shows_a_clear_error(client, analyst):
+    response = client.post(reverse("login"), {"username": "analyst", "password": "wrong"})
+    assert response.status_code == 200
+    assert "Неверный логин или пароль" in response.content.decode()
+
+
+def test_english_is_available(client, analyst):
+    client.force_login(analyst)
+    response = client.get(reverse("signals_app:signal_list"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Signals" in response.content.decode()
+
+
+def test_list_shows_only_visible_signals(client, region, other_region, executor, agency):
+    mine = SignalFactory(region=region)
+    services.signal_route(signal=mine, agency=agency, actor=None)
+    hidden = SignalFactory(region=region)
+    client.force_login(executor)
+    body = client.get(reverse("signals_app:signal_list")).content.decode()
+    assert mine.number in body
+    assert hidden.number not in body
+
+
+def test_user_without_role_sees_an_empty_list(client, nobody, new_signal):
+    client.force_login(nobody)
+    response = client.get(reverse("signals_app:signal_list"))
+    assert response.status_code == 200
+    assert new_signal.number not in response.content.decode()
+    assert "Нет обращений" in response.content.decode()
+
+
+def test_htmx_request_gets_only_the_results_fragment(client, analyst, new_signal):
+    client.force_login(analyst)
+    response = client.get(reverse("signals_app:signal_list"), HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert new_signal.number in body
+    assert "<html" not in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_bad_page_number_falls_back_instead_of_failing(client, analyst, new_signal):
+    client.force_login(analyst)
+    response = client.get(reverse("signals_app:signal_list"), {"page": "abc"})
+    assert response.status_code == 200
+    response = client.get(reverse("signals_app:signal_list"), {"page": "99999"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_list_query_count_does_not_grow_with_rows(client, analyst, region, category, agency, rows, django_assert_num_queries):
+    for _ in range(rows):
+        signal = SignalFactory(region=region, category=category)
+        services.signal_route(signal=signal, agency=agency, actor=None)
+    client.force_login(analyst)
+    # session, user, staff context (2), count, page
+    with django_assert_num_queries(6):
+        response = client.get(reverse("signals_app:signal_list"))
+    assert response.status_code == 200
+    assert response.content.decode().count("<tr>") == rows + 1
