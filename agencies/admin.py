@@ -102,7 +102,10 @@ class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("Control centre"), {"fields": ("time_zone", "regions", "curated_municipalities", "is_demo")}),
+        (
+            _("Control centre"),
+            {"fields": ("time_zone", "regions", "curated_municipalities", "is_demo")},
+        ),
     )
 
 

@@ -49,7 +49,9 @@ class Region(models.Model):
         verbose_name_plural = _("regions")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(code__regex=r"^\d{2,3}$"), name="region_code_digits"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^\d{2,3}$"), name="region_code_digits"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -166,9 +168,15 @@ class WorkingPeriod(models.Model):
         verbose_name_plural = _("working periods")
         ordering = ["calendar", "weekday", "start"]
         constraints = [
-            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="period_start_before_end"),
-            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="period_weekday_range"),
-            models.UniqueConstraint(fields=["calendar", "weekday", "start"], name="period_unique_start"),
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="period_start_before_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="period_weekday_range"
+            ),
+            models.UniqueConstraint(
+                fields=["calendar", "weekday", "start"], name="period_unique_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -197,7 +205,9 @@ class CalendarDay(models.Model):
     shortened_by_minutes = models.PositiveSmallIntegerField(
         _("shortened by, minutes"), default=0, help_text=_("For shortened days only.")
     )
-    origin = models.CharField(_("origin"), max_length=8, choices=Origin.choices, default=Origin.MANUAL)
+    origin = models.CharField(
+        _("origin"), max_length=8, choices=Origin.choices, default=Origin.MANUAL
+    )
 
     class Meta:
         verbose_name = _("calendar exception")
@@ -280,9 +290,15 @@ class Agency(models.Model):
         verbose_name_plural = _("agencies")
         ordering = ["region", "name"]
         constraints = [
-            models.CheckConstraint(condition=Q(ogrn="") | Q(ogrn__regex=r"^\d{13}$"), name="agency_ogrn_digits"),
-            models.UniqueConstraint(fields=["ogrn"], condition=~Q(ogrn=""), name="agency_ogrn_unique"),
-            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="agency_not_own_parent"),
+            models.CheckConstraint(
+                condition=Q(ogrn="") | Q(ogrn__regex=r"^\d{13}$"), name="agency_ogrn_digits"
+            ),
+            models.UniqueConstraint(
+                fields=["ogrn"], condition=~Q(ogrn=""), name="agency_ogrn_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="agency_not_own_parent"
+            ),
             models.UniqueConstraint(fields=["region", "name"], name="agency_unique_name"),
             models.UniqueConstraint(fields=["id", "region"], name="agency_id_region"),
         ]

@@ -23,8 +23,7 @@ PRE_HOLIDAY_SHORTENING_MINUTES = 60  # art. 95
 # The five-day week of a regional body: Mon–Thu 09:00–18:00, Fri 09:00–16:45, lunch 13:00–13:48.
 DEFAULT_WEEK = {
     **{
-        weekday: [(time(9, 0), time(13, 0)), (time(13, 48), time(18, 0))]
-        for weekday in range(0, 4)
+        weekday: [(time(9, 0), time(13, 0)), (time(13, 48), time(18, 0))] for weekday in range(0, 4)
     },
     4: [(time(9, 0), time(13, 0)), (time(13, 48), time(16, 45))],
 }
@@ -45,7 +44,11 @@ def production_calendar(year: int) -> dict[date, tuple[str, str, int]]:
     for day, name in listed.items():
         if day.year != year:
             continue
-        kind = CalendarDay.Kind.HOLIDAY if (day.month, day.day) in ART_112_HOLIDAYS else CalendarDay.Kind.DAY_OFF
+        kind = (
+            CalendarDay.Kind.HOLIDAY
+            if (day.month, day.day) in ART_112_HOLIDAYS
+            else CalendarDay.Kind.DAY_OFF
+        )
         days[day] = (kind, name, 0)
     for day in sorted(getattr(listed, "weekend_workdays", ())):
         if day.year == year:
@@ -55,13 +58,20 @@ def production_calendar(year: int) -> dict[date, tuple[str, str, int]]:
     for offset in range((date(year + 1, 1, 1) - start).days):
         day = start + timedelta(days=offset)
         following = day + timedelta(days=1)
-        is_holiday_next = (following.month, following.day) in ART_112_HOLIDAYS and following in listed
+        is_holiday_next = (
+            following.month,
+            following.day,
+        ) in ART_112_HOLIDAYS and following in listed
         if not is_holiday_next:
             continue
         kind = days.get(day, (None,))[0]
         working = kind == CalendarDay.Kind.WORKING or (kind is None and day.weekday() < 5)
         if working:
-            days[day] = (CalendarDay.Kind.SHORTENED, "Предпраздничный день", PRE_HOLIDAY_SHORTENING_MINUTES)
+            days[day] = (
+                CalendarDay.Kind.SHORTENED,
+                "Предпраздничный день",
+                PRE_HOLIDAY_SHORTENING_MINUTES,
+            )
     return days
 
 

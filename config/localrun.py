@@ -244,7 +244,9 @@ def mode_run() -> int:
     exit_code = 0
     try:
         _manage(env, "migrate", "--no-input", "-v", "0")
-        _manage(env, "demo_load", "--if-empty", "--signals", os.environ.get("DEMO_SIGNALS", "20000"))
+        _manage(
+            env, "demo_load", "--if-empty", "--signals", os.environ.get("DEMO_SIGNALS", "20000")
+        )
         host, port = WEB_ADDRESS.rsplit(":", 1)
         commands = {
             "web": [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", WEB_ADDRESS,
@@ -257,7 +259,9 @@ def mode_run() -> int:
         }  # fmt: skip
         LOCAL_DIR.mkdir(exist_ok=True)
         for name, command in commands.items():
-            children.append((name, subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)))
+            children.append(
+                (name, subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True))
+            )
         wait_for_port(host, int(port), 60)
         _manage(env, "demo_logins")
         say(f"open http://{WEB_ADDRESS}/  (Ctrl-C stops web, worker, beat and embedded servers)")
@@ -283,7 +287,9 @@ def mode_run() -> int:
 def mode_test(pytest_args: list[str]) -> int:
     env, stops = resolve_services(prefer_machine=True)
     try:
-        return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=BASE_DIR, env=env).returncode
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", *pytest_args], cwd=BASE_DIR, env=env
+        ).returncode
     finally:
         for callback in reversed(stops):
             callback()
@@ -319,7 +325,9 @@ def mode_services() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("mode", choices=["run", "test", "exec", "services"])
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()

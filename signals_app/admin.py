@@ -103,7 +103,16 @@ class SignalEventAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("signal__number",)
     list_select_related = ("signal", "actor")
-    readonly_fields = ("signal", "kind", "actor", "from_status", "to_status", "changes", "reason", "created_at")
+    readonly_fields = (
+        "signal",
+        "kind",
+        "actor",
+        "from_status",
+        "to_status",
+        "changes",
+        "reason",
+        "created_at",
+    )
     show_full_result_count = False
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]

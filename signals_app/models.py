@@ -88,7 +88,9 @@ class Category(models.Model):
             ),
             models.UniqueConstraint(fields=["id", "region"], name="category_id_region"),
             # Target of the subtopic → topic composite key that forbids a third level.
-            models.UniqueConstraint(fields=["id", "region", "level"], name="category_id_region_level"),
+            models.UniqueConstraint(
+                fields=["id", "region", "level"], name="category_id_region_level"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -189,7 +191,9 @@ class InboundMessage(models.Model):
         verbose_name_plural = _("inbound messages")
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="inbound_unique_external"),
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="inbound_unique_external"
+            ),
             models.CheckConstraint(
                 condition=~Q(external_id=""), name="inbound_external_id_not_empty"
             ),
@@ -241,8 +245,12 @@ class Signal(models.Model):
         verbose_name=_("municipality"),
     )
     address = models.CharField(_("address"), max_length=500, blank=True)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     category = models.ForeignKey(
         Category,
         on_delete=models.PROTECT,
@@ -340,7 +348,9 @@ class Signal(models.Model):
                 ),
                 name="signal_coordinates_valid",
             ),
-            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="signal_not_own_parent"),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="signal_not_own_parent"
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="signal_version_positive"),
             models.CheckConstraint(condition=~Q(text=""), name="signal_text_not_empty"),
             models.CheckConstraint(
@@ -403,7 +413,9 @@ class SignalEvent(models.Model):
         verbose_name=_("actor"),
         help_text=_("Empty means the system."),
     )
-    from_status = models.CharField(_("from status"), max_length=16, choices=Status.choices, blank=True)
+    from_status = models.CharField(
+        _("from status"), max_length=16, choices=Status.choices, blank=True
+    )
     to_status = models.CharField(_("to status"), max_length=16, choices=Status.choices, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
@@ -494,7 +506,10 @@ class Note(models.Model):
         Signal, on_delete=models.PROTECT, related_name="notes", verbose_name=_("signal")
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
     )
     text = models.TextField(_("text"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -528,10 +543,15 @@ class Attachment(models.Model):
         verbose_name_plural = _("attachments")
         ordering = ["signal", "created_at"]
         constraints = [
-            models.CheckConstraint(condition=~Q(file="") | ~Q(url=""), name="attachment_file_or_url"),
-            models.CheckConstraint(condition=Q(size__isnull=True) | Q(size__gte=0), name="attachment_size_nonnegative"),
             models.CheckConstraint(
-                condition=Q(sha256="") | Q(sha256__regex=r"^[0-9a-f]{64}$"), name="attachment_sha256_hex"
+                condition=~Q(file="") | ~Q(url=""), name="attachment_file_or_url"
+            ),
+            models.CheckConstraint(
+                condition=Q(size__isnull=True) | Q(size__gte=0), name="attachment_size_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256="") | Q(sha256__regex=r"^[0-9a-f]{64}$"),
+                name="attachment_sha256_hex",
             ),
         ]
 
@@ -556,3 +576,6 @@ class SignalNumberCounter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["region", "year"], name="signal_counter_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id}-{self.year}: {self.last_value}"

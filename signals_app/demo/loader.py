@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import random
 import uuid
 import zoneinfo
@@ -126,18 +127,26 @@ def demo_reference_load() -> DemoReference:
         weights.append(weight)
 
     agencies_by_key: dict[str, int] = {}
-    gov = _agency(region, "Правительство Челябинской области", "Правительство", Agency.Kind.MINISTRY)
+    gov = _agency(
+        region, "Правительство Челябинской области", "Правительство", Agency.Kind.MINISTRY
+    )
     for name, short, key in ref.MINISTRIES:
         agencies_by_key[key] = _agency(region, name, short, Agency.Kind.MINISTRY, parent=gov).pk
     admin_by_top: dict[int, int] = {}
     for okrug in {m.pk: m for m in top_of.values()}.values():
         if okrug.kind == Municipality.Kind.CITY_DISTRICT:
-            title = f"Администрация г. {okrug.name}" if okrug.name != "Челябинск" else "Администрация г. Челябинска"
+            title = (
+                f"Администрация г. {okrug.name}"
+                if okrug.name != "Челябинск"
+                else "Администрация г. Челябинска"
+            )
             if okrug.name != "Челябинск":
                 title = f"Администрация города {okrug.name}"
         else:
             title = f"Администрация — {okrug.name}"
-        admin = _agency(region, title, title, Agency.Kind.MUNICIPAL_ADMINISTRATION, municipality=okrug)
+        admin = _agency(
+            region, title, title, Agency.Kind.MUNICIPAL_ADMINISTRATION, municipality=okrug
+        )
         admin_by_top[okrug.pk] = admin.pk
     chelyabinsk = next(m for m in top_of.values() if m.name == "Челябинск")
     for district in Municipality.objects.filter(parent=chelyabinsk):
@@ -194,7 +203,11 @@ def demo_reference_load() -> DemoReference:
         OfficialPage.objects.get_or_create(
             network=OfficialPage.Network.VK,
             external_id=f"{agency.pk}74",
-            defaults={"agency": agency, "url": f"https://vk.com/club{group_id}", "name": agency.name},
+            defaults={
+                "agency": agency,
+                "url": f"https://vk.com/club{group_id}",
+                "name": agency.name,
+            },
         )
 
     subtopics: list[tuple[Category, dict[str, Any]]] = []
@@ -202,7 +215,14 @@ def demo_reference_load() -> DemoReference:
         topic, _ = Category.objects.get_or_create(
             region=region, code=code, defaults={"name": name, "order": order}
         )
-        for child_order, (child_code, child_name, priority, responsible, season, templates) in enumerate(children):
+        for child_order, (
+            child_code,
+            child_name,
+            priority,
+            responsible,
+            season,
+            templates,
+        ) in enumerate(children):
             child, _ = Category.objects.get_or_create(
                 region=region,
                 code=f"{code}-{child_code}",
@@ -233,7 +253,12 @@ def demo_reference_load() -> DemoReference:
     for channel in (Channel.OPEN311, Channel.IMPORT):
         Source.objects.get_or_create(
             slug=f"demo-{channel}",
-            defaults={"region": region, "name": Channel(channel).label, "channel": channel, "secret": uuid.uuid4().hex},
+            defaults={
+                "region": region,
+                "name": Channel(channel).label,
+                "channel": channel,
+                "secret": uuid.uuid4().hex,
+            },
         )
     page_sources = []
     for page in OfficialPage.objects.filter(agency__region=region).select_related("agency")[:12]:
@@ -278,7 +303,12 @@ def demo_users_create(*, region: Region) -> list[tuple[str, str]]:
     for login, first, last, centre_role, agency_short, agency_role in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=login,
-            defaults={"first_name": first, "last_name": last, "is_demo": True, "email": f"{login}@example.org"},
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "is_demo": True,
+                "email": f"{login}@example.org",
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)
@@ -293,7 +323,9 @@ def demo_users_create(*, region: Region) -> list[tuple[str, str]]:
             description = str(Role(centre_role).label)
         if agency_short:
             agency = Agency.objects.get(region=region, short_name=agency_short)
-            Membership.objects.get_or_create(user=user, agency=agency, defaults={"role": agency_role})
+            Membership.objects.get_or_create(
+                user=user, agency=agency, defaults={"role": agency_role}
+            )
             description = f"{Membership.Role(agency_role).label}, {agency}"
         result.append((login, description))
     return result
@@ -309,10 +341,35 @@ SIGNAL_COLUMNS = (
     "answered_at", "resolved_at", "escalation_level", "reopened_count", "version",
     "created_at", "updated_at",
 )  # fmt: skip
-EVENT_COLUMNS = ("signal_id", "kind", "actor_id", "from_status", "to_status", "changes", "reason", "created_at")
-REPLY_COLUMNS = ("signal_id", "kind", "state", "text", "author_id", "reviewer_id", "review_comment", "submitted_at", "published_at", "created_at")
+EVENT_COLUMNS = (
+    "signal_id",
+    "kind",
+    "actor_id",
+    "from_status",
+    "to_status",
+    "changes",
+    "reason",
+    "created_at",
+)
+REPLY_COLUMNS = (
+    "signal_id",
+    "kind",
+    "state",
+    "text",
+    "author_id",
+    "reviewer_id",
+    "review_comment",
+    "submitted_at",
+    "published_at",
+    "created_at",
+)
 
-REJECT_REASONS = ["Спам", "Не является обращением", "Вопрос не в компетенции органов власти", "Повтор обращения"]
+REJECT_REASONS = [
+    "Спам",
+    "Не является обращением",
+    "Вопрос не в компетенции органов власти",
+    "Повтор обращения",
+]
 ANSWERS = [
     "Добрый день! Информация передана в ответственную службу, работы будут выполнены в течение {days} дней.",
     "Здравствуйте! Специалисты выехали на место, неисправность устранена.",
@@ -321,7 +378,9 @@ ANSWERS = [
 ]
 
 
-def _pick_agency(data: DemoReference, rnd: random.Random, responsible: str, municipality: Municipality) -> int:
+def _pick_agency(
+    data: DemoReference, rnd: random.Random, responsible: str, municipality: Municipality
+) -> int:
     top = data.top_of[municipality.pk]
     city = top.name
     if responsible == "admin":
@@ -402,7 +461,9 @@ class _SignalFactory:
         self.channel_cum = list(itertools.accumulate(w for _, w in CHANNEL_MIX))
         self.muni_cum = list(itertools.accumulate(data.weights))
         self.batch = uuid.uuid4().hex[:8]
-        self.analysts = list(User.objects.filter(groups__name=Role.ANALYST).values_list("pk", flat=True)) or [None]
+        self.analysts = list(
+            User.objects.filter(groups__name=Role.ANALYST).values_list("pk", flat=True)
+        ) or [None]
         members = Membership.objects.values_list("agency_id", "user_id")
         self.staff: dict[int, list[int]] = {}
         for agency_id, user_id in members:
@@ -431,17 +492,23 @@ class _SignalFactory:
         times.sort()
         return times
 
-    def signal(self, signal_id: int, number: str, received: datetime, index: int) -> tuple[tuple, list[tuple], list[tuple]]:
+    def signal(
+        self, signal_id: int, number: str, received: datetime, index: int
+    ) -> tuple[tuple, list[tuple], list[tuple]]:
         rnd, data = self.rnd, self.data
-        channel = self.channels[bisect.bisect(self.channel_cum, rnd.random() * self.channel_cum[-1])]
-        municipality = data.municipalities[bisect.bisect(self.muni_cum, rnd.random() * self.muni_cum[-1])]
+        channel = self.channels[
+            bisect.bisect(self.channel_cum, rnd.random() * self.channel_cum[-1])
+        ]
+        municipality = data.municipalities[
+            bisect.bisect(self.muni_cum, rnd.random() * self.muni_cum[-1])
+        ]
         local_month = received.astimezone(self.zone).month - 1
         indexes, cum = self.by_month[local_month]
         category, meta = data.subtopics[indexes[bisect.bisect(cum, rnd.random() * cum[-1])]]
         top = data.top_of[municipality.pk]
         streets = ref.CITY_STREETS.get(top.name, ref.GENERIC_STREETS)
         address = f"{rnd.choice(streets)}, д. {rnd.randint(1, 180)}"
-        place = top.name if top.kind == Municipality.Kind.CITY_DISTRICT else top.name
+        place = top.name
         text = (
             rnd.choice(ref.PREFIXES)
             + rnd.choice(meta["templates"]).format(
@@ -465,8 +532,16 @@ class _SignalFactory:
         external_id = f"demo-{self.batch}-{index}"
         if channel in (Channel.VK, Channel.OK):
             uid = rnd.randint(10_000, 900_000_000)
-            profile = f"https://vk.com/id{uid}" if channel == Channel.VK else f"https://ok.ru/profile/{uid}"
-            external_url = f"https://vk.com/wall-{170000000 + index % 977}_{index}" if channel == Channel.VK else ""
+            profile = (
+                f"https://vk.com/id{uid}"
+                if channel == Channel.VK
+                else f"https://ok.ru/profile/{uid}"
+            )
+            external_url = (
+                f"https://vk.com/wall-{170000000 + index % 977}_{index}"
+                if channel == Channel.VK
+                else ""
+            )
         elif channel == Channel.TELEGRAM:
             profile = f"https://t.me/user{rnd.randint(1000, 999999)}"
         elif channel in (Channel.POS, Channel.PHONE, Channel.WIDGET):
@@ -475,7 +550,18 @@ class _SignalFactory:
             contact = f"citizen{rnd.randint(1, 99999)}@example.org"
 
         path = _walk(rnd, received, self.now)
-        events = [(signal_id, SignalEvent.Kind.CREATED, None, "", Status.NEW, '{"channel": "%s"}' % channel, "", received)]
+        events = [
+            (
+                signal_id,
+                SignalEvent.Kind.CREATED,
+                None,
+                "",
+                Status.NEW,
+                json.dumps({"channel": channel}),
+                "",
+                received,
+            )
+        ]
         replies: list[tuple] = []
         status = Status.NEW
         reacted = answered = resolved = None
@@ -490,7 +576,18 @@ class _SignalFactory:
             actor = analyst
             step_reason = ""
             if action == "route":
-                events.append((signal_id, SignalEvent.Kind.ROUTED, analyst, "", "", '{"agency": [null, %d]}' % agency_id, "", moment))
+                events.append(
+                    (
+                        signal_id,
+                        SignalEvent.Kind.ROUTED,
+                        analyst,
+                        "",
+                        "",
+                        json.dumps({"agency": [None, agency_id]}),
+                        "",
+                        moment,
+                    )
+                )
                 routed = True
                 reacted = reacted or moment + timedelta(minutes=rnd.randint(5, 90))
                 assignee = executor
@@ -503,8 +600,32 @@ class _SignalFactory:
                 actor = executor
             elif action == "submit_reply":
                 actor = executor
-                replies.append([signal_id, Reply.Kind.FINAL, Reply.State.SUBMITTED, rnd.choice(ANSWERS).format(days=rnd.randint(3, 14)), executor, None, "", moment, None, moment])
-                events.append((signal_id, SignalEvent.Kind.REPLY_SUBMITTED, executor, "", "", "{}", "", moment))
+                replies.append(
+                    [
+                        signal_id,
+                        Reply.Kind.FINAL,
+                        Reply.State.SUBMITTED,
+                        rnd.choice(ANSWERS).format(days=rnd.randint(3, 14)),
+                        executor,
+                        None,
+                        "",
+                        moment,
+                        None,
+                        moment,
+                    ]
+                )
+                events.append(
+                    (
+                        signal_id,
+                        SignalEvent.Kind.REPLY_SUBMITTED,
+                        executor,
+                        "",
+                        "",
+                        "{}",
+                        "",
+                        moment,
+                    )
+                )
             elif action == "return_reply":
                 step_reason = "Ответ неполный: укажите сроки выполнения работ."
                 replies[-1][2] = Reply.State.RETURNED
@@ -514,7 +635,9 @@ class _SignalFactory:
                 replies[-1][2] = Reply.State.PUBLISHED
                 replies[-1][5] = analyst
                 replies[-1][8] = moment
-                events.append((signal_id, SignalEvent.Kind.REPLY_APPROVED, analyst, "", "", "{}", "", moment))
+                events.append(
+                    (signal_id, SignalEvent.Kind.REPLY_APPROVED, analyst, "", "", "{}", "", moment)
+                )
                 answered = moment
             elif action == "close":
                 resolved = moment
@@ -522,7 +645,18 @@ class _SignalFactory:
                 step_reason = "Заявитель сообщил, что проблема не решена."
                 reopened += 1
                 resolved = None
-            events.append((signal_id, SignalEvent.Kind.STATUS_CHANGED, actor, status, target, "{}", step_reason, moment))
+            events.append(
+                (
+                    signal_id,
+                    SignalEvent.Kind.STATUS_CHANGED,
+                    actor,
+                    status,
+                    target,
+                    "{}",
+                    step_reason,
+                    moment,
+                )
+            )
             status = target
         if status != Status.REJECTED:
             reason = ""
@@ -543,7 +677,13 @@ class _SignalFactory:
 
 
 def demo_signals_load(
-    *, data: DemoReference, count: int, seed: int = 74, days: int = 182, chunk: int = 50_000, progress=None
+    *,
+    data: DemoReference,
+    count: int,
+    seed: int = 74,
+    days: int = 182,
+    chunk: int = 50_000,
+    progress=None,
 ) -> int:
     """Insert `count` demo signals with their events and replies; return how many were written."""
     demo_refused_in_production()
@@ -555,13 +695,18 @@ def demo_signals_load(
         part = times[start : start + chunk]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                "SELECT nextval('signals_app_signal_id_seq') FROM generate_series(1, %s)", [len(part)]
+                "SELECT nextval('signals_app_signal_id_seq') FROM generate_series(1, %s)",
+                [len(part)],
             )
             ids = [row[0] for row in cursor.fetchall()]
             numbers = _numbers(data.region, part, factory.zone)
             rows, events, replies = [], [], []
-            for offset, (signal_id, number, received) in enumerate(zip(ids, numbers, part, strict=True)):
-                row, row_events, row_replies = factory.signal(signal_id, number, received, start + offset)
+            for offset, (signal_id, number, received) in enumerate(
+                zip(ids, numbers, part, strict=True)
+            ):
+                row, row_events, row_replies = factory.signal(
+                    signal_id, number, received, start + offset
+                )
                 rows.append(row)
                 events.extend(row_events)
                 replies.extend(row_replies)
@@ -580,11 +725,16 @@ def _numbers(region: Region, times: list[datetime], zone: zoneinfo.ZoneInfo) -> 
     for year, group in itertools.groupby(years):
         size = len(list(group))
         first = signal_number_allocate(region=region, year=year, count=size)
-        numbers.extend(signal_number_format(region_code=region.code, year=year, value=first + i) for i in range(size))
+        numbers.extend(
+            signal_number_format(region_code=region.code, year=year, value=first + i)
+            for i in range(size)
+        )
     return numbers
 
 
-def _copy(cursor, table: str, columns: tuple[str, ...], rows: Iterator[tuple] | list[tuple]) -> None:  # type: ignore[no-untyped-def]
+def _copy(
+    cursor, table: str, columns: tuple[str, ...], rows: Iterator[tuple] | list[tuple]
+) -> None:  # type: ignore[no-untyped-def]
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)

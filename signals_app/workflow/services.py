@@ -193,8 +193,12 @@ def signal_create(
         received_at=received_at,
         **fields,
     )
-    _event(signal, SignalEvent.Kind.CREATED, actor, to_status=Status.NEW, changes={"channel": channel})
-    logger.info("signal_created signal_id=%s number=%s channel=%s", signal.pk, signal.number, channel)
+    _event(
+        signal, SignalEvent.Kind.CREATED, actor, to_status=Status.NEW, changes={"channel": channel}
+    )
+    logger.info(
+        "signal_created signal_id=%s number=%s channel=%s", signal.pk, signal.number, channel
+    )
     return signal
 
 
@@ -251,10 +255,15 @@ def signal_route(
         return locked  # already there: nothing to do
     locked.agency = agency
     locked.assignee = assignee
-    changes = {"agency": [old_agency_id, agency.pk], "assignee": [None, assignee.pk if assignee else None]}
+    changes = {
+        "agency": [old_agency_id, agency.pk],
+        "assignee": [None, assignee.pk if assignee else None],
+    }
     _event(locked, SignalEvent.Kind.ROUTED, actor, changes=changes, reason=reason)
     if locked.status == Status.NEW:
-        _move(locked, to_status=Status.IN_PROGRESS, actor=actor, extra_fields=["agency", "assignee"])
+        _move(
+            locked, to_status=Status.IN_PROGRESS, actor=actor, extra_fields=["agency", "assignee"]
+        )
     else:
         _save(locked, ["agency", "assignee"])
     return locked
@@ -420,9 +429,16 @@ def reply_submit(
         raise InvalidInput(_("Another reply is already waiting for review."))
     now = timezone.now()
     reply = Reply.objects.create(
-        signal=locked, kind=kind, state=Reply.State.SUBMITTED, text=text, author=actor, submitted_at=now
+        signal=locked,
+        kind=kind,
+        state=Reply.State.SUBMITTED,
+        text=text,
+        author=actor,
+        submitted_at=now,
     )
-    _event(locked, SignalEvent.Kind.REPLY_SUBMITTED, actor, changes={"reply": reply.pk, "kind": kind})
+    _event(
+        locked, SignalEvent.Kind.REPLY_SUBMITTED, actor, changes={"reply": reply.pk, "kind": kind}
+    )
     if kind == Reply.Kind.FINAL:
         _move(locked, to_status=Status.REPLY_REVIEW, actor=actor)
     else:
@@ -487,7 +503,11 @@ def reply_return(
     locked_reply.review_comment = comment
     locked_reply.save(update_fields=["state", "reviewer", "review_comment"])
     _event(
-        signal, SignalEvent.Kind.REPLY_RETURNED, actor, changes={"reply": locked_reply.pk}, reason=comment
+        signal,
+        SignalEvent.Kind.REPLY_RETURNED,
+        actor,
+        changes={"reply": locked_reply.pk},
+        reason=comment,
     )
     if locked_reply.kind == Reply.Kind.FINAL:
         _move(signal, to_status=Status.IN_PROGRESS, actor=actor, reason=comment)

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _kinds(calendar, year):
-    return dict(CalendarDay.objects.filter(calendar=calendar, date__year=year).values_list("date", "kind"))
+    return dict(
+        CalendarDay.objects.filter(calendar=calendar, date__year=year).values_list("date", "kind")
+    )
 
 
 def test_2026_has_247_working_days_and_the_official_days_off(region):

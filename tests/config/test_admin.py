@@ -16,7 +16,9 @@ def test_every_admin_changelist_and_add_page_opens(client, model, new_signal):
     root = UserFactory(username="root", is_superuser=True, is_staff=True)
     client.force_login(root)
     opts = model._meta
-    response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"), {"q": "вода"})
+    response = client.get(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"), {"q": "вода"}
+    )
     assert response.status_code == 200
     add = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
     assert add.status_code in (200, 403)

@@ -16,10 +16,19 @@ GOOD_KEY = "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def _run(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ENV", "ALLOWED_HOSTS"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ENV", "ALLOWED_HOSTS"}
+    }
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -47,7 +56,12 @@ def test_production_refuses_the_development_secret_key():
 
 def test_production_refuses_debug():
     result = _run(
-        {"DJANGO_ENV": "production", "SECRET_KEY": GOOD_KEY, "DEBUG": "1", "ALLOWED_HOSTS": "cur.example.org"},
+        {
+            "DJANGO_ENV": "production",
+            "SECRET_KEY": GOOD_KEY,
+            "DEBUG": "1",
+            "ALLOWED_HOSTS": "cur.example.org",
+        },
         "check",
     )
     assert result.returncode != 0

@@ -44,8 +44,12 @@ def test_route_and_reject_at_once_end_with_one_success_and_one_conflict(
     second = _centre_user("analyst_two", "analyst", region)
     seen = new_signal.version
     outcomes = _race(
-        lambda: services.signal_route(signal=new_signal.pk, agency=agency, actor=analyst, expected_version=seen),
-        lambda: services.signal_reject(signal=new_signal.pk, reason="Спам", actor=second, expected_version=seen),
+        lambda: services.signal_route(
+            signal=new_signal.pk, agency=agency, actor=analyst, expected_version=seen
+        ),
+        lambda: services.signal_reject(
+            signal=new_signal.pk, reason="Спам", actor=second, expected_version=seen
+        ),
     )
     successes = [o for o in outcomes if isinstance(o, Signal)]
     conflicts = [o for o in outcomes if isinstance(o, ConflictError)]
@@ -58,7 +62,9 @@ def test_route_and_reject_at_once_end_with_one_success_and_one_conflict(
     assert status_events.count() == 1
 
 
-def test_without_a_version_the_loser_sees_the_new_state_not_a_lost_update(new_signal, analyst, agency, region):
+def test_without_a_version_the_loser_sees_the_new_state_not_a_lost_update(
+    new_signal, analyst, agency, region
+):
     from tests.conftest import _centre_user
 
     second = _centre_user("analyst_two", "analyst", region)
@@ -73,7 +79,9 @@ def test_without_a_version_the_loser_sees_the_new_state_not_a_lost_update(new_si
     assert len(errors) == 1, outcomes
     signal = Signal.objects.get(pk=new_signal.pk)
     assert signal.status in (Status.REJECTED, Status.IN_PROGRESS)
-    assert SignalEvent.objects.filter(signal=signal, kind=SignalEvent.Kind.STATUS_CHANGED).count() == 1
+    assert (
+        SignalEvent.objects.filter(signal=signal, kind=SignalEvent.Kind.STATUS_CHANGED).count() == 1
+    )
 
 
 def test_concurrent_creation_numbers_have_no_gaps_and_no_duplicates(region):

@@ -7,7 +7,15 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from agencies.models import Agency, Municipality, WorkCalendar
-from signals_app.models import Attachment, Category, InboundMessage, Note, Reply, Signal, SignalEvent
+from signals_app.models import (
+    Attachment,
+    Category,
+    InboundMessage,
+    Note,
+    Reply,
+    Signal,
+    SignalEvent,
+)
 from signals_app.workflow.services import signal_create
 from tests.factories import AgencyFactory, CategoryFactory, MunicipalityFactory
 
@@ -27,7 +35,15 @@ def _update(signal, **fields):
 
 
 def test_signal_unique_source_and_external_id(new_signal, region, source):
-    _fails(lambda: signal_create(region=region, channel="vk", text="другой", source=source, external_id=new_signal.external_id))
+    _fails(
+        lambda: signal_create(
+            region=region,
+            channel="vk",
+            text="другой",
+            source=source,
+            external_id=new_signal.external_id,
+        )
+    )
     assert Signal.objects.filter(source=source, external_id=new_signal.external_id).count() == 1
 
 
@@ -90,7 +106,11 @@ def test_agency_parent_territory_and_calendar_belong_to_its_region(agency, other
     foreign = AgencyFactory(region=other_region)
     calendar = WorkCalendar.objects.create(region=other_region, name="Чужой")
     _fails(lambda: Agency.objects.filter(pk=agency.pk).update(parent=foreign))
-    _fails(lambda: Agency.objects.filter(pk=agency.pk).update(municipality=MunicipalityFactory(region=other_region)))
+    _fails(
+        lambda: Agency.objects.filter(pk=agency.pk).update(
+            municipality=MunicipalityFactory(region=other_region)
+        )
+    )
     _fails(lambda: Agency.objects.filter(pk=agency.pk).update(calendar=calendar))
 
 
@@ -104,14 +124,22 @@ def test_municipality_oktmo_format_and_uniqueness(region):
     MunicipalityFactory(region=region, oktmo="75701000")
     _fails(lambda: MunicipalityFactory(region=region, oktmo="75701000"))
     _fails(lambda: MunicipalityFactory(region=region, oktmo="7570"))
-    _fails(lambda: Municipality.objects.create(region=region, name="X", kind="city_district", oktmo="abcdefgh"))
+    _fails(
+        lambda: Municipality.objects.create(
+            region=region, name="X", kind="city_district", oktmo="abcdefgh"
+        )
+    )
 
 
 def test_categories_have_two_levels_in_one_region(region, other_region, category):
     # category is a subtopic: a third level is refused
-    _fails(lambda: Category.objects.create(region=region, parent=category, code="deep", name="Третий"))
+    _fails(
+        lambda: Category.objects.create(region=region, parent=category, code="deep", name="Третий")
+    )
     topic = category.parent
-    _fails(lambda: Category.objects.create(region=other_region, parent=topic, code="x", name="Чужой"))
+    _fails(
+        lambda: Category.objects.create(region=other_region, parent=topic, code="x", name="Чужой")
+    )
     _fails(lambda: Category.objects.create(region=region, code=topic.code, name="Дубль"))
 
 
@@ -124,18 +152,36 @@ def test_signal_events_are_append_only(new_signal):
 
 
 def test_status_change_event_needs_both_statuses(new_signal):
-    _fails(lambda: SignalEvent.objects.create(signal=new_signal, kind="status_changed", from_status="new"))
+    _fails(
+        lambda: SignalEvent.objects.create(
+            signal=new_signal, kind="status_changed", from_status="new"
+        )
+    )
 
 
 def test_reply_note_and_attachment_invariants(new_signal, analyst):
     _fails(lambda: Reply.objects.create(signal=new_signal, text="", author=analyst))
-    _fails(lambda: Reply.objects.create(signal=new_signal, text="x", author=analyst, state="published"))
-    _fails(lambda: Reply.objects.create(signal=new_signal, text="x", author=analyst, state="returned"))
+    _fails(
+        lambda: Reply.objects.create(signal=new_signal, text="x", author=analyst, state="published")
+    )
+    _fails(
+        lambda: Reply.objects.create(signal=new_signal, text="x", author=analyst, state="returned")
+    )
     _fails(lambda: Note.objects.create(signal=new_signal, text="", author=analyst))
     _fails(lambda: Attachment.objects.create(signal=new_signal, name="a.jpg"))
-    _fails(lambda: Attachment.objects.create(signal=new_signal, name="a.jpg", url="https://x/a.jpg", size=-1))
-    _fails(lambda: Attachment.objects.create(signal=new_signal, name="a.jpg", url="https://x/a.jpg", sha256="zz"))
-    Attachment.objects.create(signal=new_signal, name="a.jpg", url="https://x/a.jpg", size=10, sha256="a" * 64)
+    _fails(
+        lambda: Attachment.objects.create(
+            signal=new_signal, name="a.jpg", url="https://x/a.jpg", size=-1
+        )
+    )
+    _fails(
+        lambda: Attachment.objects.create(
+            signal=new_signal, name="a.jpg", url="https://x/a.jpg", sha256="zz"
+        )
+    )
+    Attachment.objects.create(
+        signal=new_signal, name="a.jpg", url="https://x/a.jpg", size=10, sha256="a" * 64
+    )
     assert new_signal.attachments.count() == 1
 
 
@@ -146,11 +192,25 @@ def test_calendar_invariants(region):
 
     from agencies.models import CalendarDay, WorkingPeriod
 
-    _fails(lambda: WorkingPeriod.objects.create(calendar=calendar, weekday=0, start=time(18), end=time(9)))
-    _fails(lambda: WorkingPeriod.objects.create(calendar=calendar, weekday=7, start=time(9), end=time(18)))
+    _fails(
+        lambda: WorkingPeriod.objects.create(
+            calendar=calendar, weekday=0, start=time(18), end=time(9)
+        )
+    )
+    _fails(
+        lambda: WorkingPeriod.objects.create(
+            calendar=calendar, weekday=7, start=time(9), end=time(18)
+        )
+    )
     CalendarDay.objects.create(calendar=calendar, date=date(2026, 1, 1), kind="holiday")
-    _fails(lambda: CalendarDay.objects.create(calendar=calendar, date=date(2026, 1, 1), kind="day_off"))
-    _fails(lambda: CalendarDay.objects.create(calendar=calendar, date=date(2026, 1, 2), kind="shortened"))
+    _fails(
+        lambda: CalendarDay.objects.create(calendar=calendar, date=date(2026, 1, 1), kind="day_off")
+    )
+    _fails(
+        lambda: CalendarDay.objects.create(
+            calendar=calendar, date=date(2026, 1, 2), kind="shortened"
+        )
+    )
 
 
 def test_signal_cannot_be_its_own_parent(new_signal):
@@ -161,5 +221,7 @@ def test_counter_survives_a_rollback_without_gaps(region):
     with pytest.raises(RuntimeError), transaction.atomic():
         signal_create(region=region, channel="vk", text="откатится")
         raise RuntimeError
-    signal = signal_create(region=region, channel="vk", text="сохранится", received_at=timezone.now())
+    signal = signal_create(
+        region=region, channel="vk", text="сохранится", received_at=timezone.now()
+    )
     assert signal.number.endswith("-000001")

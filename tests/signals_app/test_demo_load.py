@@ -27,7 +27,9 @@ def test_reference_data_is_realistic(loaded):
     assert OfficialPage.objects.count() >= 50
     assert Category.objects.filter(level=1).count() == 12
     assert 55 <= Category.objects.filter(level=2).count() <= 70
-    assert set(Source.objects.values_list("channel", flat=True)) >= {c.value for c in Channel} - {"api"} | {"api"}
+    assert set(Source.objects.values_list("channel", flat=True)) >= {c.value for c in Channel} - {
+        "api"
+    } | {"api"}
     assert User.objects.filter(is_demo=True).count() == 8
 
 
@@ -67,7 +69,10 @@ def test_answered_signals_have_a_published_reply(loaded):
 
 
 def test_search_vector_is_filled(loaded):
-    assert Signal.objects.filter(search_vector="вода").exists() or Signal.objects.filter(search_vector="мусор").exists()
+    assert (
+        Signal.objects.filter(search_vector="вода").exists()
+        or Signal.objects.filter(search_vector="мусор").exists()
+    )
 
 
 def test_if_empty_does_not_load_twice(loaded):

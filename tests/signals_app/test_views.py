@@ -72,7 +72,9 @@ def test_bad_page_number_falls_back_instead_of_failing(client, analyst, new_sign
 
 
 @pytest.mark.parametrize("rows", [1, 30])
-def test_list_query_count_does_not_grow_with_rows(client, analyst, region, category, agency, rows, django_assert_num_queries):
+def test_list_query_count_does_not_grow_with_rows(
+    client, analyst, region, category, agency, rows, django_assert_num_queries
+):
     for _ in range(rows):
         signal = SignalFactory(region=region, category=category)
         services.signal_route(signal=signal, agency=agency, actor=None)

@@ -11,7 +11,15 @@ from tests.signals_app.helpers import drive
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["analyst", "supervisor", "executor", "coordinator", "outsider_executor", "foreign_analyst", "nobody"]
+ROLES = [
+    "analyst",
+    "supervisor",
+    "executor",
+    "coordinator",
+    "outsider_executor",
+    "foreign_analyst",
+    "nobody",
+]
 
 
 def _route(signal, actor, ctx):
@@ -43,7 +51,9 @@ def _approve(signal, actor, ctx):
 
 
 def _return(signal, actor, ctx):
-    services.reply_return(reply=signal.replies.get(state=Reply.State.SUBMITTED), comment="Доработать", actor=actor)
+    services.reply_return(
+        reply=signal.replies.get(state=Reply.State.SUBMITTED), comment="Доработать", actor=actor
+    )
 
 
 def _close(signal, actor, ctx):
@@ -82,7 +92,9 @@ CASES = [(action, role) for action in MATRIX for role in ROLES]
 
 
 @pytest.fixture
-def users(request, analyst, supervisor, executor, coordinator, outsider_executor, foreign_analyst, nobody):
+def users(
+    request, analyst, supervisor, executor, coordinator, outsider_executor, foreign_analyst, nobody
+):
     return {
         "analyst": analyst,
         "supervisor": supervisor,
@@ -97,7 +109,9 @@ def users(request, analyst, supervisor, executor, coordinator, outsider_executor
 @pytest.mark.parametrize(("action", "role"), CASES)
 def test_permission_matrix(action, role, users, new_signal, agency):
     status, call, allowed = MATRIX[action]
-    signal = drive(new_signal, status, analyst=users["analyst"], executor=users["executor"], agency=agency)
+    signal = drive(
+        new_signal, status, analyst=users["analyst"], executor=users["executor"], agency=agency
+    )
     events = SignalEvent.objects.filter(signal=signal).count()
     version = signal.version
     ctx = {"agency": agency, "executor": users["executor"]}
@@ -136,7 +150,9 @@ def test_the_centre_answers_by_itself_but_agency_staff_cannot_answer_a_new_signa
     assert new_signal.status == Status.REPLY_REVIEW
 
 
-def test_an_executor_cannot_take_a_signal_assigned_to_a_colleague(new_signal, analyst, coordinator, executor, agency):
+def test_an_executor_cannot_take_a_signal_assigned_to_a_colleague(
+    new_signal, analyst, coordinator, executor, agency
+):
     services.signal_route(signal=new_signal, agency=agency, actor=analyst, assignee=coordinator)
     from signals_app.workflow.errors import InvalidInput
 

@@ -68,7 +68,9 @@ def _do(call, signal, *, analyst, executor):
         services.reply_approve(reply=signal.replies.get(state=Reply.State.SUBMITTED), actor=analyst)
     elif call == "return":
         services.reply_return(
-            reply=signal.replies.get(state=Reply.State.SUBMITTED), comment="Добавьте сроки", actor=analyst
+            reply=signal.replies.get(state=Reply.State.SUBMITTED),
+            comment="Добавьте сроки",
+            actor=analyst,
         )
     elif call == "close":
         services.signal_close(signal=signal, actor=analyst)
@@ -122,7 +124,9 @@ def test_same_status_is_a_no_op(new_signal, analyst):
         ("rejected", "closed"),
     ],
 )
-def test_illegal_moves_raise_and_write_nothing(start, target, new_signal, analyst, executor, agency):
+def test_illegal_moves_raise_and_write_nothing(
+    start, target, new_signal, analyst, executor, agency
+):
     assert transition_for(start, target) is None
     signal = drive(new_signal, start, analyst=analyst, executor=executor, agency=agency)
     events = SignalEvent.objects.filter(signal=signal).count()
@@ -148,7 +152,11 @@ def test_reopen_counts_and_restore_clears_the_reason(new_signal, analyst, execut
     assert signal.resolved_at is not None
     services.signal_reopen(signal=signal, reason="Не решено", actor=analyst)
     signal.refresh_from_db()
-    assert (signal.status, signal.reopened_count, signal.resolved_at) == (Status.IN_PROGRESS, 1, None)
+    assert (signal.status, signal.reopened_count, signal.resolved_at) == (
+        Status.IN_PROGRESS,
+        1,
+        None,
+    )
 
     rejected = drive(
         services.signal_create(region=signal.region, channel="vk", text="Спам"),
@@ -171,7 +179,9 @@ def test_returning_a_centre_answer_without_agency_is_refused(new_signal, analyst
 
 
 def test_approving_a_final_reply_answers_and_publishes(new_signal, analyst, executor, agency):
-    signal = drive(new_signal, Status.REPLY_REVIEW, analyst=analyst, executor=executor, agency=agency)
+    signal = drive(
+        new_signal, Status.REPLY_REVIEW, analyst=analyst, executor=executor, agency=agency
+    )
     reply = signal.replies.get()
     services.reply_approve(reply=reply, actor=analyst)
     reply.refresh_from_db()
@@ -183,8 +193,14 @@ def test_approving_a_final_reply_answers_and_publishes(new_signal, analyst, exec
 
 
 def test_a_second_reply_while_one_waits_is_refused(new_signal, analyst, executor, agency):
-    signal = drive(new_signal, Status.IN_PROGRESS, analyst=analyst, executor=executor, agency=agency)
-    services.reply_submit(signal=signal, text="Промежуточный", kind=Reply.Kind.INTERIM, actor=executor)
+    signal = drive(
+        new_signal, Status.IN_PROGRESS, analyst=analyst, executor=executor, agency=agency
+    )
+    services.reply_submit(
+        signal=signal, text="Промежуточный", kind=Reply.Kind.INTERIM, actor=executor
+    )
     with pytest.raises(InvalidInput):
-        services.reply_submit(signal=signal, text="Ещё один", kind=Reply.Kind.INTERIM, actor=executor)
+        services.reply_submit(
+            signal=signal, text="Ещё один", kind=Reply.Kind.INTERIM, actor=executor
+        )
     assert signal.replies.count() == 1

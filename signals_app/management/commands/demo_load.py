@@ -19,11 +19,17 @@ class Command(BaseCommand):
     help = "Create the demo region (74) with its reference data, demo users and N signals."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
-        parser.add_argument("--signals", type=int, default=20_000, help="How many signals (default 20000).")
-        parser.add_argument("--days", type=int, default=182, help="Spread over this many past days.")
+        parser.add_argument(
+            "--signals", type=int, default=20_000, help="How many signals (default 20000)."
+        )
+        parser.add_argument(
+            "--days", type=int, default=182, help="Spread over this many past days."
+        )
         parser.add_argument("--seed", type=int, default=74)
         parser.add_argument(
-            "--if-empty", action="store_true", help="Do nothing if the demo region already has signals."
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if the demo region already has signals.",
         )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
@@ -52,4 +58,6 @@ class Command(BaseCommand):
         )
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"Loaded {written} signals in {elapsed:.1f} s"))
-        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u for u, _ in users))
+        self.stdout.write(
+            f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u for u, _ in users)
+        )
