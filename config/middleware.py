@@ -25,3 +25,18 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith("/admin/"):
             response.setdefault("Content-Security-Policy", CSP)
         return response
+
+
+class RussianByDefaultMiddleware:
+    """Show Russian unless the user chose another language (cookie or URL).
+
+    Staff browsers are often set to English; the centre works in Russian, so the browser's
+    Accept-Language is not a choice. Placed before LocaleMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

@@ -150,7 +150,7 @@ def demo_reference_load() -> DemoReference:
         admin_by_top[okrug.pk] = admin.pk
     chelyabinsk = next(m for m in top_of.values() if m.name == "Челябинск")
     for district in Municipality.objects.filter(parent=chelyabinsk):
-        title = f"Администрация {district.name.replace('район', 'района')} г. Челябинска"
+        title = f"Администрация {district.name.replace('ский район', 'ского района')} г. Челябинска"
         _agency(
             region, title, title, Agency.Kind.MUNICIPAL_ADMINISTRATION,
             municipality=district, parent_id=admin_by_top[chelyabinsk.pk],

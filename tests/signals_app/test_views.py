@@ -30,10 +30,18 @@ def test_login_with_a_wrong_password_shows_a_clear_error(client, analyst):
     assert "Неверный логин или пароль" in response.content.decode()
 
 
-def test_english_is_available(client, analyst):
+def test_russian_is_the_default_even_for_an_english_browser(client, analyst):
     client.force_login(analyst)
-    response = client.get(reverse("signals_app:signal_list"), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(reverse("signals_app:signal_list"), HTTP_ACCEPT_LANGUAGE="en-US,en")
+    assert "Обращения" in response.content.decode()
+
+
+def test_english_is_available_by_choice(client, analyst):
+    client.force_login(analyst)
+    client.post(reverse("set_language"), {"language": "en", "next": "/signals/"})
+    response = client.get(reverse("signals_app:signal_list"))
     assert "Signals" in response.content.decode()
+    assert "Обращения" not in response.content.decode()
 
 
 def test_list_shows_only_visible_signals(client, region, other_region, executor, agency):

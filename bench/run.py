@@ -1,0 +1,64 @@
+"""Benchmarks run by hand (`make bench`): they print figures, they assert nothing.
+
+    python bench/run.py [--signals N] [--keep]
+
+demo_load: loads N demo signals (default 1,000,000) into a fresh database `<name>_bench`
+and reports the time, the rate and the table sizes. `--keep` leaves the database for the
+benchmarks of later issues (reports, exports, dashboard) to reuse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dj_database_url
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--signals", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    base = dj_database_url.parse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur"))
+    name = f"{base['NAME']}_bench"
+    admin = f"host={base['HOST']} port={base['PORT'] or 5432} user={base['USER']} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgres://{base['USER']}@{base['HOST']}:{base['PORT'] or 5432}/{name}"
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True)
+
+    started = time.monotonic()
+    subprocess.run([*manage, "demo_load", "--signals", str(args.signals)], env=env, check=True)
+    elapsed = time.monotonic() - started
+
+    with psycopg.connect(url) as conn:
+        signals = conn.execute("SELECT count(*) FROM signals_app_signal").fetchone()[0]
+        events = conn.execute("SELECT count(*) FROM signals_app_signalevent").fetchone()[0]
+        size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
+    print()
+    print(f"bench demo_load  cores={os.cpu_count()}  date={time.strftime('%Y-%m-%d')}")
+    print(f"  signals        {signals:>12,}")
+    print(f"  events         {events:>12,}")
+    print(f"  total time     {elapsed:>12.1f} s  (incl. reference data and calendar)")
+    print(f"  rate           {signals / elapsed:>12,.0f} signals/s")
+    print(f"  database size  {size:>12}")
+    if not args.keep:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}"')
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
