@@ -111,7 +111,7 @@ class Municipality(models.Model):
         return self.name
 
     def clean(self) -> None:
-        if self.parent_id and self.parent.region_id != self.region_id:
+        if self.parent is not None and self.parent.region_id != self.region_id:
             raise ValidationError({"parent": _("The parent belongs to another region.")})
 
 
@@ -312,11 +312,11 @@ class Agency(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        if self.parent_id and self.parent.region_id != self.region_id:
+        if self.parent is not None and self.parent.region_id != self.region_id:
             errors["parent"] = _("The parent agency belongs to another region.")
-        if self.municipality_id and self.municipality.region_id != self.region_id:
+        if self.municipality is not None and self.municipality.region_id != self.region_id:
             errors["municipality"] = _("The territory belongs to another region.")
-        if self.calendar_id and self.calendar.region_id != self.region_id:
+        if self.calendar is not None and self.calendar.region_id != self.region_id:
             errors["calendar"] = _("The calendar belongs to another region.")
         if errors:
             raise ValidationError(errors)
@@ -380,7 +380,7 @@ class User(AbstractUser):
         _("demo account"), default=False, help_text=_("Refused in production mode.")
     )
 
-    class Meta(AbstractUser.Meta):
+    class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
 

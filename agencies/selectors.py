@@ -9,7 +9,7 @@ from django.db import connection
 from agencies.models import Membership, Role, User
 
 # A coordinator of a ministry coordinates its subordinate bodies too: the strongest role wins.
-_ROLE_RANK = {Membership.Role.EXECUTOR: 1, Membership.Role.COORDINATOR: 2}
+_ROLE_RANK: dict[str, int] = {Membership.Role.EXECUTOR: 1, Membership.Role.COORDINATOR: 2}
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,10 @@ def production_calendar(year: int) -> dict[date, tuple[str, str, int]]:
         ) in ART_112_HOLIDAYS and following in listed
         if not is_holiday_next:
             continue
-        kind = days.get(day, (None,))[0]
-        working = kind == CalendarDay.Kind.WORKING or (kind is None and day.weekday() < 5)
+        listed_kind = days[day][0] if day in days else None
+        working = listed_kind == CalendarDay.Kind.WORKING or (
+            listed_kind is None and day.weekday() < 5
+        )
         if working:
             days[day] = (
                 CalendarDay.Kind.SHORTENED,

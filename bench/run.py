@@ -28,7 +28,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    base = dj_database_url.parse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur"))
+    base = dj_database_url.parse(
+        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
+    )
     name = f"{base['NAME']}_bench"
     admin = f"host={base['HOST']} port={base['PORT'] or 5432} user={base['USER']} dbname=postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -46,7 +48,9 @@ def main() -> int:
     with psycopg.connect(url) as conn:
         signals = conn.execute("SELECT count(*) FROM signals_app_signal").fetchone()[0]
         events = conn.execute("SELECT count(*) FROM signals_app_signalevent").fetchone()[0]
-        size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
+        size = conn.execute(
+            "SELECT pg_size_pretty(pg_database_size(current_database()))"
+        ).fetchone()[0]
     print()
     print(f"bench demo_load  cores={os.cpu_count()}  date={time.strftime('%Y-%m-%d')}")
     print(f"  signals        {signals:>12,}")

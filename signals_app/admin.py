@@ -93,6 +93,14 @@ class SignalAdmin(admin.ModelAdmin):
     inlines = [EventInline, ReplyInline, NoteInline, AttachmentInline]
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
 
+    # Signals arrive through the intakes and change only through the workflow services,
+    # which write the timeline; the admin shows them read-only.
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False  # signals are never deleted: rejection is the way out
 

@@ -8,6 +8,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality, OfficialPage, Region
@@ -94,7 +95,7 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.parent_id:
+        if self.parent is not None:
             return f"{self.parent.name} → {self.name}"
         return self.name
 
@@ -104,7 +105,7 @@ class Category(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        if self.parent_id:
+        if self.parent is not None:
             if self.parent.parent_id:
                 raise ValidationError({"parent": _("A subtopic cannot have subtopics.")})
             if self.parent.region_id != self.region_id:
@@ -170,7 +171,7 @@ class InboundMessage(models.Model):
     )
     external_id = models.CharField(_("external id"), max_length=200)
     payload = models.JSONField(_("payload"))
-    received_at = models.DateTimeField(_("received at"), db_default=models.functions.Now())
+    received_at = models.DateTimeField(_("received at"), db_default=Now())
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.PENDING
     )
@@ -419,7 +420,7 @@ class SignalEvent(models.Model):
     to_status = models.CharField(_("to status"), max_length=16, choices=Status.choices, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
-    created_at = models.DateTimeField(_("time"), db_default=models.functions.Now())
+    created_at = models.DateTimeField(_("time"), db_default=Now())
 
     class Meta:
         verbose_name = _("signal event")

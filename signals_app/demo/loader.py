@@ -716,6 +716,10 @@ def demo_signals_load(
         written += len(part)
         if progress:
             progress(written, count)
+    # Fresh planner statistics: without them the first queries after a bulk load pick
+    # plans made for an empty table.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE signals_app_signal, signals_app_signalevent, signals_app_reply")
     return written
 
 

@@ -8,6 +8,7 @@ SignalEvent — or raises a WorkflowError and writes nothing.
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from datetime import datetime
 from typing import Any
 
@@ -183,7 +184,7 @@ def signal_create(
     if not text:
         raise InvalidInput(_("The signal has no text."))
     received_at = received_at or timezone.now()
-    year = timezone.localtime(received_at, timezone=_zone(region.time_zone)).year
+    year = timezone.localtime(received_at, timezone=zoneinfo.ZoneInfo(region.time_zone)).year
     value = signal_number_allocate(region=region, year=year)
     signal = Signal.objects.create(
         region=region,
@@ -200,12 +201,6 @@ def signal_create(
         "signal_created signal_id=%s number=%s channel=%s", signal.pk, signal.number, channel
     )
     return signal
-
-
-def _zone(name: str):  # type: ignore[no-untyped-def]
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(name)
 
 
 # --- status moves --------------------------------------------------------------------------
