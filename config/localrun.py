@@ -226,6 +226,28 @@ def _terminate(children: list[tuple[str, subprocess.Popen]], timeout: float = 20
             process.wait()
 
 
+class StopFlag:
+    """Turn SIGINT / SIGTERM into a flag the main loop checks."""
+
+    def __init__(self) -> None:
+        self.raised = False
+        signal.signal(signal.SIGINT, self._raise)
+        signal.signal(signal.SIGTERM, self._raise)
+
+    def _raise(self, *_args: object) -> None:
+        self.raised = True
+
+
+def _with_services(command: list[str], *, prefer_machine: bool) -> int:
+    """Run one command with DATABASE_URL / REDIS_URL resolved, then stop what was started."""
+    env, stops = resolve_services(prefer_machine=prefer_machine)
+    try:
+        return subprocess.run(command, cwd=BASE_DIR, env=env).returncode
+    finally:
+        for callback in reversed(stops):
+            callback()
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
@@ -233,14 +255,7 @@ def _manage(env: dict[str, str], *args: str) -> None:
 def mode_run() -> int:
     env, stops = resolve_services(prefer_machine=False)
     children: list[tuple[str, subprocess.Popen]] = []
-    stopping = False
-
-    def stop(*_args: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    stop = StopFlag()
     exit_code = 0
     try:
         _manage(env, "migrate", "--no-input", "-v", "0")
@@ -265,11 +280,11 @@ def mode_run() -> int:
         wait_for_port(host, int(port), 60)
         _manage(env, "demo_logins")
         say(f"open http://{WEB_ADDRESS}/  (Ctrl-C stops web, worker, beat and embedded servers)")
-        while not stopping:
+        while not stop.raised:
             for name, process in children:
                 if process.poll() is not None:
                     say(f"{name} exited with code {process.returncode}; stopping the rest")
-                    stopping = True
+                    stop.raised = True
                     exit_code = 1
             time.sleep(0.5)
     except subprocess.CalledProcessError as error:
@@ -285,38 +300,19 @@ def mode_run() -> int:
 
 
 def mode_test(pytest_args: list[str]) -> int:
-    env, stops = resolve_services(prefer_machine=True)
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "pytest", *pytest_args], cwd=BASE_DIR, env=env
-        ).returncode
-    finally:
-        for callback in reversed(stops):
-            callback()
+    return _with_services([sys.executable, "-m", "pytest", *pytest_args], prefer_machine=True)
 
 
 def mode_exec(command: list[str]) -> int:
-    env, stops = resolve_services(prefer_machine=True)
-    try:
-        return subprocess.run(command, cwd=BASE_DIR, env=env).returncode
-    finally:
-        for callback in reversed(stops):
-            callback()
+    return _with_services(command, prefer_machine=True)
 
 
 def mode_services() -> int:
     env, stops = resolve_services(prefer_machine=False)
     print(f"DATABASE_URL={env['DATABASE_URL']}\nREDIS_URL={env['REDIS_URL']}", flush=True)
-    stopping = False
-
-    def stop(*_args: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    stop = StopFlag()
     try:
-        while not stopping:
+        while not stop.raised:
             time.sleep(0.5)
     finally:
         for callback in reversed(stops):

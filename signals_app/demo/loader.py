@@ -400,53 +400,45 @@ def _pick_agency(
     return data.admin_by_municipality[municipality.pk]
 
 
+def _plan(rnd: random.Random) -> list[tuple[str, float]]:
+    """A random sequence of (target status, hours after the previous step) from new."""
+    if rnd.random() < 0.08:
+        return [(Status.REJECTED, rnd.uniform(0.1, 3))]
+    plan = [(Status.IN_PROGRESS, rnd.expovariate(1 / 1.5))]
+    if rnd.random() < 0.1:
+        plan.append((Status.AWAITING_INFO, rnd.uniform(0.5, 6)))
+        if rnd.random() < 0.15:  # the citizen never answered
+            return [*plan, (Status.REJECTED, 72 + rnd.uniform(0, 24))]
+        plan.append((Status.IN_PROGRESS, rnd.uniform(2, 48)))
+    plan.append((Status.REPLY_REVIEW, rnd.expovariate(1 / 20)))
+    if rnd.random() < 0.1:  # returned for rework once
+        plan += [
+            (Status.IN_PROGRESS, rnd.uniform(0.5, 8)),
+            (Status.REPLY_REVIEW, rnd.uniform(2, 24)),
+        ]
+    plan.append((Status.ANSWERED, rnd.uniform(0.2, 6)))
+    if rnd.random() < 0.04:  # "not solved": reopened and answered again
+        plan += [
+            (Status.IN_PROGRESS, rnd.uniform(12, 96)),
+            (Status.REPLY_REVIEW, rnd.uniform(4, 48)),
+            (Status.ANSWERED, rnd.uniform(0.2, 6)),
+        ]
+    plan.append((Status.CLOSED, rnd.uniform(24, 96)))
+    return plan
+
+
 def _walk(rnd: random.Random, start: datetime, now: datetime) -> list[tuple[str, datetime, str]]:
     """A path of legal moves from new, each (target, time, action), cut at `now`."""
     path: list[tuple[str, datetime, str]] = []
-    status = Status.NEW
-    moment = start
-
-    def step(target: str, hours: float) -> bool:
-        nonlocal status, moment
-        move = transition_for(status, target)
-        assert move is not None, (status, target)  # the walk only follows the table
-        moment = moment + timedelta(hours=hours)
+    status, moment = Status.NEW, start
+    for target, hours in _plan(rnd):
+        moment += timedelta(hours=hours)
         if moment > now:
-            return False
+            break
+        move = transition_for(status, target)
+        assert move is not None, (status, target)  # the plan only follows the table
         path.append((target, moment, move.action))
         status = target
-        return True
-
-    if rnd.random() < 0.08:
-        step(Status.REJECTED, rnd.uniform(0.1, 3))
-        return path
-    if not step(Status.IN_PROGRESS, rnd.expovariate(1 / 1.5)):
-        return path
-    if rnd.random() < 0.1:
-        if not step(Status.AWAITING_INFO, rnd.uniform(0.5, 6)):
-            return path
-        if rnd.random() < 0.15:
-            step(Status.REJECTED, 72 + rnd.uniform(0, 24))
-            return path
-        if not step(Status.IN_PROGRESS, rnd.uniform(2, 48)):
-            return path
-    if not step(Status.REPLY_REVIEW, rnd.expovariate(1 / 20)):
-        return path
-    if rnd.random() < 0.1:
-        if not step(Status.IN_PROGRESS, rnd.uniform(0.5, 8)):
-            return path
-        if not step(Status.REPLY_REVIEW, rnd.uniform(2, 24)):
-            return path
-    if not step(Status.ANSWERED, rnd.uniform(0.2, 6)):
-        return path
-    if rnd.random() < 0.04:
-        if not step(Status.IN_PROGRESS, rnd.uniform(12, 96)):
-            return path
-        if not step(Status.REPLY_REVIEW, rnd.uniform(4, 48)):
-            return path
-        if not step(Status.ANSWERED, rnd.uniform(0.2, 6)):
-            return path
-    step(Status.CLOSED, rnd.uniform(24, 96))
     return path
 
 
