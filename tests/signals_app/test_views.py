@@ -92,3 +92,10 @@ def test_list_query_count_does_not_grow_with_rows(
         response = client.get(reverse("signals_app:signal_list"))
     assert response.status_code == 200
     assert response.content.decode().count("<tr>") == rows + 1
+
+
+def test_unknown_pages_get_a_russian_404(client, analyst):
+    client.force_login(analyst)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Страница не найдена" in response.content.decode()

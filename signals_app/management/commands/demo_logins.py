@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from agencies.models import User
+from agencies.models import Membership, Role, User
 from signals_app.demo.loader import DEMO_PASSWORD, DEMO_USERS
 
 
@@ -20,5 +20,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for login, first, last, centre_role, agency, agency_role in DEMO_USERS:
             if login in existing:
-                role = centre_role or f"{agency_role} — {agency}"
+                if centre_role:
+                    role = str(Role(centre_role).label)
+                else:
+                    role = f"{Membership.Role(agency_role).label} — {agency}"
                 self.stdout.write(f"  {login:<12} {first} {last}: {role}")
