@@ -14,6 +14,7 @@ import random
 import uuid
 import zoneinfo
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -681,38 +682,64 @@ def demo_signals_load(
     demo_refused_in_production()
     now = timezone.now()
     factory = _SignalFactory(data, seed, now, days)
-    written = 0
     times = factory.received_times(count)
-    for start in range(0, count, chunk):
-        part = times[start : start + chunk]
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval('signals_app_signal_id_seq') FROM generate_series(1, %s)",
-                [len(part)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            numbers = _numbers(data.region, part, factory.zone)
-            rows, events, replies = [], [], []
-            for offset, (signal_id, number, received) in enumerate(
-                zip(ids, numbers, part, strict=True)
-            ):
-                row, row_events, row_replies = factory.signal(
-                    signal_id, number, received, start + offset
+    chunks = [times[start : start + chunk] for start in range(0, count, chunk)]
+    written = 0
+    # Python builds the rows of the next chunk in a thread while PostgreSQL ingests and
+    # checks the current one, so both cores work. The thread never touches the database.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = (
+            pool.submit(_generate, factory, _reserve_ids(len(chunks[0])), chunks[0], 0)
+            if chunks
+            else None
+        )
+        for index, part in enumerate(chunks):
+            assert pending is not None
+            rows, events, replies = pending.result()
+            if index + 1 < len(chunks):
+                following = chunks[index + 1]
+                pending = pool.submit(
+                    _generate, factory, _reserve_ids(len(following)), following, (index + 1) * chunk
                 )
-                rows.append(row)
-                events.extend(row_events)
-                replies.extend(row_replies)
-            _copy(cursor, "signals_app_signal", SIGNAL_COLUMNS, rows)
-            _copy(cursor, "signals_app_signalevent", EVENT_COLUMNS, events)
-            _copy(cursor, "signals_app_reply", REPLY_COLUMNS, replies)
-        written += len(part)
-        if progress:
-            progress(written, count)
+            with transaction.atomic(), connection.cursor() as cursor:
+                # Numbers are taken inside the inserting transaction, as signal_create does.
+                numbers = _numbers(data.region, part, factory.zone)
+                numbered = (
+                    (*row[:2], number, *row[3:]) for row, number in zip(rows, numbers, strict=True)
+                )
+                _copy(cursor, "signals_app_signal", SIGNAL_COLUMNS, numbered)
+                _copy(cursor, "signals_app_signalevent", EVENT_COLUMNS, events)
+                _copy(cursor, "signals_app_reply", REPLY_COLUMNS, replies)
+            written += len(part)
+            if progress:
+                progress(written, count)
     # Fresh planner statistics: without them the first queries after a bulk load pick
     # plans made for an empty table.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE signals_app_signal, signals_app_signalevent, signals_app_reply")
     return written
+
+
+def _reserve_ids(count: int) -> list[int]:
+    """Take `count` ids from the signal sequence (sequences are not transactional anyway)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval('signals_app_signal_id_seq') FROM generate_series(1, %s)", [count]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _generate(
+    factory: _SignalFactory, ids: list[int], times: list[datetime], first_index: int
+) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Build one chunk's rows; the number column is filled in later, inside the transaction."""
+    rows, events, replies = [], [], []
+    for offset, (signal_id, received) in enumerate(zip(ids, times, strict=True)):
+        row, row_events, row_replies = factory.signal(signal_id, "", received, first_index + offset)
+        rows.append(row)
+        events.extend(row_events)
+        replies.extend(row_replies)
+    return rows, events, replies
 
 
 def _numbers(region: Region, times: list[datetime], zone: zoneinfo.ZoneInfo) -> list[str]:
