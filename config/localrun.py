@@ -193,24 +193,26 @@ def resolve_services(*, prefer_machine: bool) -> tuple[dict[str, str], list]:
     """Return the environment to use and a list of stop callbacks for what we started."""
     env = dict(os.environ)
     stops: list = []
-    if not env.get("DATABASE_URL"):
-        if prefer_machine and port_open("127.0.0.1", 5432):
-            env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/cur"
-            say("using the machine's PostgreSQL on 127.0.0.1:5432")
+    servers = (
+        ("DATABASE_URL", "PostgreSQL", 5432, "postgres://postgres@127.0.0.1:5432/cur",
+         embedded_postgres_start, embedded_postgres_stop),
+        ("REDIS_URL", "Redis", 6379, "redis://127.0.0.1:6379/0",
+         embedded_redis_start, embedded_redis_stop),
+    )  # fmt: skip
+    for variable, name, port, machine_url, start, stop in servers:
+        if env.get(variable):
+            continue
+        if prefer_machine and port_open("127.0.0.1", port):
+            env[variable] = machine_url
+            say(f"using the machine's {name} on 127.0.0.1:{port}")
         else:
-            env["DATABASE_URL"] = embedded_postgres_start()
-            stops.append(embedded_postgres_stop)
-    if not env.get("REDIS_URL"):
-        if prefer_machine and port_open("127.0.0.1", 6379):
-            env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
-            say("using the machine's Redis on 127.0.0.1:6379")
-        else:
-            env["REDIS_URL"] = embedded_redis_start()
-            stops.append(embedded_redis_stop)
+            env[variable] = start()
+            stops.append(stop)
     return env, stops
 
 
 def _terminate(children: list[tuple[str, subprocess.Popen]], timeout: float = 20) -> None:
+    """Ask each child's process group to stop; kill what is still there after the timeout."""
     for _name, process in children:
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
