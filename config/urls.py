@@ -1,10 +1,9 @@
 """Top-level URL configuration."""
 
 from django.contrib import admin
-from django.templatetags.static import static
-from django.utils.translation import gettext_lazy as _
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from config import views
@@ -14,7 +13,7 @@ admin.site.site_title = _("CUR back office")
 admin.site.index_title = _("Reference data")
 
 urlpatterns = [
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("", RedirectView.as_view(pattern_name="signals_app:signal_list"), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

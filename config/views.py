@@ -6,7 +6,8 @@ import time
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 HEARTBEAT_KEY = "celery:heartbeat"
@@ -33,3 +34,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         healthy = False
     checks["status"] = "ok" if healthy else "degraded"
     return JsonResponse(checks, status=200 if healthy else 503)
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico on every page, the admin's included."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
