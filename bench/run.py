@@ -1,7 +1,8 @@
 """Benchmarks run by hand (`make bench`): they print figures, they assert nothing.
 
-    python bench/run.py [--signals N] [--keep]
+    python bench/run.py [--only deadline_add|demo_load] [--signals N] [--keep]
 
+deadline_add: 100,000 deadlines with the pure deadline function (bench/clock.py).
 demo_load: loads N demo signals (default 1,000,000) into a fresh database `<name>_bench`
 and reports the time, the rate and the table sizes. `--keep` leaves the database for the
 benchmarks of later issues (reports, exports, dashboard) to reuse.
@@ -26,7 +27,14 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--signals", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--only", choices=["deadline_add", "demo_load"])
     args = parser.parse_args()
+
+    if args.only in (None, "deadline_add"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "clock.py")], check=True)
+        print()
+    if args.only == "deadline_add":
+        return 0
 
     base = dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
