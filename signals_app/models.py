@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -301,6 +303,27 @@ class Signal(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     next_deadline_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    is_overdue = models.BooleanField(_("overdue"), default=False, db_default=False)
+    # SLA state: which policy version, since when, pauses, extension, the sweep's next check.
+    sla_version = models.ForeignKey(
+        "signals_app.SLAPolicyVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signals",
+        verbose_name=_("SLA policy version"),
+    )
+    sla_started_at = models.DateTimeField(_("SLA clock start"), null=True, blank=True)
+    sla_paused_at = models.DateTimeField(_("SLA paused since"), null=True, blank=True)
+    sla_paused_working = models.DurationField(
+        _("paused working time"), default=timedelta(0), db_default=timedelta(0)
+    )
+    sla_paused_calendar = models.DurationField(
+        _("paused calendar time"), default=timedelta(0), db_default=timedelta(0)
+    )
+    sla_extended_at = models.DateTimeField(_("deadline extended at"), null=True, blank=True)
+    sla_cycle = models.PositiveSmallIntegerField(_("SLA cycle"), default=1, db_default=1)
+    sla_next_check_at = models.DateTimeField(_("next SLA check"), null=True, blank=True)
     reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     search_vector = models.GeneratedField(
         expression=SearchVector("text", config="russian"),
@@ -373,6 +396,11 @@ class Signal(models.Model):
             models.Index(fields=["category"], name="signal_category_idx"),
             models.Index(fields=["municipality"], name="signal_municipality_idx"),
             models.Index(fields=["parent"], name="signal_parent_idx"),
+            models.Index(
+                fields=["sla_next_check_at"],
+                name="signal_sla_check_idx",
+                condition=Q(sla_next_check_at__isnull=False),
+            ),
             GinIndex(fields=["search_vector"], name="signal_search_idx"),
         ]
 
@@ -400,6 +428,12 @@ class SignalEvent(models.Model):
         REPLY_RETURNED = "reply_returned", _("Reply returned for rework")
         NOTE_ADDED = "note_added", _("Note added")
         MERGED = "merged", _("Merged into a mass incident")
+        SLA_ASSIGNED = "sla_assigned", _("Deadlines set")
+        SLA_RECOMPUTED = "sla_recomputed", _("Deadlines recomputed")
+        SLA_PAUSED = "sla_paused", _("Deadlines paused")
+        SLA_RESUMED = "sla_resumed", _("Deadlines resumed")
+        SLA_EXTENDED = "sla_extended", _("Deadline extended")
+        ESCALATED = "escalated", _("Escalated")
 
     signal = models.ForeignKey(
         Signal, on_delete=models.PROTECT, related_name="events", verbose_name=_("signal")
@@ -580,3 +614,35 @@ class SignalNumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_id}-{self.year}: {self.last_value}"
+
+
+# The SLA models live in their own module; importing them here registers them with the app.
+from signals_app.sla.models import (  # noqa: E402
+    DeadlineKind,
+    Escalation,
+    EscalationStep,
+    Notification,
+    SLAPolicy,
+    SLAPolicyVersion,
+)
+
+__all__ = [
+    "Attachment",
+    "Category",
+    "Channel",
+    "DeadlineKind",
+    "Escalation",
+    "EscalationStep",
+    "InboundMessage",
+    "Note",
+    "Notification",
+    "Priority",
+    "Reply",
+    "SLAPolicy",
+    "SLAPolicyVersion",
+    "Signal",
+    "SignalEvent",
+    "SignalNumberCounter",
+    "Source",
+    "Status",
+]

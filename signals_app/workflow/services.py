@@ -26,6 +26,7 @@ from signals_app.models import (
     SignalEvent,
     Status,
 )
+from signals_app.sla import services as sla
 from signals_app.workflow.errors import ConflictError, InvalidInput, InvalidTransition
 from signals_app.workflow.permissions import require
 from signals_app.workflow.transitions import (
@@ -78,7 +79,8 @@ def _event(
 
 def _save(signal: Signal, fields: list[str]) -> None:
     signal.version += 1
-    signal.save(update_fields=[*fields, "version", "updated_at"])
+    fields = [*fields, *sla.sla_refresh(signal), "version", "updated_at"]
+    signal.save(update_fields=list(dict.fromkeys(fields)))
 
 
 def _move(
@@ -121,6 +123,7 @@ def _move(
     if (source, to_status) in REOPENING:
         signal.reopened_count += 1
         fields.append("reopened_count")
+    fields += sla.sla_on_move(signal, source=source, target=to_status, actor=actor)
     _save(signal, fields)
     _event(
         signal,
@@ -532,8 +535,9 @@ def signal_change_category(
         return locked
     changes = {"category": [locked.category_id, new_id]}
     locked.category = category
-    _save(locked, ["category"])
     _event(locked, SignalEvent.Kind.CATEGORY_CHANGED, actor, changes=changes)
+    fields = sla.sla_recompute(locked, actor=actor, reason=_("Category changed"))
+    _save(locked, ["category", *fields])
     return locked
 
 
@@ -550,8 +554,9 @@ def signal_change_priority(
         return locked
     changes = {"priority": [locked.priority, priority]}
     locked.priority = priority
-    _save(locked, ["priority"])
     _event(locked, SignalEvent.Kind.PRIORITY_CHANGED, actor, changes=changes)
+    fields = sla.sla_recompute(locked, actor=actor, reason=_("Priority changed"))
+    _save(locked, ["priority", *fields])
     return locked
 
 
