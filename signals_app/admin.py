@@ -4,17 +4,25 @@ Status and workflow fields are read-only here: they change only through the work
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from signals_app.models import (
     Attachment,
     Category,
+    Escalation,
+    EscalationStep,
     InboundMessage,
     Note,
+    Notification,
     Reply,
     Signal,
     SignalEvent,
+    SLAPolicy,
+    SLAPolicyVersion,
     Source,
 )
+from signals_app.sla.services import sla_policy_publish
+from signals_app.sla.tasks import sla_recalculate
 
 
 @admin.register(Category)
@@ -131,3 +139,76 @@ class SignalEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+class EscalationStepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 0
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "region",
+        "channels",
+        "category",
+        "priority",
+        "order",
+        "version",
+        "is_active",
+    )
+    list_filter = ("region", "is_active")
+    search_fields = ("name",)
+    autocomplete_fields = ("category",)
+    readonly_fields = ("version",)
+    inlines = [EscalationStepInline]
+    actions = ["recalculate_open_signals"]
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        # Every saved edit is a new version; open signals keep theirs until recalculated.
+        sla_policy_publish(policy=form.instance, actor=request.user)
+
+    @admin.action(description=_("Recalculate the open signals of the selected policies"))
+    def recalculate_open_signals(self, request, queryset):  # type: ignore[no-untyped-def]
+        for policy in queryset:
+            sla_recalculate.delay(policy.pk)
+        self.message_user(
+            request, _("Recalculation queued for %(count)d policies.") % {"count": queryset.count()}
+        )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(SLAPolicyVersion)
+class SLAPolicyVersionAdmin(ReadOnlyAdmin):
+    list_display = ("policy", "number", "created_at", "created_by")
+    list_filter = ("policy",)
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    list_display = ("signal", "deadline", "level", "cycle", "target", "recipients", "fired_at")
+    list_filter = ("deadline", "level", "target")
+    search_fields = ("signal__number",)
+    list_select_related = ("signal",)
+    show_full_result_count = False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("title", "user", "created_at", "read_at", "emailed_at")
+    list_filter = ("kind",)
+    search_fields = ("title", "user__username")
+    list_select_related = ("user",)
+    show_full_result_count = False

@@ -25,10 +25,30 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
-from agencies.models import Agency, Membership, Municipality, OfficialPage, Region, Role, User
+from agencies.models import (
+    Agency,
+    Membership,
+    Municipality,
+    OfficialPage,
+    Region,
+    Role,
+    User,
+    WorkCalendar,
+)
 from agencies.services import calendar_default_for_region, calendar_sync
 from signals_app.demo import reference as ref
-from signals_app.models import Category, Channel, Reply, SignalEvent, Source, Status
+from signals_app.models import OPEN_STATUSES, Category, Channel, Reply, SignalEvent, Source, Status
+from signals_app.sla.clock import ZERO, Clock, elapsed
+from signals_app.sla.defaults import sla_defaults_install
+from signals_app.sla.engine import (
+    PolicyCandidate,
+    deadline_due,
+    policy_match,
+    shift_by_pause,
+    step_threshold,
+)
+from signals_app.sla.models import SLAPolicy, SLAPolicyVersion
+from signals_app.sla.services import schedule_load, terms_of
 from signals_app.workflow.services import signal_number_allocate, signal_number_format
 from signals_app.workflow.transitions import transition_for
 
@@ -91,6 +111,7 @@ def demo_reference_load() -> DemoReference:
     now_year = timezone.now().year
     for year in (now_year - 1, now_year, now_year + 1):
         calendar_sync(calendar=calendar, year=year)
+    sla_defaults_install(region=region)
 
     municipalities: list[Municipality] = []
     weights: list[float] = []
@@ -339,9 +360,12 @@ SIGNAL_COLUMNS = (
     "thread_id", "author_name", "author_profile_url", "author_contact", "text", "posted_at",
     "received_at", "municipality_id", "address", "category_id", "priority", "status",
     "rejection_reason", "agency_id", "assignee_id", "is_mass_incident", "reacted_at",
-    "answered_at", "resolved_at", "escalation_level", "reopened_count", "version",
-    "created_at", "updated_at",
+    "answered_at", "resolved_at", "reopened_count", "version",
+    "created_at", "updated_at", "sla_version_id", "sla_started_at", "sla_paused_at",
+    "sla_paused_working", "sla_paused_calendar", "reaction_due_at", "answer_due_at",
+    "next_deadline_at", "sla_next_check_at", "escalation_level", "is_overdue",
 )  # fmt: skip
+ESCALATION_COLUMNS = ("signal_id", "deadline", "level", "cycle", "target", "recipients", "fired_at")
 EVENT_COLUMNS = (
     "signal_id",
     "kind",
@@ -461,6 +485,25 @@ class _SignalFactory:
         self.staff: dict[int, list[int]] = {}
         for agency_id, user_id in members:
             self.staff.setdefault(agency_id, []).append(user_id)
+        # Deadlines: the region's policies (matched by channel) on the region's calendar.
+        calendar = WorkCalendar.objects.filter(region=data.region, is_default=True).first()
+        self.schedule = schedule_load(calendar=calendar, time_zone=data.region.time_zone)
+        candidates = [
+            PolicyCandidate(p.pk, tuple(p.channels), p.category_id, p.priority, p.order)
+            for p in SLAPolicy.objects.filter(region=data.region, is_active=True)
+        ]
+        latest = {
+            v.policy_id: v
+            for v in SLAPolicyVersion.objects.filter(policy__region=data.region).order_by("number")
+        }
+        self.policy_for_channel = {}
+        for channel, _weight in CHANNEL_MIX:
+            match = policy_match(
+                candidates, channel=channel, category_id=None, topic_id=None, priority=""
+            )
+            if match is not None and match.policy_id in latest:
+                version = latest[match.policy_id]
+                self.policy_for_channel[channel] = (version.pk, terms_of(version))
         # Subtopic weights per month, for seasonality.
         self.by_month: list[tuple[list[int], list[float]]] = []
         for month in range(12):
@@ -659,14 +702,92 @@ class _SignalFactory:
         else:
             agency_id_value = agency_id
         last_change = path[-1][1] if path else received
+        sla = self._sla(channel, received, path, status, reacted, answered, resolved, signal_id)
         row = (
             signal_id, data.region.pk, number, channel, source.pk, external_id, external_url,
             "", author, profile, contact, text, received - timedelta(minutes=rnd.randint(1, 30)),
             received, municipality.pk, address, category.pk, category.default_priority, status,
-            reason, agency_id_value, assignee, False, reacted, answered, resolved, 0, reopened,
-            1 + len(path), received, last_change,
+            reason, agency_id_value, assignee, False, reacted, answered, resolved, reopened,
+            1 + len(path), received, last_change, *sla[0],
         )  # fmt: skip
-        return row, events, [tuple(r) for r in replies]
+        return row, events + sla[1], [tuple(r) for r in replies], sla[2]
+
+    def _sla(self, channel, received, path, status, reacted, answered, resolved, signal_id):  # type: ignore[no-untyped-def]
+        """Deadline columns, SLA events and the ladder steps that fired, as the engine would."""
+        found = self.policy_for_channel.get(channel)
+        if found is None:
+            return (None, None, None, ZERO, ZERO, None, None, None, None, 0, False), [], []
+        version_id, terms = found
+        schedule = self.schedule
+        fulfilled = {"reaction": reacted, "answer": answered, "resolution": resolved}
+        dues = {
+            kind: deadline_due(received, term, schedule) for kind, term in terms.deadlines.items()
+        }
+        events: list[tuple] = []
+        paused_working = paused_calendar = ZERO
+        paused_at = None
+        previous = Status.NEW
+        for target, moment, _action in path:
+            if target == Status.AWAITING_INFO:
+                paused_at = moment
+                events.append(
+                    (signal_id, SignalEvent.Kind.SLA_PAUSED, None, "", "", "{}", "", moment)
+                )
+            elif previous == Status.AWAITING_INFO and paused_at is not None:
+                working = elapsed_working(paused_at, moment, schedule)
+                calendar = moment - paused_at
+                for kind, term in terms.deadlines.items():
+                    done = fulfilled.get(kind)
+                    if done is None or done > moment:
+                        dues[kind] = shift_by_pause(dues[kind], term, working, calendar, schedule)
+                paused_working += working
+                paused_calendar += calendar
+                events.append((
+                    signal_id, SignalEvent.Kind.SLA_RESUMED, None, "", "",
+                    json.dumps({"paused_from": paused_at.isoformat(), "working_seconds": working.total_seconds(),
+                                "calendar_seconds": calendar.total_seconds()}),
+                    "", moment,
+                ))  # fmt: skip
+                paused_at = None
+            previous = target
+        open_ = status in OPEN_STATUSES
+        running = [due for kind, due in dues.items() if fulfilled.get(kind) is None]
+        next_deadline = min(running) if running and open_ else None
+        # The ladder: steps whose threshold came while their deadline was still running fired.
+        escalations = []
+        level = 0
+        overdue = False
+        upcoming = None
+        spans: dict[str, timedelta] = {}
+        for step in terms.steps:
+            term = terms.deadlines.get(step.deadline)
+            if term is None:
+                continue
+            if step.deadline not in spans and term.clock != Clock.CALENDAR:
+                spans[step.deadline] = elapsed_working(received, dues[step.deadline], schedule)
+            at = step_threshold(
+                step, received, dues[step.deadline], term, schedule, spans.get(step.deadline)
+            )
+            done = fulfilled.get(step.deadline)
+            cutoff = min(done, self.now) if done else self.now
+            if status == Status.REJECTED:
+                cutoff = min(cutoff, path[-1][1])
+            if at <= cutoff and not (
+                status == Status.AWAITING_INFO and paused_at and at > paused_at
+            ):
+                escalations.append((signal_id, step.deadline, step.level, 1, step.target, 0, at))
+                level = max(level, step.level)
+                overdue = overdue or (step.flag_overdue and done is None)
+            elif (
+                open_ and done is None and paused_at is None and (upcoming is None or at < upcoming)
+            ):
+                upcoming = at
+        due_of = {kind: dues.get(kind) for kind in ("reaction", "answer", "resolution")}
+        columns = (
+            version_id, received, paused_at, paused_working, paused_calendar,
+            due_of["reaction"], due_of["answer"], next_deadline, upcoming, level, overdue,
+        )  # fmt: skip
+        return columns, events, escalations
 
 
 def demo_signals_load(
@@ -695,7 +816,7 @@ def demo_signals_load(
         )
         for index, part in enumerate(chunks):
             assert pending is not None
-            rows, events, replies = pending.result()
+            rows, events, replies, escalations = pending.result()
             if index + 1 < len(chunks):
                 following = chunks[index + 1]
                 pending = pool.submit(
@@ -710,14 +831,22 @@ def demo_signals_load(
                 _copy(cursor, "signals_app_signal", SIGNAL_COLUMNS, numbered)
                 _copy(cursor, "signals_app_signalevent", EVENT_COLUMNS, events)
                 _copy(cursor, "signals_app_reply", REPLY_COLUMNS, replies)
+                _copy(cursor, "signals_app_escalation", ESCALATION_COLUMNS, escalations)
             written += len(part)
             if progress:
                 progress(written, count)
     # Fresh planner statistics: without them the first queries after a bulk load pick
     # plans made for an empty table.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE signals_app_signal, signals_app_signalevent, signals_app_reply")
+        cursor.execute(
+            "ANALYZE signals_app_signal, signals_app_signalevent, signals_app_reply,"
+            " signals_app_escalation"
+        )
     return written
+
+
+def elapsed_working(start: datetime, end: datetime, schedule) -> timedelta:  # type: ignore[no-untyped-def]
+    return elapsed(start, end, Clock.WORKING_HOURS, schedule)
 
 
 def _reserve_ids(count: int) -> list[int]:
@@ -731,15 +860,18 @@ def _reserve_ids(count: int) -> list[int]:
 
 def _generate(
     factory: _SignalFactory, ids: list[int], times: list[datetime], first_index: int
-) -> tuple[list[tuple], list[tuple], list[tuple]]:
+) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
     """Build one chunk's rows; the number column is filled in later, inside the transaction."""
-    rows, events, replies = [], [], []
+    rows, events, replies, escalations = [], [], [], []
     for offset, (signal_id, received) in enumerate(zip(ids, times, strict=True)):
-        row, row_events, row_replies = factory.signal(signal_id, "", received, first_index + offset)
+        row, row_events, row_replies, row_escalations = factory.signal(
+            signal_id, "", received, first_index + offset
+        )
         rows.append(row)
         events.extend(row_events)
         replies.extend(row_replies)
-    return rows, events, replies
+        escalations.extend(row_escalations)
+    return rows, events, replies, escalations
 
 
 def _numbers(region: Region, times: list[datetime], zone: zoneinfo.ZoneInfo) -> list[str]:

@@ -200,17 +200,26 @@ def deadline_due(
 
 
 def step_threshold(
-    step: Step, start: datetime, due: datetime, term: Term, schedule: WorkSchedule
+    step: Step,
+    start: datetime,
+    due: datetime,
+    term: Term,
+    schedule: WorkSchedule,
+    span: timedelta | None = None,
 ) -> datetime:
-    """When a ladder step fires: a share of the deadline's span, or a delay after the breach."""
+    """When a ladder step fires: a share of the deadline's span, or a delay after the breach.
+
+    `span` (the working time from start to due) may be passed in when several steps share it.
+    """
     if step.after_breach is not None:
         return add(due, step.after_breach, step.after_breach_clock, schedule)
     share = (step.at_percent or 100) / 100
-    if term.clock == Clock.CALENDAR:
-        return start + (due - start) * share
-    span = elapsed(start, due, Clock.WORKING_HOURS, schedule)
     if share >= 1:
         return due
+    if term.clock == Clock.CALENDAR:
+        return start + (due - start) * share
+    if span is None:
+        span = elapsed(start, due, Clock.WORKING_HOURS, schedule)
     return add(start, span * share, Clock.WORKING_HOURS, schedule)
 
 
@@ -232,13 +241,19 @@ def due_steps(
 ) -> tuple[list[Step], datetime | None]:
     """The ladder steps due at `now` (not yet fired, deadline still running), and the next check."""
     by_kind = {state.kind: state for state in deadlines}
+    spans: dict[str, timedelta] = {}
     due: list[Step] = []
     upcoming: datetime | None = None
     for step in sorted(terms.steps, key=lambda s: (s.deadline, s.level)):
         state = by_kind.get(step.deadline)
         if state is None or state.fulfilled or (step.deadline, step.level) in fired:
             continue
-        at = step_threshold(step, state.start, state.due, state.term, schedule)
+        partial = step.at_percent is not None and step.at_percent < 100
+        if partial and state.term.clock != Clock.CALENDAR and step.deadline not in spans:
+            spans[step.deadline] = elapsed(state.start, state.due, Clock.WORKING_HOURS, schedule)
+        at = step_threshold(
+            step, state.start, state.due, state.term, schedule, spans.get(step.deadline)
+        )
         if at <= now:
             due.append(step)
         elif upcoming is None or at < upcoming:

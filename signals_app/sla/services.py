@@ -79,24 +79,30 @@ def schedule_load(*, calendar: WorkCalendar | None, time_zone: str) -> WorkSched
     return WorkSchedule(time_zone, weekly, exceptions)
 
 
-def schedule_key(signal: Signal) -> tuple[int | None, str]:
+def schedule_key(signal: Signal, cache: dict | None = None) -> tuple[int | None, str]:
     """(calendar id, time zone) that a signal's deadlines count in."""
     agency = signal.agency
     region = signal.region
     calendar_id = agency.calendar_id if agency is not None and agency.calendar_id else None
     zone = agency.effective_time_zone if agency is not None else region.time_zone
     if calendar_id is None:
-        calendar_id = (
-            WorkCalendar.objects.filter(region_id=signal.region_id, is_default=True)
-            .values_list("id", flat=True)
-            .first()
-        )
+        default_key = ("default-calendar", signal.region_id)
+        if cache is not None and default_key in cache:
+            calendar_id = cache[default_key]
+        else:
+            calendar_id = (
+                WorkCalendar.objects.filter(region_id=signal.region_id, is_default=True)
+                .values_list("id", flat=True)
+                .first()
+            )
+            if cache is not None:
+                cache[default_key] = calendar_id
     return calendar_id, zone
 
 
 def schedule_for_signal(signal: Signal, cache: dict | None = None) -> WorkSchedule:
     """The agency's calendar and time zone, else the region's default calendar and zone."""
-    key = schedule_key(signal)
+    key = schedule_key(signal, cache)
     if cache is not None and key in cache:
         return cache[key]
     calendar = WorkCalendar.objects.filter(pk=key[0]).first() if key[0] else None
@@ -160,7 +166,10 @@ def sla_policy_publish(*, policy: SLAPolicy, actor: User | None = None) -> SLAPo
     return version
 
 
-def terms_of(version: SLAPolicyVersion) -> PolicyTerms:
+def terms_of(version: SLAPolicyVersion | None) -> PolicyTerms:
+    """The frozen terms of a version (parsed once per process)."""
+    if version is None:
+        raise ValueError("the signal has no SLA policy version")
     cached = _TERMS_CACHE.get(version.pk)
     if cached is None:
         cached = _TERMS_CACHE[version.pk] = PolicyTerms.from_json(version.terms)

@@ -200,6 +200,7 @@ def signal_create(
     _event(
         signal, SignalEvent.Kind.CREATED, actor, to_status=Status.NEW, changes={"channel": channel}
     )
+    sla.sla_assign(signal, actor=actor)
     logger.info(
         "signal_created signal_id=%s number=%s channel=%s", signal.pk, signal.number, channel
     )
@@ -258,12 +259,13 @@ def signal_route(
         "assignee": [None, assignee.pk if assignee else None],
     }
     _event(locked, SignalEvent.Kind.ROUTED, actor, changes=changes, reason=reason)
+    # From now on the deadlines count in the agency's calendar and time zone.
+    recomputed = sla.sla_recompute(locked, actor=actor, reason=_("Routed"), rematch=False)
+    fields = ["agency", "assignee", *recomputed]
     if locked.status == Status.NEW:
-        _move(
-            locked, to_status=Status.IN_PROGRESS, actor=actor, extra_fields=["agency", "assignee"]
-        )
+        _move(locked, to_status=Status.IN_PROGRESS, actor=actor, extra_fields=fields)
     else:
-        _save(locked, ["agency", "assignee"])
+        _save(locked, fields)
     return locked
 
 

@@ -1,0 +1,41 @@
+"""Celery tasks of the SLA engine: thin wrappers that take ids and call one service."""
+
+from __future__ import annotations
+
+import smtplib
+
+from celery import shared_task
+
+from signals_app.sla.notifications import notifications_email_digest
+from signals_app.sla.services import sla_recalculate_policy
+from signals_app.sla.sweep import sla_sweep_batch
+
+SWEEP_BATCHES_PER_RUN = 20
+
+
+@shared_task(name="sla.sweep", acks_late=True, ignore_result=True)
+def sla_sweep() -> None:
+    """Fire due escalation steps; re-enqueue while full batches keep coming."""
+    for _ in range(SWEEP_BATCHES_PER_RUN):
+        result = sla_sweep_batch()
+        if not result.more:
+            return
+    sla_sweep.apply_async(expires=50)
+
+
+@shared_task(name="sla.recalculate_policy", acks_late=True)
+def sla_recalculate(policy_id: int) -> dict[str, int]:
+    return sla_recalculate_policy(policy_id=policy_id)
+
+
+@shared_task(
+    name="default.notification_digest",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=6,
+)
+def notification_digest(notification_ids: list[int]) -> None:
+    notifications_email_digest(ids=notification_ids)

@@ -1,0 +1,5 @@
+"""Celery discovers the app's tasks here."""
+
+from signals_app.sla.tasks import notification_digest, sla_recalculate, sla_sweep
+
+__all__ = ["notification_digest", "sla_recalculate", "sla_sweep"]
