@@ -2,6 +2,8 @@
 
     python bench/run.py [--only deadline_add|demo_load] [--signals N] [--keep]
 
+sla_sweep (after a `--keep` load, or alone with `--only sla_sweep` on a kept database): an idle
+sweep and one with 5,000 signals due among 100,000 open.
 deadline_add: 100,000 deadlines with the pure deadline function (bench/clock.py).
 demo_load: loads N demo signals (default 1,000,000) into a fresh database `<name>_bench`
 and reports the time, the rate and the table sizes. `--keep` leaves the database for the
@@ -27,7 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--signals", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--only", choices=["deadline_add", "demo_load"])
+    parser.add_argument("--only", choices=["deadline_add", "demo_load", "sla_sweep"])
     args = parser.parse_args()
 
     if args.only in (None, "deadline_add"):
@@ -35,6 +37,8 @@ def main() -> int:
         print()
     if args.only == "deadline_add":
         return 0
+    if args.only == "sla_sweep":
+        return _sweep_on_kept_database()
 
     base = dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
@@ -66,10 +70,26 @@ def main() -> int:
     print(f"  total time     {elapsed:>12.1f} s  (incl. reference data and calendar)")
     print(f"  rate           {signals / elapsed:>12,.0f} signals/s")
     print(f"  database size  {size:>12}")
-    if not args.keep:
+    if args.keep:
+        print()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "sweep.py")], env=env, check=True)
+    else:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}"')
     return 0
+
+
+def _sweep_on_kept_database() -> int:
+    """The sweep benchmark alone, on a database kept by an earlier `--keep` load."""
+    base = dj_database_url.parse(
+        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
+    )
+    url = f"postgres://{base['USER']}@{base['HOST']}:{base['PORT'] or 5432}/{base['NAME']}_bench"
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"], env=env, check=True
+    )
+    return subprocess.run([sys.executable, str(ROOT / "bench" / "sweep.py")], env=env).returncode
 
 
 if __name__ == "__main__":

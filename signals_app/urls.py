@@ -6,4 +6,6 @@ app_name = "signals_app"
 
 urlpatterns = [
     path("", views.signal_list, name="signal_list"),
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/read/", views.notification_read, name="notification_read"),
 ]

@@ -136,7 +136,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('deadline', models.CharField(choices=[('reaction', 'Reaction'), ('answer', 'Answer'), ('resolution', 'Resolution')], default='answer', max_length=16, verbose_name='deadline')),
                 ('level', models.PositiveSmallIntegerField(verbose_name='level')),
-                ('at_percent', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='at % of the deadline')),
+                ('at_percent', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='at this share of the deadline, percent')),
                 ('after_breach', models.DurationField(blank=True, null=True, verbose_name='after the breach')),
                 ('after_breach_clock', models.CharField(choices=[('calendar', 'Calendar time'), ('working_hours', 'Working hours'), ('working_days', 'Working days')], default=signals_app.sla.clock.Clock['WORKING_DAYS'], max_length=16, verbose_name='after-breach clock')),
                 ('target', models.CharField(choices=[('assignee', "Assignee (or the agency's coordinators if none)"), ('coordinators', 'Agency coordinators'), ('curators', 'Curators of the municipality at the centre'), ('supervisors', 'Supervisors of the region')], max_length=16, verbose_name='whom')),

@@ -137,7 +137,9 @@ class EscalationStep(models.Model):
         _("deadline"), max_length=16, choices=DeadlineKind.choices, default=DeadlineKind.ANSWER
     )
     level = models.PositiveSmallIntegerField(_("level"))
-    at_percent = models.PositiveSmallIntegerField(_("at % of the deadline"), null=True, blank=True)
+    at_percent = models.PositiveSmallIntegerField(
+        _("at this share of the deadline, percent"), null=True, blank=True
+    )
     after_breach = models.DurationField(_("after the breach"), null=True, blank=True)
     after_breach_clock = models.CharField(
         _("after-breach clock"), max_length=16, choices=CLOCK_CHOICES, default=Clock.WORKING_DAYS

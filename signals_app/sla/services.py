@@ -84,7 +84,8 @@ def schedule_key(signal: Signal, cache: dict | None = None) -> tuple[int | None,
     agency = signal.agency
     region = signal.region
     calendar_id = agency.calendar_id if agency is not None and agency.calendar_id else None
-    zone = agency.effective_time_zone if agency is not None else region.time_zone
+    # An agency is always in its signal's region (a composite key says so): no extra query.
+    zone = (agency.time_zone if agency is not None else "") or region.time_zone
     if calendar_id is None:
         default_key = ("default-calendar", signal.region_id)
         if cache is not None and default_key in cache:

@@ -87,8 +87,8 @@ def test_list_query_count_does_not_grow_with_rows(
         signal = SignalFactory(region=region, category=category)
         services.signal_route(signal=signal, agency=agency, actor=None)
     client.force_login(analyst)
-    # session, user, staff context (2), count, page
-    with django_assert_num_queries(6):
+    # session, user, staff context (2), count, page, unread notifications
+    with django_assert_num_queries(7):
         response = client.get(reverse("signals_app:signal_list"))
     assert response.status_code == 200
     assert response.content.decode().count("<tr>") == rows + 1
@@ -105,3 +105,42 @@ def test_favicon_redirects_to_the_static_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("favicon.svg")
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_notifications_page_query_count_and_mark_read(
+    client, analyst, new_signal, rows, django_assert_num_queries
+):
+    from signals_app.models import Notification
+
+    Notification.objects.bulk_create(
+        Notification(user=analyst, signal=new_signal, kind="escalation", title=f"Сообщение {i}")
+        for i in range(rows)
+    )
+    client.force_login(analyst)
+    # session, user, unread count, page count, page
+    with django_assert_num_queries(5):
+        response = client.get(reverse("signals_app:notification_list"))
+    body = response.content.decode()
+    assert body.count('class="unread"') == rows
+    assert f'title="Непрочитанные">{rows}<' in body
+    response = client.post(reverse("signals_app:notification_read"))
+    assert response.status_code == 302
+    assert not Notification.objects.filter(user=analyst, read_at__isnull=True).exists()
+
+
+def test_marking_read_touches_only_ones_own_notifications(client, analyst, supervisor, new_signal):
+    from signals_app.models import Notification
+
+    theirs = Notification.objects.create(
+        user=supervisor, signal=new_signal, kind="escalation", title="Чужое"
+    )
+    client.force_login(analyst)
+    client.post(reverse("signals_app:notification_read"))
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_marking_read_needs_post(client, analyst):
+    client.force_login(analyst)
+    assert client.get(reverse("signals_app:notification_read")).status_code == 405

@@ -1,0 +1,15 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from signals_app.sla.notifications import notification_unread_count
+
+
+def notifications(request: HttpRequest) -> dict[str, int]:
+    """The unread notification count for the header (one indexed count query)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"unread_notifications": notification_unread_count(user=user)}

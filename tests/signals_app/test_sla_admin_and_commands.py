@@ -1,0 +1,131 @@
+"""Editing policies in the admin makes versions; the commands; digests that fail are retried."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from agencies.services import calendar_default_for_region
+from config.celery import app as celery_app
+from signals_app.models import Notification, SLAPolicy, SLAPolicyVersion
+from signals_app.sla.defaults import sla_defaults_install
+from signals_app.sla.notifications import notifications_email_digest
+from tests.factories import SignalFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def policy(region):
+    calendar_default_for_region(region=region)
+    sla_defaults_install(region=region)
+    return SLAPolicy.objects.get(region=region, name="Социальные сети")
+
+
+def test_saving_a_policy_in_the_admin_publishes_a_new_version(client, policy):
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    url = reverse("admin:signals_app_slapolicy_change", args=[policy.pk])
+    steps = list(policy.steps.order_by("level"))
+    data = {
+        "region": policy.region_id,
+        "name": policy.name,
+        "channels": "vk,ok,telegram",
+        "priority": "",
+        "order": policy.order,
+        "is_active": "on",
+        "reaction_duration": "01:00:00",
+        "reaction_clock": "working_hours",
+        "answer_duration": "04:00:00",
+        "answer_clock": "working_hours",
+        "resolution_duration": "",
+        "resolution_clock": "working_days",
+        "pausing_statuses": "awaiting_info",
+        "extension_duration": "",
+        "extension_clock": "calendar",
+        "steps-TOTAL_FORMS": len(steps),
+        "steps-INITIAL_FORMS": len(steps),
+        "steps-MIN_NUM_FORMS": 0,
+        "steps-MAX_NUM_FORMS": 1000,
+    }
+    for index, step in enumerate(steps):
+        prefix = f"steps-{index}-"
+        data |= {
+            prefix + "id": step.pk,
+            prefix + "policy": policy.pk,
+            prefix + "deadline": step.deadline,
+            prefix + "level": step.level,
+            prefix + "at_percent": step.at_percent or "",
+            prefix + "after_breach": "1 00:00:00" if step.after_breach else "",
+            prefix + "after_breach_clock": step.after_breach_clock,
+            prefix + "target": step.target,
+            prefix + "notify": "on",
+        }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy.refresh_from_db()
+    assert policy.version == 2
+    latest = SLAPolicyVersion.objects.get(policy=policy, number=2)
+    assert latest.terms["deadlines"]["answer"]["seconds"] == 4 * 3600
+    assert latest.created_by == root
+    assert (
+        SLAPolicyVersion.objects.get(policy=policy, number=1).terms["deadlines"]["answer"][
+            "seconds"
+        ]
+        == 8 * 3600
+    )
+
+
+def test_recalculate_command_runs_now_or_queues(policy, capsys):
+    signal = SignalFactory(region=policy.region, channel="vk")
+    policy.answer_duration = timedelta(hours=2)
+    policy.save()
+    from signals_app.sla.services import sla_policy_publish
+
+    sla_policy_publish(policy=policy)
+    call_command("sla_recalculate", policy=policy.pk, now=True)
+    assert "checked 1, changed 1" in capsys.readouterr().out
+    signal.refresh_from_db()
+    assert signal.sla_version.number == 2
+    celery_app.conf.task_always_eager = True
+    try:
+        call_command("sla_recalculate", policy=policy.pk)
+    finally:
+        celery_app.conf.task_always_eager = False
+    assert "queued" in capsys.readouterr().out
+    with pytest.raises(CommandError):
+        call_command("sla_recalculate", policy=999999)
+
+
+def test_defaults_command_is_idempotent(region, capsys):
+    calendar_default_for_region(region=region)
+    call_command("sla_defaults", region="74")
+    call_command("sla_defaults", region="74")
+    assert SLAPolicy.objects.filter(region=region).count() == 4
+    assert SLAPolicyVersion.objects.filter(policy__region=region).count() == 4
+    with pytest.raises(CommandError):
+        call_command("sla_defaults", region="99")
+
+
+def test_a_failed_digest_gives_its_notifications_back_for_the_retry(policy, analyst, monkeypatch):
+    analyst.email = "analyst@example.org"
+    analyst.save(update_fields=["email"])
+    signal = SignalFactory(region=policy.region, channel="vk")
+    note = Notification.objects.create(user=analyst, signal=signal, kind="escalation", title="Срок")
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("connection lost")
+
+    monkeypatch.setattr("signals_app.sla.notifications.send_mail", refuse)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        notifications_email_digest(ids=[note.pk])
+    note.refresh_from_db()
+    assert note.emailed_at is None
+    monkeypatch.undo()
+    assert notifications_email_digest(ids=[note.pk]) == 1
+    assert notifications_email_digest(ids=[note.pk]) == 0  # never twice
