@@ -423,6 +423,7 @@ class SignalEvent(models.Model):
         TAKEN = "taken", _("Taken into work")
         CATEGORY_CHANGED = "category_changed", _("Category changed")
         PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+        CHANNEL_CHANGED = "channel_changed", _("Channel changed")
         REPLY_SUBMITTED = "reply_submitted", _("Reply submitted for review")
         REPLY_APPROVED = "reply_approved", _("Reply approved and published")
         REPLY_RETURNED = "reply_returned", _("Reply returned for rework")

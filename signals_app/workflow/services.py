@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Membership, Region, User
 from signals_app.models import (
     Category,
+    Channel,
     Note,
     Priority,
     Reply,
@@ -559,6 +560,25 @@ def signal_change_priority(
     _event(locked, SignalEvent.Kind.PRIORITY_CHANGED, actor, changes=changes)
     fields = sla.sla_recompute(locked, actor=actor, reason=_("Priority changed"))
     _save(locked, ["priority", *fields])
+    return locked
+
+
+@transaction.atomic
+def signal_change_channel(
+    *, signal: Signal | int, channel: str, actor: User | None, expected_version: int | None = None
+) -> Signal:
+    """Correct the channel a signal came through (analysts); its deadlines follow."""
+    locked = _lock(signal, expected_version)
+    require(actor=actor, signal=locked, roles=CENTRE)
+    if channel not in Channel.values:
+        raise InvalidInput(_("Unknown channel."))
+    if locked.channel == channel:
+        return locked
+    changes = {"channel": [locked.channel, channel]}
+    locked.channel = channel
+    _event(locked, SignalEvent.Kind.CHANNEL_CHANGED, actor, changes=changes)
+    fields = sla.sla_recompute(locked, actor=actor, reason=_("Channel changed"))
+    _save(locked, ["channel", *fields])
     return locked
 
 

@@ -249,3 +249,23 @@ def test_reopening_starts_a_new_cycle(sla_region, analyst, executor, agency):
     assert signal.answered_at is None
     assert signal.answer_due_at > signal.sla_started_at
     assert signal.next_deadline_at == signal.answer_due_at
+
+
+@time_machine.travel(at(2026, 11, 24, 10, 0), tick=False)
+def test_a_channel_correction_rematches_the_policy(sla_region, analyst, executor):
+    signal = SignalFactory(region=sla_region, channel="vk", received_at=at(2026, 11, 24, 10, 0))
+    assert signal.sla_version.policy.name == "Социальные сети"
+    services.signal_change_channel(signal=signal, channel="email", actor=analyst)
+    signal.refresh_from_db()
+    assert signal.sla_version.policy.name == "Обращения по 59-ФЗ"
+    assert signal.answer_due_at == at(2026, 12, 24, 10, 0)
+    assert SignalEvent.objects.filter(signal=signal, kind="channel_changed").get().changes == {
+        "channel": ["vk", "email"]
+    }
+    assert SignalEvent.objects.filter(signal=signal, kind="sla_recomputed").exists()
+    with pytest.raises(InvalidInput):
+        services.signal_change_channel(signal=signal, channel="fax", actor=analyst)
+    with pytest.raises(ActionForbidden):
+        services.signal_change_channel(signal=signal, channel="vk", actor=executor)
+    signal.refresh_from_db()
+    assert signal.channel == "email"

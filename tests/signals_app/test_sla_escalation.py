@@ -238,3 +238,30 @@ def test_two_concurrent_sweeps_neither_double_fire_nor_block(
     assert Notification.objects.count() == len(signals)
     assert not Signal.objects.filter(sla_next_check_at__lte=now).exists()
     assert set(Signal.objects.values_list("escalation_level", flat=True)) == {1}
+
+
+@pytest.mark.django_db
+def test_the_sweep_task_re_enqueues_itself_while_full_batches_remain(
+    ladder, region, municipality, agency, analyst, executor, monkeypatch
+):
+    from signals_app.sla import sweep as sweep_module
+    from signals_app.sla import tasks
+
+    for _ in range(3):
+        _routed_signal(region, municipality, agency, analyst, executor)
+    real_batch = sweep_module.sla_sweep_batch
+    calls = []
+
+    def small_batch(**kwargs):
+        calls.append(1)
+        return real_batch(now=at(2026, 11, 24, 13, 0), batch_size=1)
+
+    monkeypatch.setattr(tasks, "sla_sweep_batch", small_batch)
+    monkeypatch.setattr(tasks, "SWEEP_BATCHES_PER_RUN", 1)
+    celery_app.conf.task_always_eager = True
+    try:
+        tasks.sla_sweep.delay()
+    finally:
+        celery_app.conf.task_always_eager = False
+    assert Escalation.objects.count() == 3
+    assert len(calls) == 4  # three full batches, then one that finds nothing more
