@@ -350,6 +350,13 @@ def demo_users_create(*, region: Region) -> list[tuple[str, str]]:
             )
             description = f"{Membership.Role(agency_role).label}, {agency}"
         result.append((login, description))
+    # The two analysts share the territories as curators: Chelyabinsk and the big cities for
+    # one, the rest of the region for the other. Overdue signals reach their curator.
+    municipalities = list(Municipality.objects.filter(region=region).order_by("oktmo"))
+    big = [m for m in municipalities if m.oktmo.startswith("757")]
+    rest = [m for m in municipalities if not m.oktmo.startswith("757")]
+    User.objects.get(username="analyst").curated_municipalities.add(*big)
+    User.objects.get(username="analyst2").curated_municipalities.add(*rest)
     return result
 
 

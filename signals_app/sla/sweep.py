@@ -58,10 +58,17 @@ class SweepResult:
     fired: int
     notifications: int
     more: bool
+    notification_ids: tuple[int, ...] = ()
 
 
-def sla_sweep_batch(*, now: datetime | None = None, batch_size: int = 500) -> SweepResult:
-    """Process one batch of signals whose next SLA check has come."""
+def sla_sweep_batch(
+    *, now: datetime | None = None, batch_size: int = 500, digest: bool = True
+) -> SweepResult:
+    """Process one batch of signals whose next SLA check has come.
+
+    With `digest`, the batch's e-mail digest is queued after commit; a caller that runs several
+    batches passes False and sends one digest for all of them (one e-mail per recipient).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -98,7 +105,7 @@ def sla_sweep_batch(*, now: datetime | None = None, batch_size: int = 500) -> Sw
         _store_signals(signals)
         _insert_events(events)
         notification_ids = _insert_notifications(notifications)
-        if notification_ids:
+        if notification_ids and digest:
             from signals_app.sla.tasks import notification_digest
 
             transaction.on_commit(lambda: notification_digest.delay(notification_ids))
@@ -108,7 +115,13 @@ def sla_sweep_batch(*, now: datetime | None = None, batch_size: int = 500) -> Sw
         len(claimed),
         len(notification_ids),
     )
-    return SweepResult(len(signals), len(claimed), len(notification_ids), len(ids) == batch_size)
+    return SweepResult(
+        len(signals),
+        len(claimed),
+        len(notification_ids),
+        len(ids) == batch_size,
+        tuple(notification_ids),
+    )
 
 
 def _store_signals(signals: list[Signal]) -> None:

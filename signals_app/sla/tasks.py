@@ -15,12 +15,23 @@ SWEEP_BATCHES_PER_RUN = 20
 
 @shared_task(name="sla.sweep", acks_late=True, ignore_result=True)
 def sla_sweep() -> None:
-    """Fire due escalation steps; re-enqueue while full batches keep coming."""
-    for _ in range(SWEEP_BATCHES_PER_RUN):
-        result = sla_sweep_batch()
-        if not result.more:
-            return
-    sla_sweep.apply_async(expires=50)
+    """Fire due escalation steps; re-enqueue while full batches keep coming.
+
+    The notifications of all batches of one run go out as one digest per recipient.
+    """
+    notification_ids: list[int] = []
+    try:
+        for _ in range(SWEEP_BATCHES_PER_RUN):
+            result = sla_sweep_batch(digest=False)
+            notification_ids += result.notification_ids
+            if not result.more:
+                return
+        sla_sweep.apply_async(expires=50)
+    finally:
+        # Every batch has committed by now; whatever was fired is mailed even if a later
+        # batch failed.
+        if notification_ids:
+            notification_digest.delay(notification_ids)
 
 
 @shared_task(name="sla.recalculate_policy", acks_late=True)

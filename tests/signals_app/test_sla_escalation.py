@@ -254,7 +254,9 @@ def test_the_sweep_task_re_enqueues_itself_while_full_batches_remain(
 
     def small_batch(**kwargs):
         calls.append(1)
-        return real_batch(now=at(2026, 11, 24, 13, 0), batch_size=1)
+        return real_batch(
+            now=at(2026, 11, 24, 13, 0), batch_size=1, digest=kwargs.get("digest", True)
+        )
 
     monkeypatch.setattr(tasks, "sla_sweep_batch", small_batch)
     monkeypatch.setattr(tasks, "SWEEP_BATCHES_PER_RUN", 1)
@@ -265,3 +267,32 @@ def test_the_sweep_task_re_enqueues_itself_while_full_batches_remain(
         celery_app.conf.task_always_eager = False
     assert Escalation.objects.count() == 3
     assert len(calls) == 4  # three full batches, then one that finds nothing more
+    # Each task run mails its own batch here (one batch per run), never one e-mail per step.
+    assert len(mail.outbox) == 3
+
+
+@pytest.mark.django_db
+def test_one_digest_for_a_whole_sweep_run_of_several_batches(
+    ladder, region, municipality, agency, analyst, executor, monkeypatch
+):
+    from signals_app.sla import sweep as sweep_module
+    from signals_app.sla import tasks
+
+    for _ in range(4):
+        _routed_signal(region, municipality, agency, analyst, executor)
+    real_batch = sweep_module.sla_sweep_batch
+    monkeypatch.setattr(
+        tasks,
+        "sla_sweep_batch",
+        lambda **kwargs: real_batch(
+            now=at(2026, 11, 24, 13, 0), batch_size=1, digest=kwargs.get("digest", True)
+        ),
+    )
+    celery_app.conf.task_always_eager = True
+    try:
+        tasks.sla_sweep.delay()
+    finally:
+        celery_app.conf.task_always_eager = False
+    assert Escalation.objects.count() == 4
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].body.count("•") == 4

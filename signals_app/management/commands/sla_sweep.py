@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from signals_app.sla.sweep import sla_sweep_batch
+from signals_app.sla.tasks import notification_digest
 
 
 class Command(BaseCommand):
@@ -12,8 +13,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         checked = fired = notified = 0
+        ids: list[int] = []
         while True:
-            result = sla_sweep_batch()
+            result = sla_sweep_batch(digest=False)
+            ids += result.notification_ids
             checked, fired, notified = (
                 checked + result.checked,
                 fired + result.fired,
@@ -21,4 +24,6 @@ class Command(BaseCommand):
             )
             if not result.more:
                 break
+        if ids:
+            notification_digest.delay(ids)
         self.stdout.write(f"checked {checked}, fired {fired}, notifications {notified}")
