@@ -533,15 +533,10 @@ def signal_change_category(
     require(actor=actor, signal=locked, roles=CENTRE)
     if category is not None and category.region_id != locked.region_id:
         raise InvalidInput(_("The category belongs to another region."))
-    new_id = category.pk if category else None
-    if locked.category_id == new_id:
-        return locked
-    changes = {"category": [locked.category_id, new_id]}
-    locked.category = category
-    _event(locked, SignalEvent.Kind.CATEGORY_CHANGED, actor, changes=changes)
-    fields = sla.sla_recompute(locked, actor=actor, reason=_("Category changed"))
-    _save(locked, ["category", *fields])
-    return locked
+    return _change_attribute(
+        locked, "category_id", category.pk if category else None,
+        kind=SignalEvent.Kind.CATEGORY_CHANGED, actor=actor, reason=_("Category changed"),
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -553,14 +548,10 @@ def signal_change_priority(
     require(actor=actor, signal=locked, roles={ANALYST, COORDINATOR})
     if priority not in Priority.values:
         raise InvalidInput(_("Unknown priority."))
-    if locked.priority == priority:
-        return locked
-    changes = {"priority": [locked.priority, priority]}
-    locked.priority = priority
-    _event(locked, SignalEvent.Kind.PRIORITY_CHANGED, actor, changes=changes)
-    fields = sla.sla_recompute(locked, actor=actor, reason=_("Priority changed"))
-    _save(locked, ["priority", *fields])
-    return locked
+    return _change_attribute(
+        locked, "priority", priority,
+        kind=SignalEvent.Kind.PRIORITY_CHANGED, actor=actor, reason=_("Priority changed"),
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -572,13 +563,27 @@ def signal_change_channel(
     require(actor=actor, signal=locked, roles=CENTRE)
     if channel not in Channel.values:
         raise InvalidInput(_("Unknown channel."))
-    if locked.channel == channel:
+    return _change_attribute(
+        locked, "channel", channel,
+        kind=SignalEvent.Kind.CHANNEL_CHANGED, actor=actor, reason=_("Channel changed"),
+    )  # fmt: skip
+
+
+def _change_attribute(
+    locked: Signal, field: str, value: Any, *, kind: str, actor: User | None, reason: str
+) -> Signal:
+    """Set one attribute the deadlines depend on: event old → new, recompute, save."""
+    old = getattr(locked, field)
+    if old == value:
         return locked
-    changes = {"channel": [locked.channel, channel]}
-    locked.channel = channel
-    _event(locked, SignalEvent.Kind.CHANNEL_CHANGED, actor, changes=changes)
-    fields = sla.sla_recompute(locked, actor=actor, reason=_("Channel changed"))
-    _save(locked, ["channel", *fields])
+    setattr(locked, field, value)
+    name = field.removesuffix("_id")
+    if field.endswith("_id"):
+        # Drop the cached related object so the policy match sees the new one.
+        locked._state.fields_cache.pop(name, None)
+    _event(locked, kind, actor, changes={name: [old, value]})
+    fields = sla.sla_recompute(locked, actor=actor, reason=reason)
+    _save(locked, [field, *fields])
     return locked
 
 
