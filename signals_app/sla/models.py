@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -104,20 +105,46 @@ class SLAPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(reaction_duration__isnull=True) | Q(reaction_duration__gt=timedelta(0)),
                 name="sla_policy_reaction_positive",
+                violation_error_message=_("A deadline must be longer than zero."),
             ),
             models.CheckConstraint(
                 condition=Q(answer_duration__isnull=True) | Q(answer_duration__gt=timedelta(0)),
                 name="sla_policy_answer_positive",
+                violation_error_message=_("A deadline must be longer than zero."),
             ),
             models.CheckConstraint(
                 condition=Q(resolution_duration__isnull=True)
                 | Q(resolution_duration__gt=timedelta(0)),
                 name="sla_policy_resolution_positive",
+                violation_error_message=_("A deadline must be longer than zero."),
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from signals_app.models import Channel, Priority, Status
+
+        errors: dict[str, str] = {}
+        unknown = sorted(set(self.channels) - set(Channel.values))
+        if unknown:
+            errors["channels"] = _("Unknown channels: %(names)s") % {"names": ", ".join(unknown)}
+        unknown = sorted(set(self.pausing_statuses) - set(Status.values))
+        if unknown:
+            errors["pausing_statuses"] = _("Unknown statuses: %(names)s") % {
+                "names": ", ".join(unknown)
+            }
+        if self.priority and self.priority not in Priority.values:
+            errors["priority"] = str(_("Unknown priority."))
+        if (
+            self.category_id
+            and self.category is not None
+            and self.category.region_id != self.region_id
+        ):
+            errors["category"] = str(_("The category belongs to another region."))
+        if errors:
+            raise ValidationError(errors)
 
 
 class EscalationStep(models.Model):
@@ -161,6 +188,10 @@ class EscalationStep(models.Model):
                 condition=Q(at_percent__isnull=False, after_breach__isnull=True, at_percent__gt=0)
                 | Q(at_percent__isnull=True, after_breach__isnull=False),
                 name="escalation_step_one_threshold",
+                violation_error_message=_(
+                    "Give either a share of the deadline (above zero) or a delay after the "
+                    "breach, not both."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(level__gte=1), name="escalation_step_level_positive"

@@ -27,10 +27,7 @@ def policy(region):
     return SLAPolicy.objects.get(region=region, name="Социальные сети")
 
 
-def test_saving_a_policy_in_the_admin_publishes_a_new_version(client, policy):
-    root = UserFactory(username="root", is_superuser=True, is_staff=True)
-    client.force_login(root)
-    url = reverse("admin:signals_app_slapolicy_change", args=[policy.pk])
+def _form_data(policy, **changes):
     steps = list(policy.steps.order_by("level"))
     data = {
         "region": policy.region_id,
@@ -41,7 +38,7 @@ def test_saving_a_policy_in_the_admin_publishes_a_new_version(client, policy):
         "is_active": "on",
         "reaction_duration": "01:00:00",
         "reaction_clock": "working_hours",
-        "answer_duration": "04:00:00",
+        "answer_duration": "08:00:00",
         "answer_clock": "working_hours",
         "resolution_duration": "",
         "resolution_clock": "working_days",
@@ -66,19 +63,49 @@ def test_saving_a_policy_in_the_admin_publishes_a_new_version(client, policy):
             prefix + "target": step.target,
             prefix + "notify": "on",
         }
-    response = client.post(url, data)
+    return data | changes
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    return client
+
+
+def test_saving_a_policy_in_the_admin_publishes_a_new_version(admin_client, policy):
+    url = reverse("admin:signals_app_slapolicy_change", args=[policy.pk])
+    response = admin_client.post(url, _form_data(policy, answer_duration="04:00:00"))
     assert response.status_code == 302, response.content.decode()[:2000]
     policy.refresh_from_db()
     assert policy.version == 2
     latest = SLAPolicyVersion.objects.get(policy=policy, number=2)
     assert latest.terms["deadlines"]["answer"]["seconds"] == 4 * 3600
-    assert latest.created_by == root
+    assert latest.created_by.username == "root"
     assert (
         SLAPolicyVersion.objects.get(policy=policy, number=1).terms["deadlines"]["answer"][
             "seconds"
         ]
         == 8 * 3600
     )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"channels": "vk,fax"}, "Неизвестные каналы: fax"),
+        ({"pausing_statuses": "sleeping"}, "Неизвестные статусы: sleeping"),
+        ({"answer_duration": "00:00:00"}, "Срок должен быть больше нуля."),
+        ({"steps-0-after_breach": "1 00:00:00"}, "либо долю срока"),
+    ],
+)
+def test_bad_policy_input_is_explained_not_saved(admin_client, policy, changes, message):
+    url = reverse("admin:signals_app_slapolicy_change", args=[policy.pk])
+    response = admin_client.post(url, _form_data(policy, **changes))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    policy.refresh_from_db()
+    assert policy.version == 1
+    assert SLAPolicyVersion.objects.filter(policy=policy).count() == 1
 
 
 def test_recalculate_command_runs_now_or_queues(policy, capsys):
