@@ -36,6 +36,11 @@ app.conf.update(
     # The only beat schedule of the project: every periodic task is declared here, each with
     # an `expires` shorter than its period so a backlog never piles up duplicate runs.
     beat_schedule={
+        "ingest-sweep-pending": {
+            "task": "ingest.sweep_pending",
+            "schedule": 60.0,
+            "options": {"expires": 50},
+        },
         "sla-sweep": {
             "task": "sla.sweep",
             "schedule": 60.0,

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from config import views
+from signals_app.ingest.api import IngestView
 
 admin.site.site_header = _("CUR back office: administration")
 admin.site.site_title = _("CUR back office")
@@ -21,4 +22,5 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("signals/", include("signals_app.urls")),
+    path("api/v1/ingest/<slug:slug>/", IngestView.as_view(), name="ingest"),
 ]

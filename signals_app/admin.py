@@ -6,6 +6,7 @@ Status and workflow fields are read-only here: they change only through the work
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from signals_app.ingest.services import inbound_reprocess
 from signals_app.models import (
     Attachment,
     Category,
@@ -46,11 +47,26 @@ class SourceAdmin(admin.ModelAdmin):
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
     list_display = ("external_id", "source", "state", "attempts", "received_at", "processed_at")
-    list_filter = ("state", "source__channel")
-    search_fields = ("external_id",)
-    readonly_fields = ("source", "external_id", "payload", "received_at", "signal")
+    list_filter = ("state", "source__channel", "source")
+    search_fields = ("external_id", "error")
+    readonly_fields = (
+        "source", "external_id", "payload", "received_at", "state", "attempts", "error",
+        "processed_at", "signal",
+    )  # fmt: skip
     list_select_related = ("source",)
     date_hierarchy = "received_at"
+    show_full_result_count = False
+    actions = ["reprocess"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.action(description=_("Re-process the selected failed messages"))
+    def reprocess(self, request, queryset):  # type: ignore[no-untyped-def]
+        count = inbound_reprocess(
+            message_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
+        self.message_user(request, _("Queued again: %(count)d.") % {"count": count})
 
 
 class EventInline(admin.TabularInline):

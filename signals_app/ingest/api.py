@@ -1,0 +1,167 @@
+"""The batch JSON intake: POST /api/v1/ingest/<source-slug>/ with `Authorization: Token …`."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from signals_app.ingest.services import inbound_store
+from signals_app.models import Source
+
+MAX_ITEMS = 1000
+MAX_BODY = 5 * 1024 * 1024
+
+
+def error(code: str, message: str, http_status: int, errors: Any = None) -> Response:
+    """The one JSON shape of every refusal: code, message, field errors."""
+    return Response(
+        {"code": code, "message": str(message), "errors": errors or {}}, status=http_status
+    )
+
+
+class AuthorSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    profile_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=1000)
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class IngestItemSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=200)
+    text = serializers.CharField(max_length=20_000)
+    posted_at = serializers.DateTimeField()
+    author = AuthorSerializer(required=False)
+    url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
+    municipality = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    lon = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
+    category = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    attachments = AttachmentSerializer(many=True, required=False, max_length=20)
+    thread_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def validate_posted_at(self, value):  # type: ignore[no-untyped-def]
+        raw = self.initial_data.get("posted_at", "") if isinstance(self.initial_data, dict) else ""
+        if isinstance(raw, str) and not (raw.endswith("Z") or "+" in raw[10:] or "-" in raw[10:]):
+            raise serializers.ValidationError(_("Give the time with its UTC offset (ISO 8601)."))
+        return value
+
+    def validate(self, attrs):  # type: ignore[no-untyped-def]
+        if (attrs.get("lat") is None) != (attrs.get("lon") is None):
+            raise serializers.ValidationError({"lat": [_("lat and lon go together.")]})
+        return attrs
+
+
+class IngestView(APIView):
+    """Accept one item or {"items": [...]}; answer 202 with a result per item."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+
+    def post(self, request: Request, slug: str) -> Response:
+        source = Source.objects.select_related("region").filter(slug=slug, is_active=True).first()
+        if source is None:
+            return error(
+                "unknown_source",
+                _("No active source with this address."),
+                status.HTTP_404_NOT_FOUND,
+            )
+        if not _token_ok(request, source):
+            return error(
+                "not_authenticated",
+                _("Wrong or missing source token."),
+                status.HTTP_401_UNAUTHORIZED,
+            )
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > MAX_BODY:
+            return error(
+                "too_large",
+                _("The body is larger than 5 MB."),
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        try:
+            body = request.data
+        except RequestDataTooBig:
+            return error(
+                "too_large",
+                _("The body is larger than 5 MB."),
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        except ParseError:
+            return error(
+                "malformed_json", _("The body is not valid JSON."), status.HTTP_400_BAD_REQUEST
+            )
+        if not isinstance(body, dict):
+            return error(
+                "not_an_object",
+                _("Send one object, or an object with an 'items' list."),
+                status.HTTP_400_BAD_REQUEST,
+            )
+        items = body.get("items") if "items" in body else [body]
+        if not isinstance(items, list) or not items:
+            return error(
+                "no_items", _("'items' must be a non-empty list."), status.HTTP_400_BAD_REQUEST
+            )
+        if len(items) > MAX_ITEMS:
+            return error(
+                "too_many_items", _("At most 1000 items per request."), status.HTTP_400_BAD_REQUEST
+            )
+        results = []
+        counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+        with transaction.atomic():
+            for index, item in enumerate(items):
+                if not isinstance(item, dict):
+                    results.append(
+                        {
+                            "index": index,
+                            "status": "rejected",
+                            "errors": {"item": [str(_("Not an object."))]},
+                        }
+                    )
+                    counts["rejected"] += 1
+                    continue
+                serializer = IngestItemSerializer(data=item)
+                if not serializer.is_valid():
+                    results.append(
+                        {"index": index, "status": "rejected", "errors": serializer.errors}
+                    )
+                    counts["rejected"] += 1
+                    continue
+                stored = inbound_store(
+                    source=source,
+                    external_id=serializer.validated_data["external_id"],
+                    payload=item,
+                )
+                outcome = "accepted" if stored.created else "duplicate"
+                counts[outcome] += 1
+                results.append({"index": index, "status": outcome, "id": stored.message.pk})
+        return Response({**counts, "results": results}, status=status.HTTP_202_ACCEPTED)
+
+
+def _token_ok(request: Request, source: Source) -> bool:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme != "Token" or not token or not source.secret:
+        return False
+    return hmac.compare_digest(token.strip().encode(), source.secret.encode())
+
+
+assert MAX_BODY <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE, "raise DATA_UPLOAD_MAX_MEMORY_SIZE"

@@ -1,0 +1,190 @@
+"""The inbox: store every payload first, then turn it into a signal — once.
+
+The InboundMessage table is the durable queue; Celery only speeds it up. A message is stored in
+the request's transaction and queued after commit; if the broker is down the request still
+succeeds and the periodic sweep picks the message up. Processing is idempotent: the row is
+locked, its state re-checked, and the signal is unique on (source, external id).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from agencies.models import Municipality, User
+from signals_app.ingest.normalize import NORMALIZERS, PayloadError, SignalData, normalize_api_item
+from signals_app.models import Attachment, Category, InboundMessage, Signal, Source
+from signals_app.workflow.errors import WorkflowError
+from signals_app.workflow.services import signal_create
+
+logger = logging.getLogger(__name__)
+
+PENDING_GRACE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Stored:
+    message: InboundMessage
+    created: bool
+
+
+def inbound_store(*, source: Source, external_id: str, payload: dict[str, Any]) -> Stored:
+    """Store a payload verbatim (or find the one already stored) and queue it after commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO signals_app_inboundmessage
+                (source_id, external_id, payload, received_at, state, attempts, error)
+            VALUES (%s, %s, %s::jsonb, now(), 'pending', 0, '')
+            ON CONFLICT (source_id, external_id) DO NOTHING
+            RETURNING id
+            """,
+            [source.pk, external_id, _json(payload)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return Stored(InboundMessage.objects.get(source=source, external_id=external_id), False)
+    message_id = row[0]
+    transaction.on_commit(lambda: inbound_queue(message_ids=[message_id]))
+    return Stored(InboundMessage(pk=message_id, source=source, external_id=external_id), True)
+
+
+def _json(payload: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def inbound_queue(*, message_ids: list[int]) -> None:
+    """Ask a worker to process the messages; a broker outage only delays them."""
+    from signals_app.ingest.tasks import process_messages
+
+    try:
+        process_messages.delay(message_ids)
+    except Exception:  # the broker is down: the sweep will find the messages
+        logger.warning("inbound_queue_failed count=%s", len(message_ids))
+
+
+def inbound_process(*, message_id: int) -> Signal | None:
+    """Turn one stored message into a signal, once; record a failure instead of raising."""
+    with transaction.atomic():
+        message = (
+            InboundMessage.objects.select_for_update(skip_locked=True)
+            .select_related("source", "source__region")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.state in (
+            InboundMessage.State.PROCESSED,
+            InboundMessage.State.IGNORED,
+        ):
+            return None  # gone, taken by another worker right now, or already done
+        message.attempts += 1
+        try:
+            with transaction.atomic():
+                signal = _signal_for(message)
+        except (PayloadError, WorkflowError, IntegrityError, ValueError) as error:
+            message.state = InboundMessage.State.FAILED
+            message.error = f"{type(error).__name__}: {error}"[:2000]
+            message.save(update_fields=["state", "error", "attempts"])
+            logger.warning(
+                "inbound_failed message_id=%s error=%s", message.pk, type(error).__name__
+            )
+            return None
+        message.state = InboundMessage.State.PROCESSED
+        message.error = ""
+        message.signal = signal
+        message.processed_at = timezone.now()
+        message.save(update_fields=["state", "error", "attempts", "signal", "processed_at"])
+        return signal
+
+
+def _signal_for(message: InboundMessage) -> Signal:
+    source = message.source
+    existing = Signal.objects.filter(source=source, external_id=message.external_id).first()
+    if existing is not None:
+        return existing  # a retried delivery or a re-processed message: nothing new
+    normalize = NORMALIZERS.get(source.channel, normalize_api_item)
+    data: SignalData = normalize(message.payload)
+    region = source.region
+    signal = signal_create(
+        region=region,
+        channel=source.channel,
+        text=data.text,
+        received_at=message.received_at,
+        source=source,
+        external_id=message.external_id,
+        external_url=data.external_url,
+        thread_id=data.thread_id,
+        author_name=data.author_name,
+        author_profile_url=data.author_profile_url,
+        author_contact=data.author_contact,
+        posted_at=data.posted_at,
+        address=data.address,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        municipality=_municipality(region.pk, data.municipality_hint),
+        category=_category(region.pk, data.category_hint),
+    )
+    Attachment.objects.bulk_create(
+        Attachment(
+            signal=signal,
+            url=item["url"],
+            name=item["name"] or item["url"].rsplit("/", 1)[-1][:300],
+        )
+        for item in data.attachments
+    )
+    return signal
+
+
+def _municipality(region_id: int, hint: str) -> Municipality | None:
+    if not hint:
+        return None
+    if hint.isdigit():
+        return Municipality.objects.filter(region_id=region_id, oktmo=hint).first()
+    return (
+        Municipality.objects.filter(region_id=region_id, name__iexact=hint).order_by("pk").first()
+    )
+
+
+def _category(region_id: int, hint: str) -> Category | None:
+    if not hint:
+        return None
+    return Category.objects.filter(region_id=region_id, code=hint, is_active=True).first()
+
+
+def inbound_reprocess(*, message_ids: list[int], actor: User | None = None) -> int:
+    """Put failed messages back in the queue (after fixing a source, say); return how many."""
+    with transaction.atomic():
+        ids = list(
+            InboundMessage.objects.filter(
+                pk__in=message_ids, state=InboundMessage.State.FAILED
+            ).values_list("pk", flat=True)
+        )
+        InboundMessage.objects.filter(pk__in=ids).update(
+            state=InboundMessage.State.PENDING, error=""
+        )
+        if ids:
+            transaction.on_commit(lambda: inbound_queue(message_ids=ids))
+    logger.info("inbound_reprocess count=%s actor_id=%s", len(ids), actor.pk if actor else None)
+    return len(ids)
+
+
+def inbound_sweep_pending(*, older_than: timedelta = PENDING_GRACE, limit: int = 1000) -> int:
+    """Process pending messages that no worker took (the broker was down, say)."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        InboundMessage.objects.filter(state=InboundMessage.State.PENDING, received_at__lte=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for message_id in ids:
+        if inbound_process(message_id=message_id) is not None:
+            done += 1
+    return done

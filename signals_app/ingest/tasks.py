@@ -1,0 +1,20 @@
+"""Celery tasks of the inbox: thin, take ids, idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from signals_app.ingest.services import inbound_process, inbound_sweep_pending
+
+
+@shared_task(name="ingest.process_messages", acks_late=True, ignore_result=True)
+def process_messages(message_ids: list[int]) -> None:
+    """Process stored messages; each is locked and re-checked, so a redelivery is harmless."""
+    for message_id in message_ids:
+        inbound_process(message_id=message_id)
+
+
+@shared_task(name="ingest.sweep_pending", acks_late=True, ignore_result=True)
+def sweep_pending() -> None:
+    """Process what no worker took within a minute (the broker was down, a worker died)."""
+    inbound_sweep_pending()
