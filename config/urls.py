@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from config import views
+from signals_app.ingest import hooks
 from signals_app.ingest.api import IngestView
 
 admin.site.site_header = _("CUR back office: administration")
@@ -23,4 +24,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("signals/", include("signals_app.urls")),
     path("api/v1/ingest/<slug:slug>/", IngestView.as_view(), name="ingest"),
+    path("hooks/vk/<slug:slug>/", hooks.vk_callback, name="hook_vk"),
+    path("hooks/telegram/<slug:slug>/", hooks.telegram_webhook, name="hook_telegram"),
 ]

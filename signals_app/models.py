@@ -294,6 +294,12 @@ class Signal(models.Model):
         verbose_name=_("mass incident"),
     )
     is_mass_incident = models.BooleanField(_("mass incident"), default=False)
+    deleted_at_source = models.DateTimeField(
+        _("deleted at the source"),
+        null=True,
+        blank=True,
+        help_text=_("The author removed the original."),
+    )
     # Deadlines and their fulfilment; the SLA engine fills them.
     reaction_due_at = models.DateTimeField(_("reaction due"), null=True, blank=True)
     answer_due_at = models.DateTimeField(_("answer due"), null=True, blank=True)
@@ -424,6 +430,8 @@ class SignalEvent(models.Model):
         CATEGORY_CHANGED = "category_changed", _("Category changed")
         PRIORITY_CHANGED = "priority_changed", _("Priority changed")
         CHANNEL_CHANGED = "channel_changed", _("Channel changed")
+        TEXT_EDITED = "text_edited", _("Edited by the author")
+        DELETED_AT_SOURCE = "deleted_at_source", _("Deleted by the author at the source")
         REPLY_SUBMITTED = "reply_submitted", _("Reply submitted for review")
         REPLY_APPROVED = "reply_approved", _("Reply approved and published")
         REPLY_RETURNED = "reply_returned", _("Reply returned for rework")

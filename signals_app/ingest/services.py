@@ -15,12 +15,18 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from agencies.models import Municipality, User
-from signals_app.ingest.normalize import NORMALIZERS, PayloadError, SignalData, normalize_api_item
+from agencies.models import Agency, Municipality, OfficialPage, User
+from signals_app.ingest.normalize import OUTCOMES, Outcome, PayloadError, api_outcome
 from signals_app.models import Attachment, Category, InboundMessage, Signal, Source
 from signals_app.workflow.errors import WorkflowError
-from signals_app.workflow.services import signal_create
+from signals_app.workflow.services import (
+    signal_create,
+    signal_mark_deleted_at_source,
+    signal_route,
+    signal_text_update,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +93,7 @@ def inbound_process(*, message_id: int) -> Signal | None:
         message.attempts += 1
         try:
             with transaction.atomic():
-                signal = _signal_for(message)
+                signal, state = _apply(message)
         except (PayloadError, WorkflowError, IntegrityError, ValueError) as error:
             message.state = InboundMessage.State.FAILED
             message.error = f"{type(error).__name__}: {error}"[:2000]
@@ -96,7 +102,7 @@ def inbound_process(*, message_id: int) -> Signal | None:
                 "inbound_failed message_id=%s error=%s", message.pk, type(error).__name__
             )
             return None
-        message.state = InboundMessage.State.PROCESSED
+        message.state = state
         message.error = ""
         message.signal = signal
         message.processed_at = timezone.now()
@@ -104,13 +110,33 @@ def inbound_process(*, message_id: int) -> Signal | None:
         return signal
 
 
-def _signal_for(message: InboundMessage) -> Signal:
+def _apply(message: InboundMessage) -> tuple[Signal | None, str]:
+    """Do what the payload asks; return the signal (if any) and the message's new state."""
     source = message.source
-    existing = Signal.objects.filter(source=source, external_id=message.external_id).first()
+    outcome_of = OUTCOMES.get(source.channel, api_outcome)
+    outcome: Outcome = outcome_of(message.payload, message.external_id)
+    existing = (
+        Signal.objects.filter(source=source, external_id=outcome.key).first()
+        if outcome.key
+        else None
+    )
+    if outcome.action == "ignore":
+        return existing, InboundMessage.State.IGNORED
+    if outcome.action == "delete":
+        if existing is None:
+            return None, InboundMessage.State.IGNORED
+        return signal_mark_deleted_at_source(signal=existing), InboundMessage.State.PROCESSED
+    assert outcome.data is not None
     if existing is not None:
-        return existing  # a retried delivery or a re-processed message: nothing new
-    normalize = NORMALIZERS.get(source.channel, normalize_api_item)
-    data: SignalData = normalize(message.payload)
+        if outcome.action == "edit":
+            signal_text_update(signal=existing, text=outcome.data.text)
+        return existing, InboundMessage.State.PROCESSED  # a redelivery: nothing new
+    return _create(source, message, outcome), InboundMessage.State.PROCESSED
+
+
+def _create(source: Source, message: InboundMessage, outcome: Outcome) -> Signal:
+    data = outcome.data
+    assert data is not None
     region = source.region
     signal = signal_create(
         region=region,
@@ -118,7 +144,7 @@ def _signal_for(message: InboundMessage) -> Signal:
         text=data.text,
         received_at=message.received_at,
         source=source,
-        external_id=message.external_id,
+        external_id=outcome.key,
         external_url=data.external_url,
         thread_id=data.thread_id,
         author_name=data.author_name,
@@ -139,7 +165,27 @@ def _signal_for(message: InboundMessage) -> Signal:
         )
         for item in data.attachments
     )
+    # A comment on an agency's official page goes to that agency.
+    agency = _page_agency(source, outcome.page_id)
+    if agency is not None and agency.is_active and agency.region_id == region.pk:
+        signal_route(
+            signal=signal, agency=agency, actor=None, reason=str(_("Official page of the agency"))
+        )
     return signal
+
+
+def _page_agency(source: Source, page_id: str) -> Agency | None:
+    if source.official_page_id:
+        return source.official_page.agency if source.official_page else None
+    if page_id:
+        page = (
+            OfficialPage.objects.select_related("agency")
+            .filter(network=source.channel, external_id=page_id, is_active=True)
+            .first()
+        )
+        if page is not None:
+            return page.agency
+    return source.agency
 
 
 def _municipality(region_id: int, hint: str) -> Municipality | None:

@@ -588,6 +588,32 @@ def _change_attribute(
 
 
 @transaction.atomic
+def signal_text_update(*, signal: Signal | int, text: str, actor: User | None = None) -> Signal:
+    """The author edited the original post: keep the signal's text in step (system action)."""
+    locked = _lock(signal, None)
+    text = (text or "").strip()
+    if not text or text == locked.text:
+        return locked
+    changes = {"text": [locked.text[:500], text[:500]]}
+    locked.text = text
+    _event(locked, SignalEvent.Kind.TEXT_EDITED, actor, changes=changes)
+    _save(locked, ["text"])
+    return locked
+
+
+@transaction.atomic
+def signal_mark_deleted_at_source(*, signal: Signal | int, actor: User | None = None) -> Signal:
+    """The author deleted the original: record it; the signal itself is never deleted."""
+    locked = _lock(signal, None)
+    if locked.deleted_at_source is not None:
+        return locked
+    locked.deleted_at_source = timezone.now()
+    _event(locked, SignalEvent.Kind.DELETED_AT_SOURCE, actor)
+    _save(locked, ["deleted_at_source"])
+    return locked
+
+
+@transaction.atomic
 def note_add(*, signal: Signal | int, text: str, actor: User) -> Note:
     """Add an internal note (the centre and the signal's agency staff)."""
     locked = _lock(signal, None)
