@@ -10,12 +10,14 @@ from signals_app.ingest.services import inbound_reprocess
 from signals_app.models import (
     Attachment,
     Category,
+    ClassificationRule,
     Escalation,
     EscalationStep,
     InboundMessage,
     Note,
     Notification,
     Reply,
+    RoutingRule,
     Signal,
     SignalEvent,
     SLAPolicy,
@@ -228,3 +230,40 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ("title", "user__username")
     list_select_related = ("user",)
     show_full_result_count = False
+
+
+@admin.register(ClassificationRule)
+class ClassificationRuleAdmin(admin.ModelAdmin):
+    list_display = ("order", "category", "keywords", "pattern", "is_active", "region")
+    list_display_links = ("category",)
+    list_filter = ("region", "is_active")
+    search_fields = ("keywords", "pattern", "category__name")
+    autocomplete_fields = ("category",)
+    list_select_related = ("category", "category__parent", "region")
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "order", "agency", "category", "municipality", "source", "official_page", "keywords",
+        "executor", "is_active", "skipped_inactive_agency",
+    )  # fmt: skip
+    list_display_links = ("agency",)
+    list_filter = ("region", "is_active", "skipped_inactive_agency")
+    search_fields = ("keywords", "agency__name")
+    autocomplete_fields = (
+        "category",
+        "municipality",
+        "source",
+        "official_page",
+        "agency",
+        "executor",
+    )
+    list_select_related = (
+        "agency",
+        "category",
+        "municipality",
+        "source",
+        "official_page",
+        "executor",
+    )

@@ -625,7 +625,8 @@ class SignalNumberCounter(models.Model):
         return f"{self.region_id}-{self.year}: {self.last_value}"
 
 
-# The SLA models live in their own module; importing them here registers them with the app.
+# The SLA and rule models live in their own modules; importing them registers them here.
+from signals_app.ingest.models import ClassificationRule, RoutingRule  # noqa: E402
 from signals_app.sla.models import (  # noqa: E402
     DeadlineKind,
     Escalation,
@@ -639,6 +640,7 @@ __all__ = [
     "Attachment",
     "Category",
     "Channel",
+    "ClassificationRule",
     "DeadlineKind",
     "Escalation",
     "EscalationStep",
@@ -647,6 +649,7 @@ __all__ = [
     "Notification",
     "Priority",
     "Reply",
+    "RoutingRule",
     "SLAPolicy",
     "SLAPolicyVersion",
     "Signal",

@@ -19,9 +19,11 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Municipality, OfficialPage, User
 from signals_app.ingest.normalize import OUTCOMES, Outcome, PayloadError, api_outcome
+from signals_app.ingest.rules import classify_by_rules, route_by_rules
 from signals_app.models import Attachment, Category, InboundMessage, Signal, Source
 from signals_app.workflow.errors import WorkflowError
 from signals_app.workflow.services import (
+    signal_change_category,
     signal_create,
     signal_mark_deleted_at_source,
     signal_route,
@@ -165,12 +167,30 @@ def _create(source: Source, message: InboundMessage, outcome: Outcome) -> Signal
         )
         for item in data.attachments
     )
-    # A comment on an agency's official page goes to that agency.
+    if signal.category_id is None:
+        category = classify_by_rules(signal)
+        if category is not None:
+            signal_change_category(signal=signal, category=category, actor=None)
+            signal.refresh_from_db()
+    # A comment on an agency's official page goes to that agency; otherwise the routing rules.
     agency = _page_agency(source, outcome.page_id)
     if agency is not None and agency.is_active and agency.region_id == region.pk:
         signal_route(
             signal=signal, agency=agency, actor=None, reason=str(_("Official page of the agency"))
         )
+    else:
+        rule = route_by_rules(signal)
+        if rule is not None:
+            try:
+                signal_route(
+                    signal=signal,
+                    agency=rule.agency,
+                    assignee=rule.executor,
+                    actor=None,
+                    reason=str(rule),
+                )
+            except WorkflowError:  # an executor who has left the agency: route without them
+                signal_route(signal=signal, agency=rule.agency, actor=None, reason=str(rule))
     return signal
 
 

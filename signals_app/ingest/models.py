@@ -1,0 +1,116 @@
+"""Rules that classify and route incoming signals, editable in the admin."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Municipality, OfficialPage, Region
+
+
+def keyword_list(text: str) -> list[str]:
+    """Comma- or newline-separated keywords, lower-cased, empty ones dropped."""
+    return [word.strip().lower() for word in re.split(r"[,\n]", text or "") if word.strip()]
+
+
+class ClassificationRule(models.Model):
+    """Keywords or a regular expression that put a signal into a category."""
+
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="+", verbose_name=_("region")
+    )
+    category = models.ForeignKey(
+        "signals_app.Category",
+        on_delete=models.CASCADE,
+        related_name="rules",
+        verbose_name=_("category"),
+    )
+    keywords = models.TextField(
+        _("keywords"), blank=True, help_text=_("Comma-separated; any of them matches.")
+    )
+    pattern = models.CharField(_("regular expression"), max_length=500, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("classification rule")
+        verbose_name_plural = _("classification rules")
+        ordering = ["region", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.category}"
+
+    def clean(self) -> None:
+        if not self.keywords.strip() and not self.pattern.strip():
+            raise ValidationError(_("Give keywords or a regular expression."))
+        if self.pattern:
+            try:
+                re.compile(self.pattern)
+            except re.error as error:
+                raise ValidationError(
+                    {"pattern": _("Not a valid regular expression: %(error)s") % {"error": error}}
+                ) from error
+
+
+class RoutingRule(models.Model):
+    """Ordered; the first rule whose every given condition holds sends the signal to its agency."""
+
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="+", verbose_name=_("region")
+    )
+    order = models.PositiveIntegerField(_("order"), default=100)
+    category = models.ForeignKey(
+        "signals_app.Category", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("category"), help_text=_("A topic also covers its subtopics."),
+    )  # fmt: skip
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("municipality"),
+    )
+    source = models.ForeignKey(
+        "signals_app.Source",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("source"),
+    )
+    official_page = models.ForeignKey(
+        OfficialPage,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("official page"),
+    )
+    keywords = models.TextField(
+        _("keywords"), blank=True, help_text=_("Comma-separated; any of them matches.")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    executor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("executor"),
+    )  # fmt: skip
+    is_active = models.BooleanField(_("active"), default=True)
+    skipped_inactive_agency = models.BooleanField(
+        _("skipped: inactive agency"), default=False, editable=False,
+        help_text=_("Set when the rule matched but its agency is inactive."),
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["region", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}: → {self.agency}"
