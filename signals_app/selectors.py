@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from agencies.models import Role, User
 from agencies.selectors import staff_context
-from signals_app.models import Signal
+from signals_app.models import InboundMessage, Signal
 
 LIST_FIELDS = (
     "id",
@@ -66,3 +66,25 @@ def signal_list_for_user(*, user: User) -> QuerySet[Signal]:
 def signal_get_for_user(*, user: User, number: str) -> Signal | None:
     """One visible signal by its number, or None."""
     return signal_visible_to(user=user).filter(number=number).first()
+
+
+def inbound_failed_for_user(*, user: User) -> QuerySet[InboundMessage]:
+    """Failed inbox messages of the regions where the user is an analyst (newest first)."""
+    context = staff_context(user=user)
+    messages = InboundMessage.objects.filter(state=InboundMessage.State.FAILED)
+    if not context.is_superuser:
+        if Role.ANALYST not in context.roles or not context.region_ids:
+            return InboundMessage.objects.none()
+        messages = messages.filter(source__region_id__in=context.region_ids)
+    return (
+        messages.select_related("source")
+        .only(
+            "id", "external_id", "received_at", "attempts", "error", "source__name", "source__slug"
+        )
+        .order_by("-received_at", "-id")
+    )
+
+
+def user_is_analyst(*, user: User) -> bool:
+    context = staff_context(user=user)
+    return context.is_superuser or (Role.ANALYST in context.roles and bool(context.region_ids))

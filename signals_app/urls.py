@@ -7,5 +7,7 @@ app_name = "signals_app"
 urlpatterns = [
     path("", views.signal_list, name="signal_list"),
     path("notifications/", views.notification_list, name="notification_list"),
+    path("inbox/failed/", views.inbox_failed, name="inbox_failed"),
+    path("inbox/reprocess/", views.inbox_reprocess, name="inbox_reprocess"),
     path("notifications/read/", views.notification_read, name="notification_read"),
 ]

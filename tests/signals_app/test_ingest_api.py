@@ -249,3 +249,51 @@ def test_admin_reprocesses_failed_messages_in_bulk(
     assert response.status_code == 302
     assert set(InboundMessage.objects.values_list("state", flat=True)) == {"processed"}
     assert Signal.objects.count() == 2
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_analysts_see_and_reprocess_failed_messages(
+    client, api_source, analyst, rows, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    failed = []
+    for i in range(rows):
+        stored = ingest.inbound_store(source=api_source, external_id=f"x{i}", payload={"text": ""})
+        ingest.inbound_process(message_id=stored.message.pk)
+        failed.append(stored.message.pk)
+    client.force_login(analyst)
+    # session, user, staff context (2), unread count, page count, page
+    with django_assert_num_queries(7):
+        response = client.get(reverse("signals_app:inbox_failed"))
+    assert response.status_code == 200
+    assert response.content.decode().count('name="ids" value=') == rows * 2
+    InboundMessage.objects.filter(pk=failed[0]).update(payload={"text": "Исправлено"})
+    celery_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("signals_app:inbox_reprocess"), {"ids": [failed[0], "junk"]}
+            )
+    finally:
+        celery_app.conf.task_always_eager = False
+    assert response.status_code == 302
+    assert InboundMessage.objects.get(pk=failed[0]).state == "processed"
+    assert InboundMessage.objects.filter(state="failed").count() == rows - 1
+
+
+def test_only_analysts_of_the_region_reach_the_failed_messages(
+    client, api_source, executor, foreign_analyst
+):
+    stored = ingest.inbound_store(source=api_source, external_id="z", payload={"text": ""})
+    ingest.inbound_process(message_id=stored.message.pk)
+    client.force_login(executor)
+    assert client.get(reverse("signals_app:inbox_failed")).status_code == 403
+    assert (
+        client.post(
+            reverse("signals_app:inbox_reprocess"), {"ids": [stored.message.pk]}
+        ).status_code
+        == 403
+    )
+    client.force_login(foreign_analyst)
+    assert "z</td>" not in client.get(reverse("signals_app:inbox_failed")).content.decode()
+    client.post(reverse("signals_app:inbox_reprocess"), {"ids": [stored.message.pk]})
+    assert InboundMessage.objects.get(pk=stored.message.pk).state == "failed"
