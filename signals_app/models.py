@@ -294,6 +294,15 @@ class Signal(models.Model):
         verbose_name=_("mass incident"),
     )
     is_mass_incident = models.BooleanField(_("mass incident"), default=False)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+        db_index=False,  # a partial index, built concurrently, is declared in Meta
+    )
     deleted_at_source = models.DateTimeField(
         _("deleted at the source"),
         null=True,
@@ -402,6 +411,16 @@ class Signal(models.Model):
             models.Index(fields=["category"], name="signal_category_idx"),
             models.Index(fields=["municipality"], name="signal_municipality_idx"),
             models.Index(fields=["parent"], name="signal_parent_idx"),
+            models.Index(
+                fields=["author_profile_url", "-received_at"],
+                name="signal_author_recent_idx",
+                condition=~Q(author_profile_url=""),
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                name="signal_duplicate_of_idx",
+                condition=Q(duplicate_of__isnull=False),
+            ),
             models.Index(
                 fields=["sla_next_check_at"],
                 name="signal_sla_check_idx",

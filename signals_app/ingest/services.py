@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Municipality, OfficialPage, User
+from signals_app.ingest.duplicates import find_near_duplicate
 from signals_app.ingest.normalize import OUTCOMES, Outcome, PayloadError, api_outcome
 from signals_app.ingest.rules import classify_by_rules, route_by_rules
 from signals_app.models import Attachment, Category, InboundMessage, Signal, Source
@@ -26,6 +27,7 @@ from signals_app.workflow.services import (
     signal_change_category,
     signal_create,
     signal_mark_deleted_at_source,
+    signal_mark_duplicate,
     signal_route,
     signal_text_update,
 )
@@ -167,6 +169,12 @@ def _create(source: Source, message: InboundMessage, outcome: Outcome) -> Signal
         )
         for item in data.attachments
     )
+    original = find_near_duplicate(signal)
+    if original is not None:
+        # Not separate work: linked to the first one and set aside with the reason.
+        signal_mark_duplicate(signal=signal, original=original, actor=None)
+        signal.refresh_from_db()
+        return signal
     if signal.category_id is None:
         category = classify_by_rules(signal)
         if category is not None:

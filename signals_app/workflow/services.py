@@ -614,6 +614,20 @@ def signal_mark_deleted_at_source(*, signal: Signal | int, actor: User | None = 
 
 
 @transaction.atomic
+def signal_mark_duplicate(*, signal: Signal | int, original: Signal, actor: User | None) -> Signal:
+    """Link a repeat to the first signal and take it out of the work (rejected as a repeat)."""
+    locked = _lock(signal, None)
+    if original.pk == locked.pk or original.region_id != locked.region_id:
+        raise InvalidInput(_("A signal can only repeat another signal of its region."))
+    locked.duplicate_of = original
+    reason = _("Repeat of signal %(number)s") % {"number": original.number}
+    _move(
+        locked, to_status=Status.REJECTED, actor=actor, reason=reason, extra_fields=["duplicate_of"]
+    )
+    return locked
+
+
+@transaction.atomic
 def note_add(*, signal: Signal | int, text: str, actor: User) -> Note:
     """Add an internal note (the centre and the signal's agency staff)."""
     locked = _lock(signal, None)

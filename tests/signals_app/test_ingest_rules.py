@@ -94,3 +94,42 @@ def test_a_rule_executor_outside_the_agency_does_not_block_routing(
     )
     signal = process(api, "1", "Нет света")
     assert (signal.agency, signal.assignee) == (target, None)
+
+
+def test_the_same_author_repeating_himself_within_a_day_is_linked_not_new_work(region, api):
+    first = process(
+        api,
+        "1",
+        "Третий день нет горячей воды в доме 5!",
+        author={"profile_url": "https://vk.com/id5"},
+    )
+    again = process(
+        api,
+        "2",
+        "третий день НЕТ горячей воды в доме 5",
+        author={"profile_url": "https://vk.com/id5"},
+    )
+    other = process(
+        api,
+        "3",
+        "Третий день нет горячей воды в доме 5!",
+        author={"profile_url": "https://vk.com/id6"},
+    )
+    assert (again.duplicate_of, again.status) == (first, "rejected")
+    assert first.number in again.rejection_reason
+    # The same long text from another author in the same channel is a cross-post too.
+    assert other.duplicate_of == first
+    different = process(
+        api,
+        "4",
+        "Во дворе сломали детскую площадку, доска торчит",
+        author={"profile_url": "https://vk.com/id5"},
+    )
+    assert (different.duplicate_of, different.status) == (None, "new")
+    assert Signal.objects.filter(status="new").count() == 2
+
+
+def test_short_texts_from_different_people_are_not_duplicates(region, api):
+    process(api, "1", "Когда?", author={"profile_url": "https://vk.com/id1"})
+    second = process(api, "2", "Когда?", author={"profile_url": "https://vk.com/id2"})
+    assert second.duplicate_of is None
