@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 from config import views
 from signals_app.ingest import hooks
 from signals_app.ingest.api import IngestView
+from signals_app.ingest.widget import widget
 
 admin.site.site_header = _("CUR back office: administration")
 admin.site.site_title = _("CUR back office")
@@ -24,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("signals/", include("signals_app.urls")),
     path("api/v1/ingest/<slug:slug>/", IngestView.as_view(), name="ingest"),
+    path("widget/<int:agency_id>/", widget, name="widget"),
     path("hooks/vk/<slug:slug>/", hooks.vk_callback, name="hook_vk"),
     path("hooks/telegram/<slug:slug>/", hooks.telegram_webhook, name="hook_telegram"),
 ]

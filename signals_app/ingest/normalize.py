@@ -31,6 +31,8 @@ class SignalData:
     municipality_hint: str = ""
     category_hint: str = ""
     attachments: list[dict[str, str]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    agency_id: int | None = None
 
 
 def clean_text(value: Any, *, limit: int = MAX_TEXT) -> str:
@@ -98,6 +100,12 @@ def normalize_api_item(payload: dict[str, Any]) -> SignalData:
         municipality_hint=clean_text(payload.get("municipality"), limit=200),
         category_hint=clean_text(payload.get("category"), limit=64),
         attachments=attachments,
+        files=[
+            item
+            for item in payload.get("files") or []
+            if isinstance(item, dict) and item.get("path")
+        ],
+        agency_id=payload.get("agency_id") if isinstance(payload.get("agency_id"), int) else None,
     )
 
 

@@ -162,12 +162,25 @@ def _create(source: Source, message: InboundMessage, outcome: Outcome) -> Signal
         category=_category(region.pk, data.category_hint),
     )
     Attachment.objects.bulk_create(
-        Attachment(
-            signal=signal,
-            url=item["url"],
-            name=item["name"] or item["url"].rsplit("/", 1)[-1][:300],
-        )
-        for item in data.attachments
+        [
+            Attachment(
+                signal=signal,
+                url=item["url"],
+                name=item["name"] or item["url"].rsplit("/", 1)[-1][:300],
+            )
+            for item in data.attachments
+        ]
+        + [
+            Attachment(
+                signal=signal,
+                file=item["path"],
+                name=str(item.get("name") or "photo")[:300],
+                content_type=str(item.get("content_type", ""))[:100],
+                size=item.get("size"),
+                sha256=str(item.get("sha256", "")),
+            )
+            for item in data.files
+        ]
     )
     original = find_near_duplicate(signal)
     if original is not None:
@@ -181,7 +194,7 @@ def _create(source: Source, message: InboundMessage, outcome: Outcome) -> Signal
             signal_change_category(signal=signal, category=category, actor=None)
             signal.refresh_from_db()
     # A comment on an agency's official page goes to that agency; otherwise the routing rules.
-    agency = _page_agency(source, outcome.page_id)
+    agency = _page_agency(source, outcome.page_id, data.agency_id)
     if agency is not None and agency.is_active and agency.region_id == region.pk:
         signal_route(
             signal=signal, agency=agency, actor=None, reason=str(_("Official page of the agency"))
@@ -202,7 +215,9 @@ def _create(source: Source, message: InboundMessage, outcome: Outcome) -> Signal
     return signal
 
 
-def _page_agency(source: Source, page_id: str) -> Agency | None:
+def _page_agency(source: Source, page_id: str, agency_id: int | None = None) -> Agency | None:
+    if agency_id is not None:  # the widget on this agency's own page
+        return Agency.objects.filter(pk=agency_id, region_id=source.region_id).first()
     if source.official_page_id:
         return source.official_page.agency if source.official_page else None
     if page_id:

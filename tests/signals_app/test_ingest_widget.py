@@ -1,0 +1,121 @@
+"""The public widget: a form per agency, honeypot, rate limit, photo checks, a number back."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from signals_app.models import Attachment, InboundMessage, Signal
+from tests.factories import SourceFactory
+
+pytestmark = pytest.mark.django_db
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _limit_key() -> str:
+    return "widget:ip:" + hashlib.sha256(b"127.0.0.1").hexdigest()[:32]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits(settings, tmp_path):
+    # Only this test client's counter: never flush the shared Redis.
+    settings.MEDIA_ROOT = tmp_path
+    cache.delete(_limit_key())
+    yield
+    cache.delete(_limit_key())
+
+
+@pytest.fixture
+def widget_source(region):
+    return SourceFactory(region=region, slug="widget", channel="widget", secret="")
+
+
+def url(agency):
+    return reverse("widget", args=[agency.pk])
+
+
+def test_the_form_is_public_embeddable_and_russian(client, agency, widget_source):
+    response = client.get(url(agency))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Сообщить о проблеме" in body and agency.name in body
+    assert "X-Frame-Options" not in response
+    assert "frame-ancestors *" in response["Content-Security-Policy"]
+
+
+def test_a_message_with_a_photo_becomes_a_signal_of_that_agency(client, agency, widget_source):
+    photo = SimpleUploadedFile("yama.png", PNG, content_type="image/png")
+    response = client.post(
+        url(agency),
+        {
+            "text": "Яма у подъезда, глубокая",
+            "address": "ул. Мира, 3",
+            "contact": "+79001112233",
+            "photo": photo,
+        },
+    )
+    assert response.status_code == 200
+    signal = Signal.objects.get()
+    assert signal.number in response.content.decode()
+    assert (signal.channel, signal.agency, signal.address) == ("widget", agency, "ул. Мира, 3")
+    attachment = Attachment.objects.get(signal=signal)
+    assert (attachment.content_type, attachment.size) == ("image/png", len(PNG))
+    assert len(attachment.sha256) == 64
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"text": "коротко"}, "не меньше 10 символов"),
+        (
+            {
+                "text": "Яма у подъезда, глубокая",
+                "photo": SimpleUploadedFile("x.png", b"GIF89a....", content_type="image/png"),
+            },
+            "Только фотографии JPEG и PNG",
+        ),
+    ],
+)
+def test_bad_input_is_explained_and_nothing_is_stored(client, agency, widget_source, data, message):
+    response = client.post(url(agency), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not InboundMessage.objects.exists()
+
+
+def test_the_honeypot_swallows_bots(client, agency, widget_source):
+    response = client.post(
+        url(agency), {"text": "Купите наши окна недорого!", "website": "http://spam"}
+    )
+    assert response.status_code == 200
+    assert not InboundMessage.objects.exists()
+
+
+def test_too_many_messages_from_one_address_are_refused(client, agency, widget_source):
+    for i in range(5):
+        assert client.post(url(agency), {"text": f"Проблема номер {i} во дворе"}).status_code == 200
+    response = client.post(url(agency), {"text": "Ещё одна проблема во дворе"})
+    assert response.status_code == 429
+    assert Signal.objects.count() == 5
+
+
+def test_csrf_is_enforced(agency, widget_source):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(url(agency), {"text": "Яма у подъезда, глубокая"}).status_code == 403
+    assert not InboundMessage.objects.exists()
+
+
+def test_unknown_or_inactive_agency_or_no_widget_source_is_404(
+    client, agency, other_agency, widget_source
+):
+    agency.is_active = False
+    agency.save()
+    assert client.get(url(agency)).status_code == 404
+    widget_source.delete()
+    assert client.get(url(other_agency)).status_code == 404
