@@ -28,6 +28,19 @@ from signals_app.sla.services import sla_policy_publish
 from signals_app.sla.tasks import sla_recalculate
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never edited here: these rows change only through their services."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("__str__", "code", "level", "default_priority", "order", "is_active", "region")
@@ -103,7 +116,10 @@ class AttachmentInline(admin.TabularInline):
 
 
 @admin.register(Signal)
-class SignalAdmin(admin.ModelAdmin):
+class SignalAdmin(ReadOnlyAdmin):
+    """Signals arrive through the intakes, change only through the workflow services (which
+    write the timeline) and are never deleted: rejection is the way out."""
+
     list_display = ("number", "received_at", "channel", "status", "category", "agency", "priority")
     list_filter = ("status", "channel", "priority", "region", "is_mass_incident")
     search_fields = ("number", "external_id", "address")
@@ -119,20 +135,9 @@ class SignalAdmin(admin.ModelAdmin):
     inlines = [EventInline, ReplyInline, NoteInline, AttachmentInline]
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
 
-    # Signals arrive through the intakes and change only through the workflow services,
-    # which write the timeline; the admin shows them read-only.
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False  # signals are never deleted: rejection is the way out
-
 
 @admin.register(SignalEvent)
-class SignalEventAdmin(admin.ModelAdmin):
+class SignalEventAdmin(ReadOnlyAdmin):
     list_display = ("signal", "kind", "actor", "from_status", "to_status", "created_at")
     list_filter = ("kind",)
     search_fields = ("signal__number",)
@@ -148,15 +153,6 @@ class SignalEventAdmin(admin.ModelAdmin):
         "created_at",
     )
     show_full_result_count = False
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 class EscalationStepInline(admin.TabularInline):
@@ -195,17 +191,6 @@ class SLAPolicyAdmin(admin.ModelAdmin):
         self.message_user(
             request, _("Recalculation queued for %(count)d policies.") % {"count": queryset.count()}
         )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(SLAPolicyVersion)
