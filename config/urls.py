@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from config import views
-from signals_app.ingest import hooks
+from signals_app.ingest import hooks, open311
 from signals_app.ingest.api import IngestView
 from signals_app.ingest.widget import widget
 
@@ -26,6 +26,9 @@ urlpatterns = [
     path("signals/", include("signals_app.urls")),
     path("api/v1/ingest/<slug:slug>/", IngestView.as_view(), name="ingest"),
     path("widget/<int:agency_id>/", widget, name="widget"),
+    path("open311/v2/services.json", open311.services, name="open311_services"),
+    path("open311/v2/requests.json", open311.requests_view, name="open311_requests"),
+    path("open311/v2/requests/<str:number>.json", open311.request_detail, name="open311_request"),
     path("hooks/vk/<slug:slug>/", hooks.vk_callback, name="hook_vk"),
     path("hooks/telegram/<slug:slug>/", hooks.telegram_webhook, name="hook_telegram"),
 ]
