@@ -170,6 +170,13 @@ def _create(request: HttpRequest, region: Region) -> JsonResponse:
     address = request.POST.get("address_string", "")
     if not (lat and lon) and not address:
         return _error(400, "a location (lat and long, or address_string) is required")
+    if lat or lon:
+        # Refuse bad coordinates at the door: a citizen's typo is not a failed inbox message.
+        try:
+            if not (-90 <= float(lat or "x") <= 90 and -180 <= float(lon or "x") <= 180):
+                raise ValueError
+        except ValueError:
+            return _error(400, "lat and long must be numbers within range, given together")
     name = " ".join(
         part for part in (request.POST.get("first_name"), request.POST.get("last_name")) if part
     )

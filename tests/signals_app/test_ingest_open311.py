@@ -83,6 +83,9 @@ def test_a_request_becomes_a_signal_and_reads_back_with_its_status(
         ({"service_code": "nope"}, 400),
         ({"description": ""}, 400),
         ({"lat": "", "long": "", "address_string": ""}, 400),
+        ({"lat": "abc"}, 400),
+        ({"lat": "95"}, 400),
+        ({"long": "", "address_string": "ул. Мира, 1"}, 400),
         ({"jurisdiction_id": "99"}, 404),
     ],
 )
@@ -91,6 +94,9 @@ def test_bad_requests_get_open311_errors(client, o311, data, code):
     assert response.status_code == code
     assert response.json()[0]["code"] == code
     assert not Signal.objects.exists()
+    from signals_app.models import InboundMessage
+
+    assert not InboundMessage.objects.exists()  # refused at the door, not left failed
 
 
 def test_only_open311_requests_are_listed_and_filters_are_checked(client, o311, region):
