@@ -13,6 +13,7 @@ from signals_app.models import (
     ClassificationRule,
     Escalation,
     EscalationStep,
+    ImportJob,
     InboundMessage,
     Note,
     Notification,
@@ -57,6 +58,17 @@ class SourceAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     list_select_related = ("agency", "official_page")
     autocomplete_fields = ("agency", "official_page")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = (
+        "file_name", "source", "state", "imported", "duplicates", "rejected", "uploaded_by",
+        "created_at",
+    )  # fmt: skip
+    list_filter = ("state", "source")
+    list_select_related = ("source", "uploaded_by")
+    exclude = ("rejected_rows",)
 
 
 @admin.register(InboundMessage)

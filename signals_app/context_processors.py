@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from signals_app.selectors import user_is_analyst
 from signals_app.sla.notifications import notification_unread_count
 
 
-def notifications(request: HttpRequest) -> dict[str, int]:
-    """The unread notification count for the header (one indexed count query)."""
+def notifications(request: HttpRequest) -> dict[str, int | bool]:
+    """The unread notification count for the header (one indexed count query) and whether the
+    user is an analyst (the staff context is cached on the user)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": notification_unread_count(user=user)}
+    return {
+        "unread_notifications": notification_unread_count(user=user),
+        "is_analyst": user_is_analyst(user=user),
+    }

@@ -148,6 +148,15 @@ class Source(models.Model):
         related_name="sources",
         verbose_name=_("agency"),
     )
+    column_mapping = models.JSONField(
+        _("file columns"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'For file imports: field → column header, e.g. {"text": "Текст обращения", '
+            '"external_id": "Номер"}. Fields not given are found by their usual headers.'
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -645,7 +654,7 @@ class SignalNumberCounter(models.Model):
 
 
 # The SLA and rule models live in their own modules; importing them registers them here.
-from signals_app.ingest.models import ClassificationRule, RoutingRule  # noqa: E402
+from signals_app.ingest.models import ClassificationRule, ImportJob, RoutingRule  # noqa: E402
 from signals_app.sla.models import (  # noqa: E402
     DeadlineKind,
     Escalation,
@@ -663,6 +672,7 @@ __all__ = [
     "DeadlineKind",
     "Escalation",
     "EscalationStep",
+    "ImportJob",
     "InboundMessage",
     "Note",
     "Notification",

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from agencies.models import Role, User
 from agencies.selectors import staff_context
-from signals_app.models import InboundMessage, Signal
+from signals_app.models import ImportJob, InboundMessage, Signal, Source
 
 LIST_FIELDS = (
     "id",
@@ -88,3 +88,27 @@ def inbound_failed_for_user(*, user: User) -> QuerySet[InboundMessage]:
 def user_is_analyst(*, user: User) -> bool:
     context = staff_context(user=user)
     return context.is_superuser or (Role.ANALYST in context.roles and bool(context.region_ids))
+
+
+def _analyst_region_ids(user: User) -> list[int] | None:
+    """The regions where the user is an analyst; None for a superuser (every region)."""
+    context = staff_context(user=user)
+    if context.is_superuser:
+        return None
+    if Role.ANALYST not in context.roles:
+        return []
+    return list(context.region_ids)
+
+
+def import_sources_for_user(*, user: User) -> QuerySet[Source]:
+    """Active sources an analyst may import files into (those of their regions)."""
+    sources = Source.objects.filter(is_active=True).order_by("name")
+    regions = _analyst_region_ids(user)
+    return sources if regions is None else sources.filter(region_id__in=regions)
+
+
+def import_jobs_for_user(*, user: User) -> QuerySet[ImportJob]:
+    """File imports into the sources of the analyst's regions, newest first."""
+    jobs = ImportJob.objects.select_related("source", "uploaded_by").defer("rejected_rows")
+    regions = _analyst_region_ids(user)
+    return jobs if regions is None else jobs.filter(source__region_id__in=regions)

@@ -9,5 +9,8 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notification_list"),
     path("inbox/failed/", views.inbox_failed, name="inbox_failed"),
     path("inbox/reprocess/", views.inbox_reprocess, name="inbox_reprocess"),
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/<int:job_id>/", views.import_detail, name="import_detail"),
+    path("imports/<int:job_id>/report.csv", views.import_report, name="import_report"),
     path("notifications/read/", views.notification_read, name="notification_read"),
 ]

@@ -23,6 +23,16 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture
+def eager():
+    """Run Celery tasks in the calling process (queued ones included) for this test."""
+    from config.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
 def region(db):
     return RegionFactory(code="74", name="Челябинская область", time_zone="Asia/Yekaterinburg")
 

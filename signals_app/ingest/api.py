@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from signals_app.ingest.services import inbound_store
+from signals_app.ingest.services import inbound_store_many
 from signals_app.models import Source
 
 MAX_ITEMS = 1000
@@ -67,6 +67,16 @@ class IngestItemSerializer(serializers.Serializer):
         if (attrs.get("lat") is None) != (attrs.get("lon") is None):
             raise serializers.ValidationError({"lat": [_("lat and lon go together.")]})
         return attrs
+
+
+def item_check(item: Any) -> tuple[str, dict[str, Any]]:
+    """The item's external id (trimmed) if it may be stored, else its field errors."""
+    if not isinstance(item, dict):
+        return "", {"item": [str(_("Not an object."))]}
+    serializer = IngestItemSerializer(data=item)
+    if not serializer.is_valid():
+        return "", dict(serializer.errors)
+    return serializer.validated_data["external_id"], {}
 
 
 class IngestView(APIView):
@@ -124,35 +134,29 @@ class IngestView(APIView):
             return error(
                 "too_many_items", _("At most 1000 items per request."), status.HTTP_400_BAD_REQUEST
             )
-        results = []
-        counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+        results: list[dict[str, Any]] = []
+        valid: list[tuple[int, str, dict[str, Any]]] = []
+        for index, item in enumerate(items):
+            key, errors = item_check(item)
+            if errors:
+                results.append({"index": index, "status": "rejected", "errors": errors})
+            else:
+                valid.append((index, key, item))
         with transaction.atomic():
-            for index, item in enumerate(items):
-                if not isinstance(item, dict):
-                    results.append(
-                        {
-                            "index": index,
-                            "status": "rejected",
-                            "errors": {"item": [str(_("Not an object."))]},
-                        }
-                    )
-                    counts["rejected"] += 1
-                    continue
-                serializer = IngestItemSerializer(data=item)
-                if not serializer.is_valid():
-                    results.append(
-                        {"index": index, "status": "rejected", "errors": serializer.errors}
-                    )
-                    counts["rejected"] += 1
-                    continue
-                stored = inbound_store(
-                    source=source,
-                    external_id=serializer.validated_data["external_id"],
-                    payload=item,
-                )
-                outcome = "accepted" if stored.created else "duplicate"
-                counts[outcome] += 1
-                results.append({"index": index, "status": outcome, "id": stored.message.pk})
+            stored = inbound_store_many(
+                source=source, items=[(key, item) for _, key, item in valid]
+            )
+        seen: set[str] = set()
+        for index, key, _item in valid:
+            pk, created = stored[key]
+            outcome = "accepted" if created and key not in seen else "duplicate"
+            seen.add(key)
+            results.append({"index": index, "status": outcome, "id": pk})
+        results.sort(key=lambda result: result["index"])
+        counts = {
+            name: sum(1 for result in results if result["status"] == name)
+            for name in ("accepted", "duplicate", "rejected")
+        }
         return Response({**counts, "results": results}, status=status.HTTP_202_ACCEPTED)
 
 

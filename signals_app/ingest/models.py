@@ -114,3 +114,53 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}: → {self.agency}"
+
+
+class ImportJob(models.Model):
+    """One uploaded export file: its progress while a worker reads it, then its report."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    source = models.ForeignKey(
+        "signals_app.Source", on_delete=models.PROTECT, related_name="imports",
+        verbose_name=_("source"),
+    )  # fmt: skip
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("uploaded by"),
+    )  # fmt: skip
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    file_name = models.CharField(_("file name"), max_length=300)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default="queued")
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows read"), default=0)
+    imported = models.PositiveIntegerField(_("imported"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    rejected_rows = models.JSONField(_("rejected rows"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("file import")
+        verbose_name_plural = _("file imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="importjob_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_state_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

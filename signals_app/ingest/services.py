@@ -64,6 +64,45 @@ def inbound_store(*, source: Source, external_id: str, payload: dict[str, Any]) 
     return Stored(InboundMessage(pk=message_id, source=source, external_id=external_id), True)
 
 
+def inbound_store_many(
+    *, source: Source, items: list[tuple[str, dict[str, Any]]]
+) -> dict[str, tuple[int, bool]]:
+    """Store many payloads in one statement; external id → (inbox id, newly stored).
+
+    An id given twice in one call, or already in the inbox, is stored once. The new messages
+    are queued together after commit.
+    """
+    if not items:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO signals_app_inboundmessage
+                (source_id, external_id, payload, received_at, state, attempts, error)
+            SELECT %s, item.external_id, item.payload::jsonb, now(), 'pending', 0, ''
+            FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY
+                AS item(external_id, payload, position)
+            ORDER BY item.position
+            ON CONFLICT (source_id, external_id) DO NOTHING
+            RETURNING id, external_id
+            """,
+            [source.pk, [key for key, _ in items], [_json(payload) for _, payload in items]],
+        )
+        stored = {key: (pk, True) for pk, key in cursor.fetchall()}
+    missing = {key for key, _ in items} - stored.keys()
+    if missing:
+        stored.update(
+            (key, (pk, False))
+            for pk, key in InboundMessage.objects.filter(
+                source=source, external_id__in=missing
+            ).values_list("pk", "external_id")
+        )
+    new_ids = sorted(pk for pk, created in stored.values() if created)
+    if new_ids:
+        transaction.on_commit(lambda: inbound_queue(message_ids=new_ids))
+    return stored
+
+
 def _json(payload: dict[str, Any]) -> str:
     import json
 

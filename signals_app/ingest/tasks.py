@@ -17,4 +17,15 @@ def process_messages(message_ids: list[int]) -> None:
 @shared_task(name="ingest.sweep_pending", acks_late=True, ignore_result=True)
 def sweep_pending() -> None:
     """Process what no worker took within a minute (the broker was down, a worker died)."""
+    from signals_app.ingest.imports import import_sweep_queued
+
     inbound_sweep_pending()
+    import_sweep_queued()
+
+
+@shared_task(name="ingest.import_file", acks_late=True, ignore_result=True)
+def import_file(job_id: int) -> None:
+    """Read an uploaded export into the inbox; resumable and run by one worker at a time."""
+    from signals_app.ingest.imports import import_run
+
+    import_run(job_id=job_id)

@@ -40,13 +40,6 @@ def post(client, body, *, token=TOKEN, slug="pos-export", raw=None):
     )
 
 
-@pytest.fixture
-def eager():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
-
-
 def test_one_item_is_stored_then_processed_into_a_signal(
     client, api_source, eager, django_capture_on_commit_callbacks
 ):

@@ -118,8 +118,8 @@ def test_notifications_page_query_count_and_mark_read(
         for i in range(rows)
     )
     client.force_login(analyst)
-    # session, user, unread count, page count, page
-    with django_assert_num_queries(5):
+    # session, user, unread count, roles and regions, agencies (the menu), page count, page
+    with django_assert_num_queries(7):
         response = client.get(reverse("signals_app:notification_list"))
     body = response.content.decode()
     assert body.count('class="unread"') == rows
