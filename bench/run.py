@@ -54,7 +54,11 @@ def main() -> int:
     subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True)
 
     started = time.monotonic()
-    subprocess.run([*manage, "demo_load", "--signals", str(args.signals)], env=env, check=True)
+    subprocess.run(
+        [*manage, "demo_load", "--signals", str(args.signals), "--no-classifier"],
+        env=env,
+        check=True,
+    )
     elapsed = time.monotonic() - started
 
     with psycopg.connect(url) as conn:

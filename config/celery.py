@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -45,6 +46,13 @@ app.conf.update(
             "task": "sla.sweep",
             "schedule": 60.0,
             "options": {"expires": 50},
+        },
+        # Monthly, at night: a new classifier per region (on the default queue, so the long
+        # training never holds up the ingest queue).
+        "classifier-train": {
+            "task": "default.train_classifiers",
+            "schedule": crontab(day_of_month="1", hour="21", minute="30"),
+            "options": {"expires": 6 * 3600},
         },
         "core-heartbeat": {
             "task": "default.heartbeat",

@@ -176,7 +176,12 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cur@localhost")
+
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Ingestion: a trained text classifier is trusted from this confidence up (a new version takes
+# its threshold from here; the admin can move it per version).
+CLASSIFIER_THRESHOLD = float(os.environ.get("CLASSIFIER_THRESHOLD", "0.6"))
 
 # The batch intake takes up to 5 MB; anything larger is refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024

@@ -24,6 +24,7 @@ from signals_app.models import (
     SLAPolicy,
     SLAPolicyVersion,
     Source,
+    TextClassifier,
 )
 from signals_app.sla.services import sla_policy_publish
 from signals_app.sla.tasks import sla_recalculate
@@ -264,3 +265,23 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         "official_page",
         "executor",
     )
+
+
+@admin.register(TextClassifier)
+class TextClassifierAdmin(admin.ModelAdmin):
+    """Trained by `classifier_train` or the monthly task; here only the threshold and the
+    active flag change."""
+
+    list_display = (
+        "region", "version", "created_at", "samples", "accuracy", "threshold", "coverage",
+        "accuracy_above_threshold", "is_active",
+    )  # fmt: skip
+    list_filter = ("region", "is_active")
+    readonly_fields = (
+        "region", "version", "created_at", "samples", "holdout", "accuracy",
+        "accuracy_above_threshold", "coverage", "classes",
+    )  # fmt: skip
+    exclude = ("model",)
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

@@ -654,7 +654,12 @@ class SignalNumberCounter(models.Model):
 
 
 # The SLA and rule models live in their own modules; importing them registers them here.
-from signals_app.ingest.models import ClassificationRule, ImportJob, RoutingRule  # noqa: E402
+from signals_app.ingest.models import (  # noqa: E402
+    ClassificationRule,
+    ImportJob,
+    RoutingRule,
+    TextClassifier,
+)
 from signals_app.sla.models import (  # noqa: E402
     DeadlineKind,
     Escalation,
@@ -686,4 +691,5 @@ __all__ = [
     "SignalNumberCounter",
     "Source",
     "Status",
+    "TextClassifier",
 ]

@@ -552,9 +552,11 @@ class _SignalFactory:
         streets = ref.CITY_STREETS.get(top.name, ref.GENERIC_STREETS)
         address = f"{rnd.choice(streets)}, д. {rnd.randint(1, 180)}"
         place = top.name
+        # One in twelve says little about its subject (the analyst filed it from context).
+        templates = ref.VAGUE_TEXTS if rnd.random() < 0.08 else meta["templates"]
         text = (
             rnd.choice(ref.PREFIXES)
-            + rnd.choice(meta["templates"]).format(
+            + rnd.choice(templates).format(
                 address=f"{place}, {address}", city=place, days=rnd.randint(2, 9),
                 hours=rnd.randint(3, 30), route=rnd.choice(ROUTES),
             )

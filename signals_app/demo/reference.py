@@ -959,3 +959,16 @@ SUFFIXES = [
     " Спасибо.",
     " Жалуемся уже не первый раз.",
 ]
+
+# Messages that say little about their subject: an analyst files them from context (the thread,
+# an earlier post), so a text model cannot be sure of them — as in a real inbox.
+VAGUE_TEXTS = [
+    "Сколько можно ждать ответа? Писали уже три раза, {city}.",
+    "Почему никто не отвечает на жалобы? {address}",
+    "Опять то же самое, что и на прошлой неделе. {city}.",
+    "Обращаюсь повторно, ничего не сделано. {address}.",
+    "Когда уже начнут работать? Люди устали, {city}.",
+    "Прошу взять на контроль, ситуация не меняется {days} дня, {address}.",
+    "Просьба связаться со мной по поводу моей проблемы, {city}.",
+    "Ответа так и не получили, вопрос по адресу {address} не решён.",
+]

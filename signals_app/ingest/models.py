@@ -164,3 +164,46 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+
+class TextClassifier(models.Model):
+    """A text model trained on a region's classified signals, with its held-out accuracy.
+
+    The newest active version of a region is used; below its threshold a signal is left for
+    an analyst.
+    """
+
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="+", verbose_name=_("region")
+    )
+    version = models.PositiveIntegerField(_("version"))
+    created_at = models.DateTimeField(_("trained at"), auto_now_add=True)
+    samples = models.PositiveIntegerField(_("training signals"))
+    holdout = models.PositiveIntegerField(_("held-out signals"))
+    accuracy = models.FloatField(_("held-out accuracy"))
+    threshold = models.FloatField(
+        _("confidence threshold"),
+        help_text=_("Below it the signal stays for an analyst."),
+    )
+    accuracy_above_threshold = models.FloatField(_("accuracy above the threshold"))
+    coverage = models.FloatField(
+        _("coverage"), help_text=_("Share of held-out signals at or above the threshold.")
+    )
+    classes = models.JSONField(_("categories"), default=list)
+    model = models.BinaryField(_("model"), editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("text classifier")
+        verbose_name_plural = _("text classifiers")
+        ordering = ["region", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "version"], name="classifier_version_unique"),
+            models.CheckConstraint(
+                condition=models.Q(threshold__gte=0, threshold__lte=1),
+                name="classifier_threshold_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} v{self.version} ({self.accuracy:.1%})"

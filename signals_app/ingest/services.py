@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Municipality, OfficialPage, User
+from signals_app.ingest.classifier import classify_by_model
 from signals_app.ingest.duplicates import find_near_duplicate
 from signals_app.ingest.normalize import OUTCOMES, Outcome, PayloadError, api_outcome
 from signals_app.ingest.rules import classify_by_rules, route_by_rules
@@ -228,10 +229,7 @@ def _create(source: Source, message: InboundMessage, outcome: Outcome) -> Signal
         signal.refresh_from_db()
         return signal
     if signal.category_id is None:
-        category = classify_by_rules(signal)
-        if category is not None:
-            signal_change_category(signal=signal, category=category, actor=None)
-            signal.refresh_from_db()
+        _classify(signal)
     # A comment on an agency's official page goes to that agency; otherwise the routing rules.
     agency = _page_agency(source, outcome.page_id, data.agency_id)
     if agency is not None and agency.is_active and agency.region_id == region.pk:
@@ -252,6 +250,25 @@ def _create(source: Source, message: InboundMessage, outcome: Outcome) -> Signal
             except WorkflowError:  # an executor who has left the agency: route without them
                 signal_route(signal=signal, agency=rule.agency, actor=None, reason=str(rule))
     return signal
+
+
+def _classify(signal: Signal) -> None:
+    """Rules first; then the region's text model, only when it is confident enough."""
+    category = classify_by_rules(signal)
+    note = str(_("Classification rule"))
+    if category is None:
+        prediction = classify_by_model(region_id=signal.region_id, texts=[signal.text])[0]
+        if prediction is not None:
+            category = Category.objects.filter(
+                pk=prediction.category_id, region_id=signal.region_id, is_active=True
+            ).first()
+            note = _("Text classifier v%(version)s, confidence %(confidence).2f") % {
+                "version": prediction.version,
+                "confidence": prediction.confidence,
+            }
+    if category is not None:
+        signal_change_category(signal=signal, category=category, actor=None, note=note)
+        signal.refresh_from_db()
 
 
 def _page_agency(source: Source, page_id: str, agency_id: int | None = None) -> Agency | None:

@@ -29,3 +29,13 @@ def import_file(job_id: int) -> None:
     from signals_app.ingest.imports import import_run
 
     import_run(job_id=job_id)
+
+
+@shared_task(name="default.train_classifiers", ignore_result=True)
+def train_classifiers() -> None:
+    """Monthly: a new classifier version per region from the month's classified signals."""
+    from agencies.models import Region
+    from signals_app.ingest.classifier import classifier_train
+
+    for region in Region.objects.all():
+        classifier_train(region=region)

@@ -527,8 +527,12 @@ def signal_change_category(
     category: Category | None,
     actor: User | None,
     expected_version: int | None = None,
+    note: str = "",
 ) -> Signal:
-    """Fix the category of a signal (analysts)."""
+    """Fix the category of a signal (analysts; the rules and the classifier as the system).
+
+    `note` says on the event how a system actor chose the category.
+    """
     locked = _lock(signal, expected_version)
     require(actor=actor, signal=locked, roles=CENTRE)
     if category is not None and category.region_id != locked.region_id:
@@ -536,6 +540,7 @@ def signal_change_category(
     return _change_attribute(
         locked, "category_id", category.pk if category else None,
         kind=SignalEvent.Kind.CATEGORY_CHANGED, actor=actor, reason=_("Category changed"),
+        note=note,
     )  # fmt: skip
 
 
@@ -570,7 +575,14 @@ def signal_change_channel(
 
 
 def _change_attribute(
-    locked: Signal, field: str, value: Any, *, kind: str, actor: User | None, reason: str
+    locked: Signal,
+    field: str,
+    value: Any,
+    *,
+    kind: str,
+    actor: User | None,
+    reason: str,
+    note: str = "",
 ) -> Signal:
     """Set one attribute the deadlines depend on: event old → new, recompute, save."""
     old = getattr(locked, field)
@@ -581,7 +593,7 @@ def _change_attribute(
     if field.endswith("_id"):
         # Drop the cached related object so the policy match sees the new one.
         locked._state.fields_cache.pop(name, None)
-    _event(locked, kind, actor, changes={name: [old, value]})
+    _event(locked, kind, actor, changes={name: [old, value]}, reason=note)
     fields = sla.sla_recompute(locked, actor=actor, reason=reason)
     _save(locked, [field, *fields])
     return locked

@@ -12,7 +12,10 @@ from signals_app.demo.loader import (
     demo_signals_load,
     demo_users_create,
 )
+from signals_app.ingest.classifier import classifier_train
 from signals_app.models import Signal
+
+CLASSIFIER_DEMO_LIMIT = 30_000  # enough for the demo; `classifier_train` takes up to 100,000
 
 
 class Command(BaseCommand):
@@ -30,6 +33,11 @@ class Command(BaseCommand):
             "--if-empty",
             action="store_true",
             help="Do nothing if the demo region already has signals.",
+        )
+        parser.add_argument(
+            "--no-classifier",
+            action="store_true",
+            help="Do not train the text classifier on the loaded signals.",
         )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
@@ -58,6 +66,13 @@ class Command(BaseCommand):
         )
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"Loaded {written} signals in {elapsed:.1f} s"))
+        if not options["no_classifier"]:
+            result = classifier_train(region=data.region, limit=CLASSIFIER_DEMO_LIMIT)
+            if result.classifier is not None:
+                self.stdout.write(
+                    f"Text classifier v{result.classifier.version}: held-out accuracy "
+                    f"{result.classifier.accuracy:.1%} ({result.seconds:.0f} s)"
+                )
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u for u, _ in users)
         )
