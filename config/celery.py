@@ -47,6 +47,11 @@ app.conf.update(
             "schedule": 60.0,
             "options": {"expires": 50},
         },
+        "ingest-mass-incidents": {
+            "task": "ingest.propose_mass_incidents",
+            "schedule": 300.0,
+            "options": {"expires": 240},
+        },
         # Monthly, at night: a new classifier per region (on the default queue, so the long
         # training never holds up the ingest queue).
         "classifier-train": {

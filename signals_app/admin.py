@@ -15,6 +15,7 @@ from signals_app.models import (
     EscalationStep,
     ImportJob,
     InboundMessage,
+    MassIncidentProposal,
     Note,
     Notification,
     Reply,
@@ -285,3 +286,13 @@ class TextClassifierAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(MassIncidentProposal)
+class MassIncidentProposalAdmin(ReadOnlyAdmin):
+    """Decided on the analysts' page; shown here for the record."""
+
+    list_display = ("title", "region", "state", "similarity", "parent", "created_at", "decided_by")
+    list_filter = ("region", "state")
+    list_select_related = ("region", "parent", "decided_by")
+    raw_id_fields = ("signals", "parent")

@@ -465,6 +465,7 @@ class SignalEvent(models.Model):
         REPLY_RETURNED = "reply_returned", _("Reply returned for rework")
         NOTE_ADDED = "note_added", _("Note added")
         MERGED = "merged", _("Merged into a mass incident")
+        MASS_INCIDENT = "mass_incident", _("Became a mass incident")
         SLA_ASSIGNED = "sla_assigned", _("Deadlines set")
         SLA_RECOMPUTED = "sla_recomputed", _("Deadlines recomputed")
         SLA_PAUSED = "sla_paused", _("Deadlines paused")
@@ -657,6 +658,7 @@ class SignalNumberCounter(models.Model):
 from signals_app.ingest.models import (  # noqa: E402
     ClassificationRule,
     ImportJob,
+    MassIncidentProposal,
     RoutingRule,
     TextClassifier,
 )
@@ -679,6 +681,7 @@ __all__ = [
     "EscalationStep",
     "ImportJob",
     "InboundMessage",
+    "MassIncidentProposal",
     "Note",
     "Notification",
     "Priority",

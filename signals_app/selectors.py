@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from agencies.models import Role, User
 from agencies.selectors import staff_context
-from signals_app.models import ImportJob, InboundMessage, Signal, Source
+from signals_app.models import ImportJob, InboundMessage, MassIncidentProposal, Signal, Source
 
 LIST_FIELDS = (
     "id",
@@ -112,3 +112,19 @@ def import_jobs_for_user(*, user: User) -> QuerySet[ImportJob]:
     jobs = ImportJob.objects.select_related("source", "uploaded_by").defer("rejected_rows")
     regions = _analyst_region_ids(user)
     return jobs if regions is None else jobs.filter(source__region_id__in=regions)
+
+
+def mass_proposals_for_user(*, user: User) -> QuerySet[MassIncidentProposal]:
+    """Open mass-incident proposals of the analyst's regions with their signals, newest first."""
+    proposals = MassIncidentProposal.objects.filter(state=MassIncidentProposal.State.PROPOSED)
+    regions = _analyst_region_ids(user)
+    if regions is not None:
+        proposals = proposals.filter(region_id__in=regions)
+    members = (
+        Signal.objects.select_related("municipality")
+        .only("id", "number", "text", "received_at", "status", "municipality__name")
+        .order_by("received_at", "id")
+    )
+    return proposals.select_related("parent").prefetch_related(
+        Prefetch("signals", queryset=members)
+    )

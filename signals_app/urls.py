@@ -12,5 +12,11 @@ urlpatterns = [
     path("imports/", views.import_list, name="import_list"),
     path("imports/<int:job_id>/", views.import_detail, name="import_detail"),
     path("imports/<int:job_id>/report.csv", views.import_report, name="import_report"),
+    path("mass-incidents/", views.mass_proposal_list, name="mass_proposal_list"),
+    path(
+        "mass-incidents/<int:proposal_id>/<str:decision>/",
+        views.mass_proposal_decide,
+        name="mass_proposal_decide",
+    ),
     path("notifications/read/", views.notification_read, name="notification_read"),
 ]

@@ -18,9 +18,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from signals_app import selectors
 from signals_app.ingest.imports import MAX_IMPORT_BYTES, import_create, import_report_csv
+from signals_app.ingest.mass import mass_incident_confirm, mass_incident_dismiss
 from signals_app.ingest.services import inbound_reprocess
 from signals_app.models import Source
 from signals_app.sla.notifications import notification_list_for_user, notification_mark_read
+from signals_app.workflow.errors import WorkflowError
 
 PAGE_SIZE = 50
 
@@ -158,3 +160,45 @@ def import_report(request: HttpRequest, job_id: int) -> HttpResponse:
     response = HttpResponse(import_report_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.csv"'
     return response
+
+
+@login_required
+def mass_proposal_list(request: HttpRequest) -> HttpResponse:
+    """Clusters of similar recent signals waiting for an analyst's decision."""
+    _analyst_only(request)
+    page = Paginator(selectors.mass_proposals_for_user(user=request.user), 20).get_page(
+        request.GET.get("page")
+    )
+    return TemplateResponse(request, "signals_app/mass_proposals.html", {"page": page})
+
+
+@login_required
+@require_POST
+def mass_proposal_decide(request: HttpRequest, proposal_id: int, decision: str) -> HttpResponse:
+    """Confirm a proposal (with the analyst's choice of signals and lead) or dismiss it."""
+    _analyst_only(request)
+    proposal = selectors.mass_proposals_for_user(user=request.user).filter(pk=proposal_id).first()
+    if proposal is None or decision not in ("confirm", "dismiss"):
+        raise Http404
+    try:
+        if decision == "confirm":
+            members = {signal.pk for signal in proposal.signals.all()}
+            chosen = {int(v) for v in request.POST.getlist("signals") if v.isdigit()} & members
+            lead = request.POST.get("parent", "")
+            parent = mass_incident_confirm(
+                proposal=proposal,
+                actor=request.user,
+                parent_id=int(lead) if lead.isdigit() else None,
+                exclude=sorted(members - chosen),
+            )
+            messages.success(
+                request,
+                _("Mass incident %(number)s confirmed: its status and reply now reach every "
+                  "signal in it.") % {"number": parent.number},
+            )  # fmt: skip
+        else:
+            mass_incident_dismiss(proposal=proposal, actor=request.user)
+            messages.success(request, _("Proposal dismissed."))
+    except WorkflowError as error:
+        messages.error(request, str(error))
+    return HttpResponseRedirect(reverse("signals_app:mass_proposal_list"))

@@ -207,3 +207,42 @@ class TextClassifier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} v{self.version} ({self.accuracy:.1%})"
+
+
+class MassIncidentProposal(models.Model):
+    """A cluster of similar recent signals that may be one event; an analyst decides."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="+", verbose_name=_("region")
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default="proposed")
+    title = models.CharField(_("title"), max_length=300)
+    signals = models.ManyToManyField(
+        "signals_app.Signal", related_name="mass_proposals", verbose_name=_("signals")
+    )
+    parent = models.ForeignKey(
+        "signals_app.Signal", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("mass incident"),
+        help_text=_("An open mass incident the signals would join; empty for a new one."),
+    )  # fmt: skip
+    similarity = models.FloatField(_("mean similarity"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("decided by"),
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mass incident proposal")
+        verbose_name_plural = _("mass incident proposals")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["region", "state"], name="massproposal_state_idx")]
+
+    def __str__(self) -> str:
+        return self.title

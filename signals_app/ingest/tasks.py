@@ -39,3 +39,13 @@ def train_classifiers() -> None:
 
     for region in Region.objects.all():
         classifier_train(region=region)
+
+
+@shared_task(name="ingest.propose_mass_incidents", ignore_result=True)
+def propose_mass_incidents() -> None:
+    """Every few minutes: clusters of similar recent signals, proposed to the analysts."""
+    from agencies.models import Region
+    from signals_app.ingest.mass import mass_incident_propose
+
+    for region in Region.objects.all():
+        mass_incident_propose(region=region)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Membership, Region, User
 from signals_app.models import (
+    OPEN_STATUSES,
     Category,
     Channel,
     Note,
@@ -92,25 +93,28 @@ def _move(
     reason: str = "",
     extra_fields: list[str] | None = None,
     changes: dict[str, Any] | None = None,
+    following: Signal | None = None,
 ) -> bool:
     """Apply one status move to a locked signal: the only place that assigns a status.
 
     Returns False for a same-status no-op. Raises InvalidTransition or ActionForbidden before
-    anything is changed.
+    anything is changed. A mass incident's move reaches its children: they follow it
+    (`following` is their parent, whose move was the authorised one).
     """
     source = signal.status
     if source == to_status:
         return False
-    move = transition_for(source, to_status)
-    if move is None:
-        raise InvalidTransition(
-            _("A signal in status “%(source)s” cannot move to “%(target)s”.")
-            % {"source": Status(source).label, "target": Status(to_status).label}
-        )
-    require(actor=actor, signal=signal, roles=move.roles)
-    reason = reason.strip()
-    if move.reason_required and not reason:
-        raise InvalidInput(_("A reason is required for this action."))
+    if following is None:
+        move = transition_for(source, to_status)
+        if move is None:
+            raise InvalidTransition(
+                _("A signal in status “%(source)s” cannot move to “%(target)s”.")
+                % {"source": Status(source).label, "target": Status(to_status).label}
+            )
+        require(actor=actor, signal=signal, roles=move.roles)
+        reason = reason.strip()
+        if move.reason_required and not reason:
+            raise InvalidInput(_("A reason is required for this action."))
     if to_status == Status.IN_PROGRESS and signal.agency_id is None:
         raise InvalidInput(_("Route the signal to an agency first."))
     fields = ["status", *(extra_fields or [])]
@@ -142,7 +146,39 @@ def _move(
         to_status,
         actor.pk if actor else None,
     )
+    if signal.is_mass_incident:
+        _children_follow(signal, actor=actor, reason=reason)
     return True
+
+
+def _children_follow(parent: Signal, *, actor: User | None, reason: str) -> None:
+    """Carry a mass incident's status (and agency, and answer time) to its children."""
+    children = (
+        Signal.objects.select_for_update()
+        .filter(parent=parent)
+        .exclude(status=parent.status)
+        .order_by("pk")
+    )
+    for child in children:
+        fields = []
+        if child.agency_id != parent.agency_id and parent.agency_id is not None:
+            child.agency_id = parent.agency_id
+            fields.append("agency")
+        if parent.status == Status.ANSWERED:
+            child.answered_at = parent.answered_at
+            fields.append("answered_at")
+            if child.reacted_at is None:
+                child.reacted_at = parent.reacted_at
+                fields.append("reacted_at")
+        note = _("Follows mass incident %(number)s") % {"number": parent.number}
+        _move(
+            child,
+            to_status=parent.status,
+            actor=actor,
+            reason=f"{note}. {reason}" if reason else note,
+            extra_fields=fields,
+            following=parent,
+        )
 
 
 # --- creation ------------------------------------------------------------------------------
@@ -473,6 +509,8 @@ def reply_approve(
     locked_reply.published_at = now
     locked_reply.save(update_fields=["state", "reviewer", "published_at"])
     _event(signal, SignalEvent.Kind.REPLY_APPROVED, actor, changes={"reply": locked_reply.pk})
+    if signal.is_mass_incident:
+        _children_get_reply(signal, locked_reply, actor)
     fields = []
     if signal.reacted_at is None:
         signal.reacted_at = now
@@ -483,6 +521,32 @@ def reply_approve(
     else:
         _save(signal, fields)
     return locked_reply
+
+
+def _children_get_reply(parent: Signal, reply: Reply, actor: User | None) -> None:
+    """Each child of a mass incident gets the published reply as its own (to be delivered to
+    where its author wrote)."""
+    children = list(
+        Signal.objects.select_for_update().filter(parent=parent).order_by("pk").only("pk")
+    )
+    copies = Reply.objects.bulk_create(
+        Reply(
+            signal_id=child.pk, kind=reply.kind, state=Reply.State.PUBLISHED, text=reply.text,
+            author_id=reply.author_id, reviewer=actor, submitted_at=reply.submitted_at,
+            published_at=reply.published_at,
+        )
+        for child in children
+    )  # fmt: skip
+    now = timezone.now()
+    SignalEvent.objects.bulk_create(
+        SignalEvent(
+            signal_id=copy.signal_id, kind=SignalEvent.Kind.REPLY_APPROVED, actor=actor,
+            changes={"reply": copy.pk, "mass_incident": parent.number},
+        )
+        for copy in copies
+    )  # fmt: skip
+    if reply.kind == Reply.Kind.INTERIM:  # a final reply sets it with the status move
+        Signal.objects.filter(parent=parent, reacted_at__isnull=True).update(reacted_at=now)
 
 
 @transaction.atomic
@@ -637,6 +701,60 @@ def signal_mark_duplicate(*, signal: Signal | int, original: Signal, actor: User
         locked, to_status=Status.REJECTED, actor=actor, reason=reason, extra_fields=["duplicate_of"]
     )
     return locked
+
+
+@transaction.atomic
+def signal_merge(
+    *, parent: Signal | int, children: list[int], actor: User | None
+) -> tuple[Signal, list[Signal]]:
+    """Make `parent` a mass incident carrying the work of `children` (analysts).
+
+    The children keep their status until the parent moves; from then on its status, agency
+    and published replies reach every one of them. Returns the parent and the merged children;
+    children that cannot join (another region, already elsewhere, the parent itself) are
+    refused with a domain error before anything is written.
+    """
+    locked = _lock(parent, None)
+    require(actor=actor, signal=locked, roles=CENTRE)
+    if locked.parent_id is not None:
+        raise InvalidInput(_("A signal inside a mass incident cannot lead another one."))
+    if locked.status not in OPEN_STATUSES:
+        raise InvalidInput(_("A finished signal cannot become a mass incident."))
+    wanted = sorted({pk for pk in children if pk != locked.pk})
+    rows = list(Signal.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
+    if len(rows) != len(wanted):
+        raise InvalidInput(_("Some of the signals do not exist."))
+    for child in rows:
+        if child.region_id != locked.region_id:
+            raise InvalidInput(_("Only signals of one region form a mass incident."))
+        if child.is_mass_incident and child.children.exists():
+            raise InvalidInput(
+                _("Signal %(number)s is a mass incident itself.") % {"number": child.number}
+            )
+        if child.parent_id not in (None, locked.pk):
+            raise InvalidInput(
+                _("Signal %(number)s belongs to another mass incident.") % {"number": child.number}
+            )
+    if not locked.is_mass_incident:
+        locked.is_mass_incident = True
+        _event(locked, SignalEvent.Kind.MASS_INCIDENT, actor, changes={"children": len(rows)})
+        _save(locked, ["is_mass_incident"])
+    merged = []
+    for child in rows:
+        if child.parent_id == locked.pk:
+            continue
+        child.parent = locked
+        child.is_mass_incident = False
+        _event(child, SignalEvent.Kind.MERGED, actor, changes={"parent": locked.number})
+        _save(child, ["parent", "is_mass_incident"])
+        merged.append(child)
+    logger.info(
+        "signal_merged parent_id=%s children=%s actor_id=%s",
+        locked.pk,
+        len(merged),
+        actor.pk if actor else None,
+    )
+    return locked, merged
 
 
 @transaction.atomic
