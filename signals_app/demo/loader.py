@@ -13,7 +13,6 @@ import json
 import random
 import uuid
 import zoneinfo
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,8 +35,18 @@ from agencies.models import (
     WorkCalendar,
 )
 from agencies.services import calendar_default_for_region, calendar_sync
+from signals_app.bulk import copy_rows, reserve_ids
 from signals_app.demo import reference as ref
-from signals_app.models import OPEN_STATUSES, Category, Channel, Reply, SignalEvent, Source, Status
+from signals_app.models import (
+    OPEN_STATUSES,
+    Category,
+    Channel,
+    Reply,
+    Signal,
+    SignalEvent,
+    Source,
+    Status,
+)
 from signals_app.sla.clock import ZERO, Clock, elapsed
 from signals_app.sla.defaults import sla_defaults_install
 from signals_app.sla.engine import (
@@ -819,7 +828,7 @@ def demo_signals_load(
     # checks the current one, so both cores work. The thread never touches the database.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = (
-            pool.submit(_generate, factory, _reserve_ids(len(chunks[0])), chunks[0], 0)
+            pool.submit(_generate, factory, reserve_ids(Signal, len(chunks[0])), chunks[0], 0)
             if chunks
             else None
         )
@@ -829,7 +838,11 @@ def demo_signals_load(
             if index + 1 < len(chunks):
                 following = chunks[index + 1]
                 pending = pool.submit(
-                    _generate, factory, _reserve_ids(len(following)), following, (index + 1) * chunk
+                    _generate,
+                    factory,
+                    reserve_ids(Signal, len(following)),
+                    following,
+                    (index + 1) * chunk,
                 )
             with transaction.atomic(), connection.cursor() as cursor:
                 # Numbers are taken inside the inserting transaction, as signal_create does.
@@ -837,10 +850,10 @@ def demo_signals_load(
                 numbered = (
                     (*row[:2], number, *row[3:]) for row, number in zip(rows, numbers, strict=True)
                 )
-                _copy(cursor, "signals_app_signal", SIGNAL_COLUMNS, numbered)
-                _copy(cursor, "signals_app_signalevent", EVENT_COLUMNS, events)
-                _copy(cursor, "signals_app_reply", REPLY_COLUMNS, replies)
-                _copy(cursor, "signals_app_escalation", ESCALATION_COLUMNS, escalations)
+                copy_rows(cursor, "signals_app_signal", SIGNAL_COLUMNS, numbered)
+                copy_rows(cursor, "signals_app_signalevent", EVENT_COLUMNS, events)
+                copy_rows(cursor, "signals_app_reply", REPLY_COLUMNS, replies)
+                copy_rows(cursor, "signals_app_escalation", ESCALATION_COLUMNS, escalations)
             written += len(part)
             if progress:
                 progress(written, count)
@@ -856,15 +869,6 @@ def demo_signals_load(
 
 def elapsed_working(start: datetime, end: datetime, schedule) -> timedelta:  # type: ignore[no-untyped-def]
     return elapsed(start, end, Clock.WORKING_HOURS, schedule)
-
-
-def _reserve_ids(count: int) -> list[int]:
-    """Take `count` ids from the signal sequence (sequences are not transactional anyway)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval('signals_app_signal_id_seq') FROM generate_series(1, %s)", [count]
-        )
-        return [row[0] for row in cursor.fetchall()]
 
 
 def _generate(
@@ -894,11 +898,3 @@ def _numbers(region: Region, times: list[datetime], zone: zoneinfo.ZoneInfo) -> 
             for i in range(size)
         )
     return numbers
-
-
-def _copy(
-    cursor, table: str, columns: tuple[str, ...], rows: Iterator[tuple] | list[tuple]
-) -> None:  # type: ignore[no-untyped-def]
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)

@@ -6,7 +6,8 @@ Reads only; the inbox links the new signal to the first one.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from signals_app.models import Signal
 
@@ -46,3 +47,87 @@ def find_near_duplicate(signal: Signal) -> Signal | None:
         )
         return same_text.only("id", "number").first()
     return None
+
+
+class Candidate(NamedTuple):
+    """The few columns of an earlier signal that the checks read."""
+
+    pk: int
+    number: str
+    text: str
+    received_at: datetime
+    author_profile_url: str
+    channel: str
+    region_id: int
+
+
+class NearDuplicateIndex:
+    """The same rules as find_near_duplicate, for many new signals at once: the window's
+    candidates are read in one query, and each new signal is added as it is decided, so a
+    repeat inside one batch is found too. Signals must be offered in order of arrival."""
+
+    def __init__(self, rows: list[Candidate]) -> None:
+        self.by_author: dict[tuple[int, str], list[Signal | Candidate]] = {}
+        self.by_text: dict[tuple[int, str, str], list[Signal | Candidate]] = {}
+        for row in rows:
+            self.add(row)
+
+    @classmethod
+    def load(cls, signals: list[Signal]) -> NearDuplicateIndex:
+        if not signals:
+            return cls([])
+        from django.db.models import Q
+
+        since = min(signal.received_at for signal in signals) - WINDOW
+        until = max(signal.received_at for signal in signals)
+        urls = {signal.author_profile_url for signal in signals if signal.author_profile_url}
+        texts = {
+            signal.text for signal in signals if len(text_fingerprint(signal.text)) >= MIN_TEXT
+        }
+        if not urls and not texts:
+            return cls([])
+        rows = (
+            Signal.objects.filter(
+                region_id__in={signal.region_id for signal in signals},
+                received_at__gte=since,
+                received_at__lte=until,
+                duplicate_of__isnull=True,
+            )
+            .filter(Q(author_profile_url__in=urls) | Q(text__in=texts))
+            .order_by("received_at", "pk")
+            .values_list(*Candidate._fields)
+        )
+        return cls([Candidate(*row) for row in rows])
+
+    def add(self, signal: Signal | Candidate) -> None:
+        if signal.author_profile_url:
+            self.by_author.setdefault((signal.region_id, signal.author_profile_url), []).append(
+                signal
+            )
+        self.by_text.setdefault((signal.region_id, signal.channel, signal.text), []).append(signal)
+
+    def find(self, signal: Signal) -> Signal | Candidate | None:
+        fingerprint = text_fingerprint(signal.text)
+        if not fingerprint:
+            return None
+        since = signal.received_at - WINDOW
+
+        def in_window(candidate: Signal | Candidate) -> bool:
+            return since <= candidate.received_at <= signal.received_at
+
+        if signal.author_profile_url:
+            same_author = [
+                candidate
+                for candidate in self.by_author.get(
+                    (signal.region_id, signal.author_profile_url), []
+                )
+                if in_window(candidate)
+            ][:20]
+            for candidate in same_author:
+                if text_fingerprint(candidate.text) == fingerprint:
+                    return candidate
+        if len(fingerprint) >= MIN_TEXT:
+            for candidate in self.by_text.get((signal.region_id, signal.channel, signal.text), []):
+                if in_window(candidate):
+                    return candidate
+        return None

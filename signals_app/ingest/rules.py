@@ -15,27 +15,46 @@ def _matches(text: str, keywords: str, pattern: str = "") -> bool:
     return bool(pattern) and re.search(pattern, text, flags=re.IGNORECASE) is not None
 
 
-def classify_by_rules(signal: Signal) -> Category | None:
-    """The category of the first active rule whose keywords or expression occur in the text."""
-    rules = ClassificationRule.objects.filter(
-        region_id=signal.region_id, is_active=True
-    ).select_related("category")
+def classification_rules(region_id: int) -> list[ClassificationRule]:
+    return list(
+        ClassificationRule.objects.filter(region_id=region_id, is_active=True).select_related(
+            "category"
+        )
+    )
+
+
+def routing_rules(region_id: int) -> list[RoutingRule]:
+    return list(
+        RoutingRule.objects.filter(region_id=region_id, is_active=True).select_related(
+            "agency", "executor"
+        )
+    )
+
+
+def classify_by_rules(
+    signal: Signal, rules: list[ClassificationRule] | None = None
+) -> Category | None:
+    """The category of the first active rule whose keywords or expression occur in the text.
+
+    `rules` are the region's active rules when the caller has loaded them (a batch).
+    """
+    if rules is None:
+        rules = classification_rules(signal.region_id)
     for rule in rules:
         if rule.category.is_active and _matches(signal.text, rule.keywords, rule.pattern):
             return rule.category
     return None
 
 
-def route_by_rules(signal: Signal) -> RoutingRule | None:
+def route_by_rules(signal: Signal, rules: list[RoutingRule] | None = None) -> RoutingRule | None:
     """The first active rule whose every condition holds and whose agency is active.
 
     A matching rule that points to an inactive agency is skipped and flagged for the admin.
     """
     category = signal.category
     topic_id = category.parent_id if category is not None else None
-    rules = RoutingRule.objects.filter(region_id=signal.region_id, is_active=True).select_related(
-        "agency"
-    )
+    if rules is None:
+        rules = routing_rules(signal.region_id)
     for rule in rules:
         if rule.category_id is not None and rule.category_id not in (signal.category_id, topic_id):
             continue
@@ -52,6 +71,7 @@ def route_by_rules(signal: Signal) -> RoutingRule | None:
         if not rule.agency.is_active:
             if not rule.skipped_inactive_agency:
                 RoutingRule.objects.filter(pk=rule.pk).update(skipped_inactive_agency=True)
+                rule.skipped_inactive_agency = True
             continue
         return rule
     return None

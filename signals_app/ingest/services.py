@@ -328,8 +328,11 @@ def inbound_sweep_pending(*, older_than: timedelta = PENDING_GRACE, limit: int =
         .order_by("received_at")
         .values_list("pk", flat=True)[:limit]
     )
-    done = 0
-    for message_id in ids:
-        if inbound_process(message_id=message_id) is not None:
-            done += 1
-    return done
+    from signals_app.ingest.batch import inbound_process_batch
+
+    before = InboundMessage.objects.filter(pk__in=ids, state=InboundMessage.State.PENDING).count()
+    inbound_process_batch(message_ids=ids)
+    return (
+        before
+        - InboundMessage.objects.filter(pk__in=ids, state=InboundMessage.State.PENDING).count()
+    )

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from signals_app.ingest.services import inbound_process, inbound_sweep_pending
+from signals_app.ingest.batch import inbound_process_batch
+from signals_app.ingest.services import inbound_sweep_pending
 
 
 @shared_task(name="ingest.process_messages", acks_late=True, ignore_result=True)
 def process_messages(message_ids: list[int]) -> None:
-    """Process stored messages; each is locked and re-checked, so a redelivery is harmless."""
-    for message_id in message_ids:
-        inbound_process(message_id=message_id)
+    """Process stored messages in batches; each is locked and re-checked (only pending ones
+    are taken), so a redelivery is harmless."""
+    inbound_process_batch(message_ids=message_ids)
 
 
 @shared_task(name="ingest.sweep_pending", acks_late=True, ignore_result=True)

@@ -177,14 +177,23 @@ def terms_of(version: SLAPolicyVersion | None) -> PolicyTerms:
     return cached
 
 
-def sla_version_for(signal: Signal) -> SLAPolicyVersion | None:
-    """The newest version of the policy that matches the signal now (publishing a first one)."""
-    candidates = [
-        PolicyCandidate(p.pk, tuple(p.channels), p.category_id, p.priority, p.order)
-        for p in SLAPolicy.objects.filter(region_id=signal.region_id, is_active=True).only(
-            "id", "channels", "category_id", "priority", "order"
-        )
-    ]
+def sla_version_for(signal: Signal, cache: dict | None = None) -> SLAPolicyVersion | None:
+    """The newest version of the policy that matches the signal now (publishing a first one).
+
+    With a cache (one batch of signals), the policies and versions are read once.
+    """
+    key = ("policies", signal.region_id)
+    if cache is not None and key in cache:
+        candidates = cache[key]
+    else:
+        candidates = [
+            PolicyCandidate(p.pk, tuple(p.channels), p.category_id, p.priority, p.order)
+            for p in SLAPolicy.objects.filter(region_id=signal.region_id, is_active=True).only(
+                "id", "channels", "category_id", "priority", "order"
+            )
+        ]
+        if cache is not None:
+            cache[key] = candidates
     category = signal.category
     topic_id = category.parent_id if category is not None else None
     match = policy_match(
@@ -196,9 +205,14 @@ def sla_version_for(signal: Signal) -> SLAPolicyVersion | None:
     )
     if match is None:
         return None
+    version_key = ("version", match.policy_id)
+    if cache is not None and version_key in cache:
+        return cache[version_key]
     version = SLAPolicyVersion.objects.filter(policy_id=match.policy_id).order_by("-number").first()
     if version is None:
         version = sla_policy_publish(policy=SLAPolicy.objects.get(pk=match.policy_id))
+    if cache is not None:
+        cache[version_key] = version
     return version
 
 
