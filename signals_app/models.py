@@ -10,7 +10,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models.functions import MD5, Now
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality, OfficialPage, Region
@@ -420,6 +420,8 @@ class Signal(models.Model):
             models.Index(fields=["category"], name="signal_category_idx"),
             models.Index(fields=["municipality"], name="signal_municipality_idx"),
             models.Index(fields=["parent"], name="signal_parent_idx"),
+            # Repeats of the same text (near-duplicates), looked up by hash for many at once.
+            models.Index(MD5("text"), name="signal_text_md5_idx"),
             models.Index(
                 fields=["author_profile_url", "-received_at"],
                 name="signal_author_recent_idx",

@@ -22,6 +22,19 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_stale_ingest_state():
+    """A wake key left by an earlier test (whose task went to a broker with no worker) would
+    keep this test's messages waiting for the sweep."""
+    from django.core.cache import cache
+
+    from signals_app.ingest.hooks import source_cache_clear
+    from signals_app.ingest.services import WAKE_KEY
+
+    cache.delete(WAKE_KEY)
+    source_cache_clear()
+
+
 @pytest.fixture
 def eager():
     """Run Celery tasks in the calling process (queued ones included) for this test."""

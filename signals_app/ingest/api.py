@@ -43,10 +43,21 @@ class AttachmentSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
+class OffsetDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with its UTC offset: a bare local time is ambiguous across regions."""
+
+    def to_internal_value(self, value):  # type: ignore[no-untyped-def]
+        if isinstance(value, str) and not (
+            value.endswith("Z") or "+" in value[10:] or "-" in value[10:]
+        ):
+            raise serializers.ValidationError(_("Give the time with its UTC offset (ISO 8601)."))
+        return super().to_internal_value(value)
+
+
 class IngestItemSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=200)
     text = serializers.CharField(max_length=20_000)
-    posted_at = serializers.DateTimeField()
+    posted_at = OffsetDateTimeField()
     author = AuthorSerializer(required=False)
     url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
     municipality = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -57,26 +68,28 @@ class IngestItemSerializer(serializers.Serializer):
     attachments = AttachmentSerializer(many=True, required=False, max_length=20)
     thread_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
-    def validate_posted_at(self, value):  # type: ignore[no-untyped-def]
-        raw = self.initial_data.get("posted_at", "") if isinstance(self.initial_data, dict) else ""
-        if isinstance(raw, str) and not (raw.endswith("Z") or "+" in raw[10:] or "-" in raw[10:]):
-            raise serializers.ValidationError(_("Give the time with its UTC offset (ISO 8601)."))
-        return value
-
     def validate(self, attrs):  # type: ignore[no-untyped-def]
         if (attrs.get("lat") is None) != (attrs.get("lon") is None):
             raise serializers.ValidationError({"lat": [_("lat and lon go together.")]})
         return attrs
 
 
-def item_check(item: Any) -> tuple[str, dict[str, Any]]:
-    """The item's external id (trimmed) if it may be stored, else its field errors."""
-    if not isinstance(item, dict):
-        return "", {"item": [str(_("Not an object."))]}
-    serializer = IngestItemSerializer(data=item)
-    if not serializer.is_valid():
-        return "", dict(serializer.errors)
-    return serializer.validated_data["external_id"], {}
+class ItemChecker:
+    """Validates items one after another with one serializer (its fields are built once)."""
+
+    def __init__(self) -> None:
+        self.serializer = IngestItemSerializer()
+
+    def __call__(self, item: Any) -> tuple[str, dict[str, Any]]:
+        """The item's external id (trimmed) if it may be stored, else its field errors."""
+        if not isinstance(item, dict):
+            return "", {"item": [str(_("Not an object."))]}
+        try:
+            validated = self.serializer.run_validation(item)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            return "", dict(detail) if isinstance(detail, dict) else {"item": detail}
+        return validated["external_id"], {}
 
 
 class IngestView(APIView):
@@ -136,6 +149,7 @@ class IngestView(APIView):
             )
         results: list[dict[str, Any]] = []
         valid: list[tuple[int, str, dict[str, Any]]] = []
+        item_check = ItemChecker()
         for index, item in enumerate(items):
             key, errors = item_check(item)
             if errors:

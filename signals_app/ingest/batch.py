@@ -14,6 +14,7 @@ goes to the one-message path after the batch, so a bad message never sinks the g
 from __future__ import annotations
 
 import logging
+import time
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable
@@ -49,6 +50,7 @@ from signals_app.models import (
     RoutingRule,
     Signal,
     SignalEvent,
+    Source,
     Status,
 )
 from signals_app.sla import services as sla
@@ -84,26 +86,66 @@ class _Memo:
         return self._values[key]
 
 
-def inbound_process_batch(*, message_ids: list[int]) -> int:
+def inbound_process_batch(*, message_ids: list[int], fill: bool = False) -> int:
     """Process pending messages in batches; return how many became signals here (the rest went
-    through the one-message path)."""
+    through the one-message path).
+
+    With `fill`, a short list is followed by one more batch of whatever else is pending, so a
+    burst of single-event webhooks is processed in batches all the same.
+    """
     done = 0
     for start in range(0, len(message_ids), BATCH_SIZE):
-        done += _batch(message_ids[start : start + BATCH_SIZE])
+        done += _batch(message_ids[start : start + BATCH_SIZE])[1]
+    if fill and len(message_ids) < BATCH_SIZE:
+        done += _batch(None)[1]
     return done
 
 
-def _batch(message_ids: list[int]) -> int:
+def inbound_drain(*, max_batches: int = 200) -> None:
+    """Process pending messages batch after batch until none is left (see inbound_wake).
+
+    Each batch claims the oldest pending messages that no other worker holds (SKIP LOCKED), so
+    several workers draining at once share the work instead of colliding.
+    """
+    from django.core.cache import cache
+
+    from signals_app.ingest.services import WAKE_KEY
+
+    for _round in range(max_batches):
+        taken, _created = _batch(None)
+        if taken:
+            continue
+        cache.delete(WAKE_KEY)
+        if not InboundMessage.objects.filter(state=InboundMessage.State.PENDING).exists():
+            return
+        # Pending but held by another worker, or stored after our look: once more, shortly.
+        time.sleep(0.2)
+    cache.delete(WAKE_KEY)
+
+
+def _batch(message_ids: list[int] | None) -> tuple[int, int]:
+    """One transaction over the given pending messages (None: the oldest unclaimed ones);
+    return how many were taken and how many became signals on the batch path."""
     leftovers: list[int] = []
+    messages: list[InboundMessage] = []
     created = 0
     try:
         with transaction.atomic():
-            messages = list(
-                InboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("source", "source__region", "source__official_page")
-                .filter(pk__in=message_ids, state=InboundMessage.State.PENDING)
+            claim = (
+                InboundMessage.objects.select_for_update(skip_locked=True)
+                .filter(state=InboundMessage.State.PENDING)
+                .only("id", "source_id", "external_id", "payload", "received_at", "attempts")
                 .order_by("received_at", "pk")
             )
+            if message_ids is None:
+                messages = list(claim[:BATCH_SIZE])
+            else:
+                messages = list(claim.filter(pk__in=message_ids))
+            sources = Source.objects.select_related("region", "official_page").in_bulk(
+                {message.source_id for message in messages}
+            )
+            for message in messages:
+                message.source = sources[message.source_id]
             items, leftovers = _plan(messages)
             if items:
                 _decide(items)
@@ -111,15 +153,14 @@ def _batch(message_ids: list[int]) -> int:
                 created = len(items)
     except (DatabaseError, PayloadError, ValueError) as error:
         # Something in the batch is wrong: each message goes alone, and only the bad one fails.
-        logger.warning(
-            "inbound_batch_fallback count=%s error=%s", len(message_ids), type(error).__name__
-        )
-        leftovers, created = list(message_ids), 0
+        taken = [message.pk for message in messages] if messages else list(message_ids or [])
+        logger.warning("inbound_batch_fallback count=%s error=%s", len(taken), type(error).__name__)
+        leftovers, created = taken, 0
     for message_id in leftovers:
         inbound_process(message_id=message_id)
     if created:
         logger.info("inbound_batch_processed count=%s", created)
-    return created
+    return len(messages), created
 
 
 def _plan(messages: list[InboundMessage]) -> tuple[list[_Item], list[int]]:
@@ -166,6 +207,7 @@ def _existing_keys(candidates: list[tuple[InboundMessage, Outcome]]) -> set[tupl
             SELECT s.source_id, s.external_id FROM signals_app_signal s
             JOIN unnest(%s::bigint[], %s::text[]) AS k(source_id, external_id)
               ON s.source_id = k.source_id AND s.external_id = k.external_id
+             WHERE s.external_id <> ''
             """,
             [
                 [message.source_id for message, _ in candidates],

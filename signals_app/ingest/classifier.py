@@ -1,7 +1,8 @@
 """The text classifier: trained on a region's own classified signals, used above a threshold.
 
-TF-IDF of word uni- and bigrams and of character 3–5-grams (robust to Russian endings and
-typos) feed a logistic regression; its probability is the confidence. A fifth of the history is
+TF-IDF of word uni- and bigrams and of character 4-grams within words (robust to Russian
+endings and typos) feed a logistic regression; its probability is the confidence. On the demo
+data, 3–5-grams were no more accurate and took twice as long to apply. A fifth of the history is
 held out: the accuracy stored with each version is measured on it, by the stored model itself.
 """
 
@@ -43,7 +44,7 @@ def _pipeline() -> Any:
                 sublinear_tf=True, dtype=np.float32,
             ),
             TfidfVectorizer(
-                analyzer="char_wb", ngram_range=(3, 5), min_df=3, max_features=60_000,
+                analyzer="char_wb", ngram_range=(4, 4), min_df=3, max_features=40_000,
                 sublinear_tf=True, dtype=np.float32,
             ),
         ),

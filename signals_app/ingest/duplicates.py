@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from hashlib import md5
 from typing import NamedTuple
+
+from django.db import connection
 
 from signals_app.models import Signal
 
@@ -76,28 +79,49 @@ class NearDuplicateIndex:
     def load(cls, signals: list[Signal]) -> NearDuplicateIndex:
         if not signals:
             return cls([])
-        from django.db.models import Q
-
         since = min(signal.received_at for signal in signals) - WINDOW
         until = max(signal.received_at for signal in signals)
-        urls = {signal.author_profile_url for signal in signals if signal.author_profile_url}
-        texts = {
-            signal.text for signal in signals if len(text_fingerprint(signal.text)) >= MIN_TEXT
-        }
-        if not urls and not texts:
-            return cls([])
-        rows = (
-            Signal.objects.filter(
-                region_id__in={signal.region_id for signal in signals},
-                received_at__gte=since,
-                received_at__lte=until,
-                duplicate_of__isnull=True,
-            )
-            .filter(Q(author_profile_url__in=urls) | Q(text__in=texts))
-            .order_by("received_at", "pk")
-            .values_list(*Candidate._fields)
+        regions = sorted({signal.region_id for signal in signals})
+        urls = sorted(
+            {signal.author_profile_url for signal in signals if signal.author_profile_url}
         )
-        return cls([Candidate(*row) for row in rows])
+        hashes = sorted(
+            {
+                md5(signal.text.encode(), usedforsecurity=False).hexdigest()
+                for signal in signals
+                if len(text_fingerprint(signal.text)) >= MIN_TEXT
+            }
+        )
+        if not urls and not hashes:
+            return cls([])
+        # Each lookup is driven by its own index whatever the table's statistics say (a burst of
+        # new rows makes the time window look small to the planner): per author, the first 20 of the window;
+        # per text hash, every match, the window checked here.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT s.id, s.number, s.text, s.received_at, s.author_profile_url, s.channel,
+                       s.region_id
+                  FROM unnest(%s::text[]) AS u(url)
+                CROSS JOIN LATERAL (
+                    SELECT * FROM signals_app_signal s
+                     WHERE s.author_profile_url = u.url AND s.author_profile_url <> ''
+                       AND s.received_at >= %s AND s.received_at <= %s
+                     ORDER BY s.author_profile_url, s.received_at LIMIT 20
+                ) s
+                WHERE s.region_id = ANY(%s) AND s.duplicate_of_id IS NULL
+                UNION
+                SELECT s.id, s.number, s.text, s.received_at, s.author_profile_url, s.channel,
+                       s.region_id
+                  FROM signals_app_signal s
+                 WHERE md5(s.text) = ANY(%s::text[]) AND s.region_id = ANY(%s)
+                   AND s.duplicate_of_id IS NULL
+                """,
+                [urls, since, until, regions, hashes, regions],
+            )
+            rows = [Candidate(*row) for row in cursor.fetchall() if since <= row[3] <= until]
+        rows.sort(key=lambda row: (row.received_at, row.pk))
+        return cls(rows)
 
     def add(self, signal: Signal | Candidate) -> None:
         if signal.author_profile_url:

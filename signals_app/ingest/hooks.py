@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from typing import Any
 
 from django.db import transaction
@@ -27,12 +28,27 @@ def _same(given: Any, expected: str) -> bool:
     return bool(expected) and hmac.compare_digest(str(given or "").encode(), expected.encode())
 
 
+SOURCE_TTL = 10.0  # seconds: a changed secret or a deactivated source takes effect within it
+_sources: dict[tuple[str, str], tuple[float, Source | None]] = {}
+
+
 def _source(slug: str, channel: str) -> Source | None:
-    return (
+    """The active source, remembered for a few seconds: webhooks come by the hundred a second."""
+    now = time.monotonic()
+    cached = _sources.get((slug, channel))
+    if cached is not None and now - cached[0] < SOURCE_TTL:
+        return cached[1]
+    source = (
         Source.objects.select_related("official_page")
         .filter(slug=slug, channel=channel, is_active=True)
         .first()
     )
+    _sources[(slug, channel)] = (now, source)
+    return source
+
+
+def source_cache_clear() -> None:
+    _sources.clear()
 
 
 def _json_object(request: HttpRequest) -> dict[str, Any] | None:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import User
-from signals_app.ingest.api import item_check
+from signals_app.ingest.api import ItemChecker
 from signals_app.ingest.files import FileFormatError, Row, read_file
 from signals_app.ingest.services import inbound_store_many
 from signals_app.models import ImportJob, Source
@@ -127,6 +127,7 @@ def _reason(errors: Any, prefix: str = "") -> Iterator[str]:
 def _store_chunk(job: ImportJob, chunk: list[Row]) -> None:
     rejected: list[dict[str, Any]] = []
     valid: list[tuple[str, dict[str, Any]]] = []
+    item_check = ItemChecker()
     for row in chunk:
         if row.error:
             rejected.append({"line": row.line, "reason": row.error})

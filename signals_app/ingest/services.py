@@ -61,7 +61,7 @@ def inbound_store(*, source: Source, external_id: str, payload: dict[str, Any]) 
     if row is None:
         return Stored(InboundMessage.objects.get(source=source, external_id=external_id), False)
     message_id = row[0]
-    transaction.on_commit(lambda: inbound_queue(message_ids=[message_id]))
+    transaction.on_commit(inbound_wake)
     return Stored(InboundMessage(pk=message_id, source=source, external_id=external_id), True)
 
 
@@ -118,6 +118,30 @@ def inbound_queue(*, message_ids: list[int]) -> None:
         process_messages.delay(message_ids)
     except Exception:  # the broker is down: the sweep will find the messages
         logger.warning("inbound_queue_failed count=%s", len(message_ids))
+
+
+WAKE_KEY = "ingest:wake"
+WAKE_SECONDS = 30
+
+
+def inbound_wake() -> None:
+    """Ask for the pending messages to be processed, with at most one task queued at a time.
+
+    Single-event webhooks arrive by the hundred per second; one Celery task each would cost more
+    than storing them. The first message sets a short-lived key and queues a draining task; the
+    ones after it find the key and only wait. The task deletes the key when nothing is pending
+    and then looks once more, so a message stored in between is never left behind (and the
+    minute sweep is there in any case).
+    """
+    from django.core.cache import cache
+
+    from signals_app.ingest.tasks import process_pending
+
+    try:
+        if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
+            process_pending.delay()
+    except Exception:  # Redis or the broker is down: the sweep will find the messages
+        logger.warning("inbound_wake_failed")
 
 
 def inbound_process(*, message_id: int) -> Signal | None:

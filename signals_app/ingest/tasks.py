@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from signals_app.ingest.batch import inbound_process_batch
+from signals_app.ingest.batch import inbound_drain, inbound_process_batch
 from signals_app.ingest.services import inbound_sweep_pending
 
 
 @shared_task(name="ingest.process_messages", acks_late=True, ignore_result=True)
 def process_messages(message_ids: list[int]) -> None:
-    """Process stored messages in batches; each is locked and re-checked (only pending ones
-    are taken), so a redelivery is harmless."""
-    inbound_process_batch(message_ids=message_ids)
+    """Process stored messages in batches (topped up with other pending ones); each is locked
+    and re-checked (only pending ones are taken), so a redelivery is harmless."""
+    inbound_process_batch(message_ids=message_ids, fill=True)
+
+
+@shared_task(name="ingest.process_pending", acks_late=True, ignore_result=True)
+def process_pending() -> None:
+    """Drain the pending messages (queued at most once at a time by inbound_wake)."""
+    inbound_drain()
 
 
 @shared_task(name="ingest.sweep_pending", acks_late=True, ignore_result=True)
