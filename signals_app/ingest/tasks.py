@@ -22,12 +22,14 @@ def process_pending() -> None:
 
 
 @shared_task(name="ingest.sweep_pending", acks_late=True, ignore_result=True)
-def sweep_pending() -> None:
+def sweep_pending(older_than_seconds: int = 60) -> None:
     """Process what no worker took within a minute (the broker was down, a worker died)."""
+    from datetime import timedelta
+
     from signals_app.ingest.imports import import_sweep_queued
 
-    inbound_sweep_pending()
-    import_sweep_queued()
+    inbound_sweep_pending(older_than=timedelta(seconds=older_than_seconds), limit=100_000)
+    import_sweep_queued(older_than_seconds=older_than_seconds)
 
 
 @shared_task(name="ingest.import_file", acks_late=True, ignore_result=True)
