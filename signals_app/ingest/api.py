@@ -24,7 +24,7 @@ MAX_ITEMS = 1000
 MAX_BODY = 5 * 1024 * 1024
 
 
-def error(code: str, message: str, http_status: int, errors: Any = None) -> Response:
+def error(code: str, message: Any, http_status: int, errors: Any = None) -> Response:
     """The one JSON shape of every refusal: code, message, field errors."""
     return Response(
         {"code": code, "message": str(message), "errors": errors or {}}, status=http_status
@@ -65,7 +65,7 @@ class IngestItemSerializer(serializers.Serializer):
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
     lon = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
     category = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    attachments = AttachmentSerializer(many=True, required=False, max_length=20)
+    attachments = AttachmentSerializer(many=True, required=False, max_length=20)  # type: ignore[call-arg]
     thread_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     def validate(self, attrs):  # type: ignore[no-untyped-def]

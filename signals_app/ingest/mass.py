@@ -11,6 +11,7 @@ proposal then adds them to it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,7 +42,7 @@ class Cluster:
 
 
 def find_clusters(
-    rows: list[tuple[int, str, int | None, bool]],
+    rows: Sequence[tuple[int, str, int | None, bool]],
     *,
     threshold: float | None = None,
     min_size: int | None = None,
@@ -80,8 +81,9 @@ def find_clusters(
     clusters = []
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
-        parents = [index for index in members if rows[index][3]]
-        newcomers = [index for index in members if not rows[index][3]]
+        indexes = [int(index) for index in members]
+        parents = [index for index in indexes if rows[index][3]]
+        newcomers = [index for index in indexes if not rows[index][3]]
         if len(parents) > 1:
             continue  # two open mass incidents look alike: leave it to the analysts
         needed = 1 if parents else min_size
@@ -90,7 +92,7 @@ def find_clusters(
         block = graph[members][:, members]
         mean = float(block.sum() / block.nnz) if block.nnz else 0.0
         # The title: the member most similar to the others.
-        centre = members[int(np.asarray(block.sum(axis=1)).ravel().argmax())]
+        centre = indexes[int(np.asarray(block.sum(axis=1)).ravel().argmax())]
         clusters.append(
             Cluster(
                 signal_ids=sorted(int(rows[index][0]) for index in newcomers),

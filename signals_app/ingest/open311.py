@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -180,7 +181,7 @@ def _create(request: HttpRequest, region: Region) -> JsonResponse:
     name = " ".join(
         part for part in (request.POST.get("first_name"), request.POST.get("last_name")) if part
     )
-    payload = {
+    payload: dict[str, Any] = {
         "text": description[:20_000],
         "posted_at": datetime.now(tz=timezone.get_current_timezone()).isoformat(),
         "category": code,
