@@ -4,7 +4,8 @@
 
 Sets up a fresh database `<name>_ingest_bench` with the demo region (20,000 signals, so the
 text classifier is trained and the duplicate checks have history), starts gunicorn (4 sync
-workers) and a Celery worker on the ingest queue (2 processes, at a lower CPU priority), then:
+workers) and a Celery worker on the ingest queue (3 processes — a batch waits on PostgreSQL a third of
+its time — at a lower CPU priority), then:
 
 1. batch API: `--items` items in requests of 1,000, two connections at a time; the figure is
    items per second from the first request to the moment the last message is processed
@@ -300,7 +301,7 @@ def main() -> int:
             # The worker yields the CPU to the web answers (nice): webhooks must be answered at
             # once, processing may lag a little behind a burst.
             ["nice", "-n", "10", sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "WARNING",
-             "-Q", "ingest", "--concurrency", "2", "-n", "bench@%h"],
+             "-Q", "ingest", "--concurrency", "3", "-n", "bench@%h"],
             env=env, cwd=ROOT,
         ),
     ]  # fmt: skip

@@ -1,6 +1,8 @@
 """Benchmarks run by hand (`make bench`): they print figures, they assert nothing.
 
-    python bench/run.py [--only deadline_add|demo_load] [--signals N] [--keep]
+    python bench/run.py [--only deadline_add|demo_load|sla_sweep|ingest] [--signals N] [--keep]
+
+ingest: bench/ingest.py alone (HTTP → processed signal through the batch API, VK callbacks).
 
 sla_sweep (after a `--keep` load, or alone with `--only sla_sweep` on a kept database): an idle
 sweep and one with 5,000 signals due among 100,000 open.
@@ -29,7 +31,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--signals", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--only", choices=["deadline_add", "demo_load", "sla_sweep"])
+    parser.add_argument("--only", choices=["deadline_add", "demo_load", "sla_sweep", "ingest"])
     args = parser.parse_args()
 
     if args.only in (None, "deadline_add"):
@@ -39,6 +41,11 @@ def main() -> int:
         return 0
     if args.only == "sla_sweep":
         return _sweep_on_kept_database()
+    if args.only in (None, "ingest"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "ingest.py")], check=True)
+        print()
+    if args.only == "ingest":
+        return 0
 
     base = dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
