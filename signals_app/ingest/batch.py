@@ -42,6 +42,7 @@ from signals_app.ingest.services import (
     _municipality,
     _page_agency,
     inbound_process,
+    signal_fields,
 )
 from signals_app.models import (
     Attachment,
@@ -218,27 +219,7 @@ def _existing_keys(candidates: list[tuple[InboundMessage, Outcome]]) -> set[tupl
 
 
 def _signal(message: InboundMessage, outcome: Outcome) -> Signal:
-    data = outcome.data
-    assert data is not None
-    source = message.source
-    return Signal(
-        region=source.region,
-        channel=source.channel,
-        text=data.text.strip(),
-        received_at=message.received_at,
-        source=source,
-        external_id=outcome.key,
-        external_url=data.external_url,
-        thread_id=data.thread_id,
-        author_name=data.author_name,
-        author_profile_url=data.author_profile_url,
-        author_contact=data.author_contact,
-        posted_at=data.posted_at,
-        address=data.address,
-        latitude=data.latitude,
-        longitude=data.longitude,
-        status=Status.NEW,
-    )
+    return Signal(**signal_fields(message, outcome), status=Status.NEW)
 
 
 def _decide(items: list[_Item]) -> None:

@@ -204,26 +204,36 @@ def _apply(message: InboundMessage) -> tuple[Signal | None, str]:
     return _create(source, message, outcome), InboundMessage.State.PROCESSED
 
 
+def signal_fields(message: InboundMessage, outcome: Outcome) -> dict[str, Any]:
+    """The fields of the new signal that come straight from the message and its payload."""
+    data = outcome.data
+    assert data is not None
+    source = message.source
+    return {
+        "region": source.region,
+        "channel": source.channel,
+        "text": data.text.strip(),
+        "received_at": message.received_at,
+        "source": source,
+        "external_id": outcome.key,
+        "external_url": data.external_url,
+        "thread_id": data.thread_id,
+        "author_name": data.author_name,
+        "author_profile_url": data.author_profile_url,
+        "author_contact": data.author_contact,
+        "posted_at": data.posted_at,
+        "address": data.address,
+        "latitude": data.latitude,
+        "longitude": data.longitude,
+    }
+
+
 def _create(source: Source, message: InboundMessage, outcome: Outcome) -> Signal:
     data = outcome.data
     assert data is not None
     region = source.region
     signal = signal_create(
-        region=region,
-        channel=source.channel,
-        text=data.text,
-        received_at=message.received_at,
-        source=source,
-        external_id=outcome.key,
-        external_url=data.external_url,
-        thread_id=data.thread_id,
-        author_name=data.author_name,
-        author_profile_url=data.author_profile_url,
-        author_contact=data.author_contact,
-        posted_at=data.posted_at,
-        address=data.address,
-        latitude=data.latitude,
-        longitude=data.longitude,
+        **signal_fields(message, outcome),
         municipality=_municipality(region.pk, data.municipality_hint),
         category=_category(region.pk, data.category_hint),
     )
