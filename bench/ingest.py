@@ -34,8 +34,8 @@ import time
 import uuid
 from pathlib import Path
 
-import dj_database_url
 import psycopg
+from common import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8765
@@ -264,18 +264,10 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    base = dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
-    )
-    name = f"{base['NAME']}_ingest_bench"
-    admin = f"host={base['HOST']} port={base['PORT'] or 5432} user={base['USER']} dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgres://{base['USER']}@{base['HOST']}:{base['PORT'] or 5432}/{name}"
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "DEBUG": "0"}
+    database = fresh_database("ingest_bench")
+    url = database.url
+    env = database.env(DEBUG="0")
     manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True)
     subprocess.run(
         [*manage, "demo_load", "--signals", "20000"], env=env, check=True, stdout=subprocess.DEVNULL
     )
@@ -319,8 +311,7 @@ def main() -> int:
         for process in processes:
             process.wait(timeout=60)
         if not args.keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            database.drop()
     return 0
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import dj_database_url
 import psycopg
+from common import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,18 +48,10 @@ def main() -> int:
     if args.only == "ingest":
         return 0
 
-    base = dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
-    )
-    name = f"{base['NAME']}_bench"
-    admin = f"host={base['HOST']} port={base['PORT'] or 5432} user={base['USER']} dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgres://{base['USER']}@{base['HOST']}:{base['PORT'] or 5432}/{name}"
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    database = fresh_database("bench")
+    url = database.url
+    env = database.env()
     manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True)
 
     started = time.monotonic()
     subprocess.run(
@@ -85,8 +78,7 @@ def main() -> int:
         print()
         subprocess.run([sys.executable, str(ROOT / "bench" / "sweep.py")], env=env, check=True)
     else:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}"')
+        database.drop()
     return 0
 
 
