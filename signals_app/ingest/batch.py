@@ -31,6 +31,7 @@ from signals_app.bulk import copy_instances, copy_rows, reserve_ids
 from signals_app.ingest.classifier import classify_by_model
 from signals_app.ingest.duplicates import Candidate, NearDuplicateIndex
 from signals_app.ingest.normalize import OUTCOMES, Outcome, PayloadError, api_outcome
+from signals_app.ingest.notify import notify_arrivals
 from signals_app.ingest.rules import (
     classification_rules,
     classify_by_rules,
@@ -359,6 +360,7 @@ def _write(items: list[_Item]) -> None:
         ],
         batch_size=1000,
     )
+    notify_arrivals([item.signal for item in items])
     with connection.cursor() as cursor:
         cursor.execute(
             """

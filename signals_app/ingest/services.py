@@ -21,6 +21,7 @@ from agencies.models import Agency, Municipality, OfficialPage, User
 from signals_app.ingest.classifier import classify_by_model
 from signals_app.ingest.duplicates import find_near_duplicate
 from signals_app.ingest.normalize import OUTCOMES, Outcome, PayloadError, api_outcome
+from signals_app.ingest.notify import notify_arrivals
 from signals_app.ingest.rules import classify_by_rules, route_by_rules
 from signals_app.models import Attachment, Category, InboundMessage, Signal, Source
 from signals_app.workflow.errors import WorkflowError
@@ -201,7 +202,10 @@ def _apply(message: InboundMessage) -> tuple[Signal | None, str]:
         if outcome.action == "edit":
             signal_text_update(signal=existing, text=outcome.data.text)
         return existing, InboundMessage.State.PROCESSED  # a redelivery: nothing new
-    return _create(source, message, outcome), InboundMessage.State.PROCESSED
+    signal = _create(source, message, outcome)
+    signal.refresh_from_db()  # routing worked on its own locked copy
+    notify_arrivals([signal])
+    return signal, InboundMessage.State.PROCESSED
 
 
 def signal_fields(message: InboundMessage, outcome: Outcome) -> dict[str, Any]:

@@ -47,6 +47,8 @@ def world(region):
     roads_agency = AgencyFactory(region=region, name="Дорожники")
     executor = UserFactory(username="road-executor")
     Membership.objects.create(user=executor, agency=roads_agency, role="executor")
+    coordinator = UserFactory(username="utility-coordinator")
+    Membership.objects.create(user=coordinator, agency=utility, role="coordinator")
     ClassificationRule.objects.create(region=region, category=water, keywords="вода, воды", order=1)
     ClassificationRule.objects.create(region=region, category=waste, keywords="мусор", order=2)
     RoutingRule.objects.create(
@@ -102,6 +104,7 @@ def snapshot():
             signal.sla_version_id, signal.reaction_due_at, signal.answer_due_at,
             signal.resolution_due_at, signal.next_deadline_at, signal.sla_next_check_at is None,
             signal.attachments.count(), kinds,
+            sorted(signal.notifications.values_list("user__username", "kind")),
         )  # fmt: skip
     states = dict(InboundMessage.objects.values_list("external_id", "state"))
     return rows, states
@@ -135,6 +138,8 @@ def test_the_batch_reaches_the_same_end_state_as_one_by_one(region, world):
             pass
 
     single, batch = results["single"], results["batch"]
+    for key in single[0]:
+        assert batch[0][key] == single[0][key], key
     assert batch == single
     rows, states = batch
     assert states["a9"] == states["a10"] == InboundMessage.State.FAILED
@@ -143,6 +148,9 @@ def test_the_batch_reaches_the_same_end_state_as_one_by_one(region, world):
     assert rows["a1"][0] == Status.IN_PROGRESS  # water in Kopeisk → the utility
     assert rows["a6"][2] is not None  # the road rule's executor
     assert rows["a6"][13] == 1
+    assert rows["a1"][15] == [("utility-coordinator", "arrived")]  # its agency's coordinator
+    assert rows["a6"][15] == [("road-executor", "arrived")]  # the executor the rule named
+    assert rows["a8"][15] == []  # unrouted: it stays with the analysts
     assert rows["a8"][0] == Status.NEW and rows["a8"][3] is None
 
 
