@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from signals_app import selectors
+from signals_app.filters import SignalFilterSet, default_order
 from signals_app.ingest.imports import MAX_IMPORT_BYTES, import_create, import_report_csv
 from signals_app.ingest.mass import mass_incident_confirm, mass_incident_dismiss
 from signals_app.ingest.services import inbound_reprocess
@@ -30,13 +31,14 @@ PAGE_SIZE = 50
 @login_required
 @vary_on_headers("HX-Request")
 def signal_list(request: HttpRequest) -> HttpResponse:
-    """List the signals the user may see, newest first, paginated."""
-    signals = selectors.signal_list_for_user(user=request.user)
-    page = Paginator(signals, PAGE_SIZE).get_page(request.GET.get("page"))
+    """The signals the user may see, filtered by the query string, by next deadline first."""
+    base = default_order(selectors.signal_list_for_user(user=request.user))
+    filters = SignalFilterSet(request.GET or None, queryset=base, request=request)
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "signals_app/signal_list.html"
     if request.htmx:
         template += "#results"
-    return TemplateResponse(request, template, {"page": page})
+    return TemplateResponse(request, template, {"page": page, "filters": filters})
 
 
 @login_required

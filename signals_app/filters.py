@@ -1,0 +1,167 @@
+"""The one FilterSet of the signal queue: the list page, the API and the exports share it.
+
+Every filter lives in the URL's query string. Choices (categories, municipalities, agencies)
+are limited to the regions the user works in; what the user may see is decided before, by the
+selectors — a filter only narrows it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import django_filters
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Municipality
+from agencies.selectors import staff_context
+from signals_app.models import Category, Channel, Priority, Reply, Signal, Status
+
+DEADLINE_CHOICES = (
+    ("overdue", _("Overdue")),
+    ("today", _("Due today")),
+    ("hours", _("Due within N hours")),
+)
+
+
+def _regions(request) -> list[int] | None:  # type: ignore[no-untyped-def]
+    if request is None or not request.user.is_authenticated:
+        return []
+    context = staff_context(user=request.user)
+    return None if context.is_superuser else list(context.region_ids)
+
+
+def _scoped(model):  # type: ignore[no-untyped-def]
+    def queryset(request):  # type: ignore[no-untyped-def]
+        regions = _regions(request)
+        rows = model.objects.all()
+        if regions is not None:
+            # Agency staff without a region see the rows of their agencies' regions.
+            if not regions and request is not None and request.user.is_authenticated:
+                agency_ids = staff_context(user=request.user).agency_ids
+                regions = list(
+                    Agency.objects.filter(pk__in=agency_ids).values_list("region_id", flat=True)
+                )
+            rows = rows.filter(region_id__in=regions)
+        return rows
+
+    return queryset
+
+
+class SignalFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label=_("Search"))
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    category = django_filters.ModelChoiceFilter(
+        queryset=_scoped(Category), method="filter_category", label=_("Category")
+    )
+    municipality = django_filters.ModelChoiceFilter(
+        queryset=_scoped(Municipality), label=_("Municipality")
+    )
+    agency = django_filters.ModelChoiceFilter(queryset=_scoped(Agency), label=_("Agency"))
+    assignee = django_filters.CharFilter(
+        method="filter_assignee", label=_("Assignee"), help_text=_("me, nobody or a user id")
+    )
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
+    deadline = django_filters.ChoiceFilter(
+        choices=DEADLINE_CHOICES, method="filter_deadline", label=_("Deadline")
+    )
+    hours = django_filters.NumberFilter(
+        method="filter_noop", min_value=1, max_value=720, label=_("Hours")
+    )
+    received_from = django_filters.DateFilter(method="filter_received_from", label=_("From"))
+    received_to = django_filters.DateFilter(method="filter_received_to", label=_("To"))
+    has_reply = django_filters.BooleanFilter(method="filter_has_reply", label=_("Has a reply"))
+    reopened = django_filters.BooleanFilter(method="filter_reopened", label=_("Reopened"))
+    mass_incident = django_filters.BooleanFilter(
+        method="filter_mass_incident", label=_("Mass incident")
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("next_deadline_at", "deadline"),
+            ("received_at", "received"),
+            ("number", "number"),
+        ),
+        label=_("Order"),
+    )
+
+    class Meta:
+        model = Signal
+        fields: list[str] = []
+
+    # --- the methods ----------------------------------------------------------------------
+
+    def _zone(self) -> ZoneInfo:
+        user = getattr(self.request, "user", None)
+        name = getattr(user, "time_zone", "") or timezone.get_current_timezone_name()
+        return ZoneInfo(name)
+
+    def filter_text(self, queryset: QuerySet[Signal], name: str, value: str) -> QuerySet[Signal]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            search_vector=SearchQuery(value, config="russian", search_type="websearch")
+        )
+
+    def filter_category(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        # A topic covers its subtopics.
+        return queryset.filter(Q(category=value) | Q(category__parent=value))
+
+    def filter_assignee(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        value = value.strip().lower()
+        if value == "me":
+            return queryset.filter(assignee=self.request.user)
+        if value == "nobody":
+            return queryset.filter(assignee__isnull=True)
+        if value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset.none()
+
+    def filter_deadline(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        now = timezone.now()
+        open_ = queryset.filter(next_deadline_at__isnull=False)
+        if value == "overdue":
+            return open_.filter(next_deadline_at__lt=now)
+        if value == "today":
+            end = datetime.combine(
+                timezone.localtime(now, self._zone()).date() + timedelta(days=1),
+                time(),
+                tzinfo=self._zone(),
+            )
+            return open_.filter(next_deadline_at__gte=now, next_deadline_at__lt=end)
+        hours = self.form.cleaned_data.get("hours") or 4
+        return open_.filter(
+            next_deadline_at__gte=now, next_deadline_at__lte=now + timedelta(hours=int(hours))
+        )
+
+    def filter_noop(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        return queryset  # read by filter_deadline
+
+    def _local_midnight(self, day) -> datetime:  # type: ignore[no-untyped-def]
+        return datetime.combine(day, time(), tzinfo=self._zone())
+
+    def filter_received_from(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        return queryset.filter(received_at__gte=self._local_midnight(value))
+
+    def filter_received_to(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        return queryset.filter(received_at__lt=self._local_midnight(value + timedelta(days=1)))
+
+    def filter_has_reply(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        published = Reply.objects.filter(signal=OuterRef("pk"), state=Reply.State.PUBLISHED)
+        return queryset.filter(Exists(published) if value else ~Exists(published))
+
+    def filter_reopened(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        return queryset.filter(reopened_count__gt=0) if value else queryset.filter(reopened_count=0)
+
+    def filter_mass_incident(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        inside = Q(is_mass_incident=True) | Q(parent__isnull=False)
+        return queryset.filter(inside) if value else queryset.exclude(inside)
+
+
+def default_order(queryset: QuerySet[Signal]) -> QuerySet[Signal]:
+    """Sort by the next deadline (none last), then the newest first."""
+    return queryset.order_by(F("next_deadline_at").asc(nulls_last=True), "-received_at", "-id")

@@ -1,0 +1,108 @@
+"""The queue's FilterSet: each filter, the default order, choices scoped to the user's regions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from signals_app.filters import SignalFilterSet, default_order
+from signals_app.models import Reply, Signal
+from tests.factories import CategoryFactory, SignalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run(user, **params):
+    request = RequestFactory().get("/", params)
+    request.user = user
+    filters = SignalFilterSet(
+        request.GET, queryset=default_order(Signal.objects.all()), request=request
+    )
+    return filters, list(filters.qs.values_list("text", flat=True))
+
+
+@pytest.fixture
+def signals(region, category, municipality, executor, agency):
+    now = timezone.now()
+    make = SignalFactory
+    rows = {
+        "water": make(region=region, text="Прорвало трубу на улице Ленина", category=category,
+                      municipality=municipality, channel="vk"),
+        "road": make(region=region, text="Яма на дороге", channel="telegram"),
+        "mine": make(region=region, text="Моё поручение", agency=agency, assignee=executor,
+                     channel="api"),
+    }  # fmt: skip
+    Signal.objects.filter(pk=rows["water"].pk).update(next_deadline_at=now - timedelta(hours=1))
+    Signal.objects.filter(pk=rows["road"].pk).update(
+        next_deadline_at=now + timedelta(hours=2), reopened_count=1, is_mass_incident=True
+    )
+    Signal.objects.filter(pk=rows["mine"].pk).update(next_deadline_at=now + timedelta(days=3))
+    Reply.objects.create(
+        signal=rows["mine"], text="Ответ", state=Reply.State.PUBLISHED, published_at=now,
+        submitted_at=now, author=executor,
+    )  # fmt: skip
+    return rows
+
+
+def test_default_order_is_the_next_deadline(analyst, signals):
+    _, texts = run(analyst)
+    assert texts == ["Прорвало трубу на улице Ленина", "Яма на дороге", "Моё поручение"]
+    _, texts = run(analyst, ordering="-received")
+    assert texts[0] == "Моё поручение"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"channel": "vk"}, {"Прорвало трубу на улице Ленина"}),
+        ({"channel": ["vk", "telegram"]}, {"Прорвало трубу на улице Ленина", "Яма на дороге"}),
+        ({"q": "трубы"}, {"Прорвало трубу на улице Ленина"}),  # Russian stemming
+        ({"q": "ленина -труба"}, set()),
+        ({"deadline": "overdue"}, {"Прорвало трубу на улице Ленина"}),
+        ({"deadline": "hours", "hours": "3"}, {"Яма на дороге"}),
+        ({"has_reply": "true"}, {"Моё поручение"}),
+        ({"reopened": "true"}, {"Яма на дороге"}),
+        ({"mass_incident": "true"}, {"Яма на дороге"}),
+        ({"assignee": "nobody"}, {"Прорвало трубу на улице Ленина", "Яма на дороге"}),
+        ({"assignee": "junk"}, set()),
+    ],
+)
+def test_each_filter(analyst, signals, params, expected):
+    _, texts = run(analyst, **params)
+    assert set(texts) == expected
+
+
+def test_topic_covers_subtopics_and_me_is_the_user(analyst, executor, signals, category):
+    _, texts = run(analyst, category=category.parent_id)
+    assert texts == ["Прорвало трубу на улице Ленина"]
+    _, texts = run(executor, assignee="me")
+    assert texts == ["Моё поручение"]
+
+
+def test_received_period_in_local_days(analyst, signals):
+    today = timezone.localdate()
+    _, texts = run(analyst, received_from=today.isoformat(), received_to=today.isoformat())
+    assert len(texts) == 3
+    _, texts = run(analyst, received_to=(today - timedelta(days=1)).isoformat())
+    assert texts == []
+
+
+def test_choices_of_another_region_are_refused(analyst, other_region, signals):
+    foreign = CategoryFactory(region=other_region, code="foreign")
+    filters, texts = run(analyst, category=foreign.pk)
+    assert "category" in filters.errors
+    assert len(texts) == 3  # the bad filter is reported, not applied
+
+
+def test_the_list_page_filters_by_url_and_keeps_them_when_paging(client, analyst, signals):
+    client.force_login(analyst)
+    page = client.get(reverse("signals_app:signal_list"), {"q": "яма"}).content.decode()
+    assert signals["road"].number in page and signals["water"].number not in page
+    for index in range(55):
+        SignalFactory(region=signals["road"].region, text=f"Яма номер {index}")
+    page = client.get(reverse("signals_app:signal_list"), {"q": "яма"}).content.decode()
+    assert "q=%D1%8F%D0%BC%D0%B0&amp;page=2" in page
