@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from agencies.models import Role, User
 from agencies.selectors import staff_context
-from signals_app.models import ImportJob, InboundMessage, MassIncidentProposal, Signal, Source
+from signals_app.models import (
+    OPEN_STATUSES,
+    ImportJob,
+    InboundMessage,
+    MassIncidentProposal,
+    Signal,
+    Source,
+    Status,
+)
 
 LIST_FIELDS = (
     "id",
@@ -128,3 +137,20 @@ def mass_proposals_for_user(*, user: User) -> QuerySet[MassIncidentProposal]:
     return proposals.select_related("parent").prefetch_related(
         Prefetch("signals", queryset=members)
     )
+
+
+QUEUE_TABS = (Status.NEW, Status.IN_PROGRESS, Status.AWAITING_INFO, Status.REPLY_REVIEW)
+
+
+def signal_counts_for_user(*, user: User) -> dict[str, int]:
+    """Open signals the user may see, per status, and how many are overdue (one query)."""
+    now = timezone.now()
+    counts = (
+        signal_visible_to(user=user)
+        .filter(status__in=OPEN_STATUSES)
+        .aggregate(
+            overdue=Count("id", filter=Q(next_deadline_at__lt=now)),
+            **{str(status.value): Count("id", filter=Q(status=status)) for status in QUEUE_TABS},
+        )
+    )
+    return {key: value or 0 for key, value in counts.items()}

@@ -6,6 +6,7 @@ app_name = "signals_app"
 
 urlpatterns = [
     path("", views.signal_list, name="signal_list"),
+    path("counts/", views.signal_counts, name="signal_counts"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("inbox/failed/", views.inbox_failed, name="inbox_failed"),
     path("inbox/reprocess/", views.inbox_reprocess, name="inbox_reprocess"),

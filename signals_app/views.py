@@ -38,7 +38,22 @@ def signal_list(request: HttpRequest) -> HttpResponse:
     template = "signals_app/signal_list.html"
     if request.htmx:
         template += "#results"
-    return TemplateResponse(request, template, {"page": page, "filters": filters})
+    context = {"page": page, "filters": filters, "counts": _counts(request)}
+    return TemplateResponse(request, template, context)
+
+
+@login_required
+def signal_counts(request: HttpRequest) -> HttpResponse:
+    """The queue's counters (polled by the list page every 30 seconds)."""
+    return TemplateResponse(request, "signals_app/_counts.html", {"counts": _counts(request)})
+
+
+def _counts(request: HttpRequest) -> list[tuple[str, str, int]]:
+    counts = selectors.signal_counts_for_user(user=request.user)
+    tabs = [
+        (status.value, str(status.label), counts[status.value]) for status in selectors.QUEUE_TABS
+    ]
+    return [*tabs, ("overdue", str(_("Overdue")), counts["overdue"])]
 
 
 @login_required

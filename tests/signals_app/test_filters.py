@@ -106,3 +106,21 @@ def test_the_list_page_filters_by_url_and_keeps_them_when_paging(client, analyst
         SignalFactory(region=signals["road"].region, text=f"Яма номер {index}")
     page = client.get(reverse("signals_app:signal_list"), {"q": "яма"}).content.decode()
     assert "q=%D1%8F%D0%BC%D0%B0&amp;page=2" in page
+
+
+def test_counters_per_status_and_overdue_respect_visibility(
+    client, analyst, executor, foreign_analyst, signals
+):
+    from signals_app.selectors import signal_counts_for_user
+
+    assert signal_counts_for_user(user=analyst) == {
+        "new": 3, "in_progress": 0, "awaiting_info": 0, "reply_review": 0, "overdue": 1,
+    }  # fmt: skip
+    assert signal_counts_for_user(user=executor)["new"] == 1  # only their agency's
+    assert signal_counts_for_user(user=foreign_analyst)["new"] == 0
+
+    client.force_login(analyst)
+    fragment = client.get(reverse("signals_app:signal_counts")).content.decode()
+    assert 'hx-trigger="every 30s"' in fragment
+    assert "?deadline=overdue" in fragment and "tab-alert" in fragment
+    assert 'status=new" class="tab">Новый <span class="badge">3</span>' in fragment

@@ -87,8 +87,8 @@ def test_list_query_count_does_not_grow_with_rows(
         signal = SignalFactory(region=region, category=category)
         services.signal_route(signal=signal, agency=agency, actor=None)
     client.force_login(analyst)
-    # session, user, staff context (2), count, page, unread notifications
-    with django_assert_num_queries(7):
+    # session, user, staff context (2), count, page, unread notifications, queue counters
+    with django_assert_num_queries(8):
         response = client.get(reverse("signals_app:signal_list"))
     assert response.status_code == 200
     assert response.content.decode().count("<tr>") == rows + 1
