@@ -170,7 +170,7 @@ def import_report_csv(job: ImportJob) -> str:
     writer.writerow([_("Rows"), job.total_rows])
     writer.writerow([_("Imported"), job.imported])
     writer.writerow([_("Duplicates"), job.duplicates])
-    writer.writerow([_("Rejected"), job.rejected])
+    writer.writerow([_("Rows rejected"), job.rejected])
     if job.error:
         writer.writerow([_("Error"), job.error])
     writer.writerow([])

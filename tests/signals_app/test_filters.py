@@ -124,3 +124,13 @@ def test_counters_per_status_and_overdue_respect_visibility(
     assert 'hx-trigger="every 30s"' in fragment
     assert "?deadline=overdue" in fragment and "tab-alert" in fragment
     assert 'status=new" class="tab">Новый <span class="badge">3</span>' in fragment
+
+
+def test_bad_filter_values_are_reported_not_a_500(client, analyst, signals):
+    client.force_login(analyst)
+    for params in ({"deadline": "junk"}, {"hours": "abc"}, {"received_from": "32.13.2026"},
+                   {"category": "999999"}, {"ordering": "drop table"}, {"q": "\x00"}):  # fmt: skip
+        response = client.get(reverse("signals_app:signal_list"), params)
+        assert response.status_code == 200, params
+    page = client.get(reverse("signals_app:signal_list"), {"q": "несуществующее"}).content.decode()
+    assert "Нет обращений под эти фильтры." in page
