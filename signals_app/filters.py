@@ -18,12 +18,19 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality
 from agencies.selectors import staff_context
-from signals_app.models import Category, Channel, Priority, Reply, Signal, Status
+from signals_app.models import OPEN_STATUSES, Category, Channel, Priority, Reply, Signal, Status
 
 DEADLINE_CHOICES = (
     ("overdue", _("Overdue")),
     ("today", _("Due today")),
     ("hours", _("Due within N hours")),
+)
+
+VIEW_CHOICES = (
+    ("triage", _("Triage: new, unrouted and overdue")),
+    ("agency", _("Open signals of my agencies")),
+    ("mine", _("Mine and unassigned in my agencies")),
+    ("open", _("All open")),
 )
 
 
@@ -52,6 +59,9 @@ def _scoped(model):  # type: ignore[no-untyped-def]
 
 
 class SignalFilterSet(django_filters.FilterSet):
+    view = django_filters.ChoiceFilter(
+        choices=VIEW_CHOICES, method="filter_view", label=_("View"), empty_label=_("All signals")
+    )
     q = django_filters.CharFilter(method="filter_text", label=_("Search"))
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("Channel"))
@@ -106,6 +116,23 @@ class SignalFilterSet(django_filters.FilterSet):
         return queryset.filter(
             search_vector=SearchQuery(value, config="russian", search_type="websearch")
         )
+
+    def filter_view(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        open_ = Q(status__in=OPEN_STATUSES)
+        if value == "triage":
+            overdue = open_ & Q(next_deadline_at__lt=timezone.now())
+            return queryset.filter(
+                Q(status=Status.NEW) | (open_ & Q(agency__isnull=True)) | overdue
+            )
+        if value == "open":
+            return queryset.filter(open_)
+        if value in ("agency", "mine"):
+            user = self.request.user
+            mine = open_ & Q(agency_id__in=staff_context(user=user).agency_ids)
+            if value == "mine":
+                mine &= Q(assignee=user) | Q(assignee__isnull=True)
+            return queryset.filter(mine)
+        return queryset
 
     def filter_category(self, queryset, name, value):  # type: ignore[no-untyped-def]
         # A topic covers its subtopics.

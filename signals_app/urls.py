@@ -1,13 +1,25 @@
 from django.urls import path
 
 from signals_app import views
+from signals_app.ui import views as ui
 
 app_name = "signals_app"
 
 urlpatterns = [
-    path("", views.signal_list, name="signal_list"),
-    path("counts/", views.signal_counts, name="signal_counts"),
+    path("", ui.signal_list, name="signal_list"),
+    path("new/", ui.signal_list_new, name="signal_list_new"),
+    path("bulk/", ui.signal_bulk, name="signal_bulk"),
+    path("counts/", ui.signal_counts, name="signal_counts"),
+    path("my/", ui.my_work, name="my_work"),
+    path("views/", ui.saved_view_list, name="saved_view_list"),
+    path("views/save/", ui.saved_view_save, name="saved_view_save"),
+    path("views/<int:view_id>/", ui.saved_view_change, name="saved_view_change"),
+    path("templates/", ui.answer_template_list, name="answer_template_list"),
+    path("templates/<int:template_id>/", ui.answer_template_list, name="answer_template_edit"),
+    path("agencies/<int:agency_id>/", ui.agency_detail, name="agency_detail"),
     path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/badge/", views.notification_badge, name="notification_badge"),
+    path("notifications/read/", views.notification_read, name="notification_read"),
     path("inbox/failed/", views.inbox_failed, name="inbox_failed"),
     path("inbox/reprocess/", views.inbox_reprocess, name="inbox_reprocess"),
     path("imports/", views.import_list, name="import_list"),
@@ -19,5 +31,13 @@ urlpatterns = [
         views.mass_proposal_decide,
         name="mass_proposal_decide",
     ),
-    path("notifications/read/", views.notification_read, name="notification_read"),
+    # A signal's number is region-year-sequence (74-2026-000123): after the fixed paths above.
+    path("<slug:number>/", ui.signal_detail, name="signal_detail"),
+    path("<slug:number>/do/<slug:action>/", ui.signal_action, name="signal_action"),
+    path("<slug:number>/template/", ui.signal_template, name="signal_template"),
+    path(
+        "<slug:number>/attachments/<int:attachment_id>/",
+        ui.attachment_file,
+        name="attachment_file",
+    ),
 ]

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from signals_app import selectors
-from signals_app.filters import SignalFilterSet, default_order
 from signals_app.ingest.imports import MAX_IMPORT_BYTES, import_create, import_report_csv
 from signals_app.ingest.mass import mass_incident_confirm, mass_incident_dismiss
 from signals_app.ingest.services import inbound_reprocess
@@ -29,40 +28,18 @@ PAGE_SIZE = 50
 
 
 @login_required
-@vary_on_headers("HX-Request")
-def signal_list(request: HttpRequest) -> HttpResponse:
-    """The signals the user may see, filtered by the query string, by next deadline first."""
-    base = default_order(selectors.signal_list_for_user(user=request.user))
-    filters = SignalFilterSet(request.GET or None, queryset=base, request=request)
-    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "signals_app/signal_list.html"
-    if request.htmx:
-        template += "#results"
-    context = {"page": page, "filters": filters, "counts": _counts(request)}
-    return TemplateResponse(request, template, context)
-
-
-@login_required
-def signal_counts(request: HttpRequest) -> HttpResponse:
-    """The queue's counters (polled by the list page every 30 seconds)."""
-    return TemplateResponse(request, "signals_app/_counts.html", {"counts": _counts(request)})
-
-
-def _counts(request: HttpRequest) -> list[tuple[str, str, int]]:
-    counts = selectors.signal_counts_for_user(user=request.user)
-    tabs = [
-        (status.value, str(status.label), counts[status.value]) for status in selectors.QUEUE_TABS
-    ]
-    return [*tabs, ("overdue", str(_("Overdue")), counts["overdue"])]
-
-
-@login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     """The user's notifications, newest first."""
     page = Paginator(notification_list_for_user(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return TemplateResponse(request, "signals_app/notification_list.html", {"page": page})
+
+
+@login_required
+def notification_badge(request: HttpRequest) -> HttpResponse:
+    """The header's notification link text with the unread count (polled every minute)."""
+    return TemplateResponse(request, "signals_app/_notification_badge.html", {})
 
 
 @login_required

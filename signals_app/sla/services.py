@@ -8,7 +8,7 @@ functions that are entry points themselves (`sla_policy_publish`, `sla_extend`,
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -111,6 +111,51 @@ def schedule_for_signal(signal: Signal, cache: dict | None = None) -> WorkSchedu
     if cache is not None:
         cache[key] = schedule
     return schedule
+
+
+def schedules_for(signals: list[Signal], *, around: datetime, days: int = 120) -> dict:
+    """The schedules of many signals in three queries, keyed like `schedule_key`.
+
+    For display (the queue's SLA badges): calendar exceptions are loaded for `days` around
+    `around` only, which covers any deadline a badge shows. The signals need `agency` and
+    `region` loaded (or their ids and the agency's calendar and zone).
+    """
+    cache: dict = {}
+    region_ids = {signal.region_id for signal in signals}
+    defaults = dict(
+        WorkCalendar.objects.filter(region_id__in=region_ids, is_default=True).values_list(
+            "region_id", "id"
+        )
+    )
+    for region_id in region_ids:
+        cache[("default-calendar", region_id)] = defaults.get(region_id)
+    keys = {schedule_key(signal, cache) for signal in signals}
+    calendar_ids = {calendar_id for calendar_id, _zone in keys if calendar_id}
+    weekly: dict[int, dict[int, list]] = {}
+    exceptions: dict[int, dict] = {}
+    if calendar_ids:
+        for period in WorkingPeriod.objects.filter(calendar_id__in=calendar_ids).order_by(
+            "weekday", "start"
+        ):
+            weekly.setdefault(period.calendar_id, {}).setdefault(period.weekday, []).append(
+                (period.start, period.end)
+            )
+        window = (around - timedelta(days=days)).date(), (around + timedelta(days=days)).date()
+        for day in CalendarDay.objects.filter(
+            calendar_id__in=calendar_ids, date__range=window
+        ).only("calendar_id", "date", "kind", "shortened_by_minutes"):
+            exceptions.setdefault(day.calendar_id, {})[day.date] = DayException(
+                DayKind(day.kind), day.shortened_by_minutes
+            )
+    from agencies.services import DEFAULT_WEEK
+
+    schedules = {}
+    for calendar_id, zone in keys:
+        week = weekly.get(calendar_id or 0) or {d: list(p) for d, p in DEFAULT_WEEK.items()}
+        schedules[(calendar_id, zone)] = WorkSchedule(
+            zone, week, exceptions.get(calendar_id or 0, {})
+        )
+    return {"keys": cache, "schedules": schedules}
 
 
 # --- policies and versions --------------------------------------------------------------------

@@ -8,11 +8,13 @@ SignalEvent — or raises a WorkflowError and writes nothing.
 from __future__ import annotations
 
 import logging
+import re
 import zoneinfo
 from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +24,7 @@ from signals_app.models import (
     Category,
     Channel,
     Note,
+    Notification,
     Priority,
     Reply,
     Signal,
@@ -30,7 +33,7 @@ from signals_app.models import (
 )
 from signals_app.sla import services as sla
 from signals_app.workflow.errors import ConflictError, InvalidInput, InvalidTransition
-from signals_app.workflow.permissions import require
+from signals_app.workflow.permissions import actor_kinds, require
 from signals_app.workflow.transitions import (
     AGENCY_STAFF,
     ANALYST,
@@ -437,6 +440,68 @@ def signal_reopen(
 # --- replies -------------------------------------------------------------------------------
 
 
+def _require_reply_author(locked: Signal, actor: User) -> None:
+    """Who may write the signal's public answer in its current status."""
+    if locked.status == Status.NEW:
+        require(actor=actor, signal=locked, roles=CENTRE)  # the centre answers itself
+    elif locked.status in (Status.IN_PROGRESS, Status.AWAITING_INFO):
+        require(actor=actor, signal=locked, roles={EXECUTOR, COORDINATOR})
+    else:
+        raise InvalidTransition(
+            _("A reply cannot be written for a signal in status “%(status)s”.")
+            % {"status": Status(locked.status).label}
+        )
+
+
+def _reply_input(text: str, kind: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("The reply is empty."))
+    if kind not in Reply.Kind.values:
+        raise InvalidInput(_("Unknown reply kind."))
+    return text
+
+
+def _own_draft(locked: Signal, draft: Reply | int, actor: User) -> Reply:
+    draft_id = draft if isinstance(draft, int) else draft.pk
+    found = (
+        Reply.objects.select_for_update()
+        .filter(pk=draft_id, signal=locked, state__in=(Reply.State.DRAFT, Reply.State.RETURNED))
+        .first()
+    )
+    if found is None:
+        raise InvalidInput(_("The draft no longer exists or has been submitted already."))
+    if found.author_id not in (None, actor.pk):
+        raise InvalidInput(_("Only the author of a draft may change it."))
+    return found
+
+
+@transaction.atomic
+def reply_draft_save(
+    *,
+    signal: Signal | int,
+    text: str,
+    actor: User,
+    kind: str = Reply.Kind.FINAL,
+    draft: Reply | int | None = None,
+) -> Reply:
+    """Save the actor's draft answer (new, or an edit of their own draft or returned reply).
+
+    A draft is private work: it neither moves the signal nor changes its version.
+    """
+    locked = _lock(signal, None)
+    text = _reply_input(text, kind)
+    _require_reply_author(locked, actor)
+    if draft is None:
+        return Reply.objects.create(
+            signal=locked, kind=kind, state=Reply.State.DRAFT, text=text, author=actor
+        )
+    reply = _own_draft(locked, draft, actor)
+    reply.text, reply.kind, reply.state, reply.author = text, kind, Reply.State.DRAFT, actor
+    reply.save(update_fields=["text", "kind", "state", "author"])
+    return reply
+
+
 @transaction.atomic
 def reply_submit(
     *,
@@ -444,35 +509,37 @@ def reply_submit(
     text: str,
     actor: User,
     kind: str = Reply.Kind.FINAL,
+    draft: Reply | int | None = None,
     expected_version: int | None = None,
 ) -> Reply:
-    """Submit an answer for the centre's review; a final one moves the signal to review."""
+    """Submit an answer for the centre's review; a final one moves the signal to review.
+
+    With `draft`, the actor's own draft (or returned reply) is the one submitted.
+    """
     locked = _lock(signal, expected_version)
-    text = (text or "").strip()
-    if not text:
-        raise InvalidInput(_("The reply is empty."))
-    if kind not in Reply.Kind.values:
-        raise InvalidInput(_("Unknown reply kind."))
-    if locked.status == Status.NEW:
-        require(actor=actor, signal=locked, roles=CENTRE)  # the centre answers itself
-    elif locked.status in (Status.IN_PROGRESS,):
-        require(actor=actor, signal=locked, roles={EXECUTOR, COORDINATOR})
-    else:
+    text = _reply_input(text, kind)
+    _require_reply_author(locked, actor)
+    if kind == Reply.Kind.FINAL and locked.status == Status.AWAITING_INFO:
         raise InvalidTransition(
-            _("A reply cannot be submitted for a signal in status “%(status)s”.")
-            % {"status": Status(locked.status).label}
+            _("Resume the work on the signal before submitting the final answer.")
         )
     if locked.replies.filter(state=Reply.State.SUBMITTED).exists():
         raise InvalidInput(_("Another reply is already waiting for review."))
     now = timezone.now()
-    reply = Reply.objects.create(
-        signal=locked,
-        kind=kind,
-        state=Reply.State.SUBMITTED,
-        text=text,
-        author=actor,
-        submitted_at=now,
-    )
+    if draft is not None:
+        reply = _own_draft(locked, draft, actor)
+        reply.text, reply.kind, reply.state = text, kind, Reply.State.SUBMITTED
+        reply.author, reply.submitted_at = actor, now
+        reply.save(update_fields=["text", "kind", "state", "author", "submitted_at"])
+    else:
+        reply = Reply.objects.create(
+            signal=locked,
+            kind=kind,
+            state=Reply.State.SUBMITTED,
+            text=text,
+            author=actor,
+            submitted_at=now,
+        )
     _event(
         locked, SignalEvent.Kind.REPLY_SUBMITTED, actor, changes={"reply": reply.pk, "kind": kind}
     )
@@ -690,9 +757,15 @@ def signal_mark_deleted_at_source(*, signal: Signal | int, actor: User | None = 
 
 
 @transaction.atomic
-def signal_mark_duplicate(*, signal: Signal | int, original: Signal, actor: User | None) -> Signal:
+def signal_mark_duplicate(
+    *,
+    signal: Signal | int,
+    original: Signal,
+    actor: User | None,
+    expected_version: int | None = None,
+) -> Signal:
     """Link a repeat to the first signal and take it out of the work (rejected as a repeat)."""
-    locked = _lock(signal, None)
+    locked = _lock(signal, expected_version)
     if original.pk == locked.pk or original.region_id != locked.region_id:
         raise InvalidInput(_("A signal can only repeat another signal of its region."))
     locked.duplicate_of = original
@@ -757,14 +830,47 @@ def signal_merge(
     return locked, merged
 
 
+MAX_MENTIONS = 20
+MENTION = re.compile(r"(?<![\w@.])@([\w.+-]{1,150})")
+
+
 @transaction.atomic
 def note_add(*, signal: Signal | int, text: str, actor: User) -> Note:
-    """Add an internal note (the centre and the signal's agency staff)."""
+    """Add an internal note (the centre and the signal's agency staff).
+
+    Every `@username` in it that names an active user who may see the signal gets a
+    notification; names of people who may not see it are left alone (and not revealed).
+    """
     locked = _lock(signal, None)
     require(actor=actor, signal=locked, roles={ANALYST, EXECUTOR, COORDINATOR})
     text = (text or "").strip()
     if not text:
         raise InvalidInput(_("The note is empty."))
     note = Note.objects.create(signal=locked, author=actor, text=text)
-    _event(locked, SignalEvent.Kind.NOTE_ADDED, actor, changes={"note": note.pk})
+    mentioned = _mentioned_users(locked, text, actor)
+    _event(
+        locked,
+        SignalEvent.Kind.NOTE_ADDED,
+        actor,
+        changes={"note": note.pk, "mentioned": [user.pk for user in mentioned]},
+    )
+    title = _("%(name)s mentioned you in a note on signal %(number)s") % {
+        "name": actor.get_full_name() or actor.username,
+        "number": locked.number,
+    }
+    Notification.objects.bulk_create(
+        Notification(user=user, signal=locked, kind="mention", title=title, body=text[:1000])
+        for user in mentioned
+    )
     return note
+
+
+def _mentioned_users(signal: Signal, text: str, actor: User) -> list[User]:
+    names = {name.rstrip(".").lower() for name in MENTION.findall(text)}
+    if not names:
+        return []
+    condition = Q()
+    for name in sorted(names)[:MAX_MENTIONS]:
+        condition |= Q(username__iexact=name)
+    candidates = User.objects.filter(condition, is_active=True).exclude(pk=actor.pk).order_by("pk")
+    return [user for user in candidates if actor_kinds(user=user, signal=signal)]

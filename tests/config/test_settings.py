@@ -93,10 +93,15 @@ def test_demo_users_cannot_log_in_in_production_mode(db, settings, client):
     from agencies.models import User
 
     User.objects.create_user(username="demo", password="demo-pass-123", is_demo=True)
+    credentials = {"username": "demo", "password": "demo-pass-123"}
     settings.DEMO_USERS_ALLOWED = False
-    assert client.login(username="demo", password="demo-pass-123") is False
+    refused = client.post("/login/", credentials)
+    assert refused.status_code == 200
+    assert "_auth_user_id" not in client.session
     settings.DEMO_USERS_ALLOWED = True
-    assert client.login(username="demo", password="demo-pass-123") is True
+    accepted = client.post("/login/", credentials)
+    assert accepted.status_code == 302
+    assert client.session["_auth_user_id"] == str(User.objects.get(username="demo").pk)
 
 
 def test_healthz_reports_database_and_redis(client, db):

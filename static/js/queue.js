@@ -1,0 +1,122 @@
+// The queue: j/k to move, Enter to open, x to select, a to assign, r to route; bulk selection.
+(function () {
+  "use strict";
+  var current = null;
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("table[data-queue] tbody tr[data-href]"));
+  }
+
+  function setCurrent(row) {
+    if (current) current.classList.remove("is-current");
+    current = row;
+    if (!row) return;
+    row.classList.add("is-current");
+    row.scrollIntoView({ block: "nearest" });
+    var link = row.querySelector("a.row-link");
+    if (link) link.focus({ preventScroll: true });
+  }
+
+  function move(step) {
+    var all = rows();
+    if (!all.length) return;
+    var index = current ? all.indexOf(current) : -1;
+    if (index === -1) index = step > 0 ? -1 : all.length;
+    setCurrent(all[Math.min(all.length - 1, Math.max(0, index + step))]);
+  }
+
+  function checkbox(row) {
+    return row ? row.querySelector("input[type=checkbox][name=ids]") : null;
+  }
+
+  function selected() {
+    return document.querySelectorAll("input[type=checkbox][name=ids]:checked");
+  }
+
+  function updateCount() {
+    var label = document.querySelector("[data-selected-count]");
+    if (!label) return;
+    var prefix = label.getAttribute("data-prefix");
+    if (prefix === null) {
+      prefix = label.textContent.replace(/\d+\s*$/, "");
+      label.setAttribute("data-prefix", prefix);
+    }
+    label.textContent = prefix + selected().length;
+  }
+
+  function showBulkFields() {
+    var action = document.querySelector("[data-bulk-action]");
+    if (!action) return;
+    document.querySelectorAll("[data-bulk-for]").forEach(function (field) {
+      field.hidden = field.getAttribute("data-bulk-for") !== action.value;
+    });
+  }
+
+  function bulk(actionName, fieldId) {
+    var action = document.querySelector("[data-bulk-action]");
+    if (!action) {
+      // No bulk bar here: do it on the signal page.
+      if (current) window.location.href = current.getAttribute("data-href") + "#" + fieldId;
+      return;
+    }
+    if (!selected().length && current && checkbox(current)) {
+      checkbox(current).checked = true;
+      updateCount();
+    }
+    action.value = actionName;
+    showBulkFields();
+    var field = document.getElementById(fieldId === "action-assign" ? "bulk-assignee" : "bulk-agency");
+    if (field) field.focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || window.curKeys.typing(event)) return;
+    var dialog = document.getElementById("keyboard-help");
+    if (dialog && dialog.open) return;
+    switch (event.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "Enter":
+        if (current) window.location.href = current.getAttribute("data-href");
+        else return;
+        break;
+      case "x":
+        if (current && checkbox(current)) {
+          checkbox(current).checked = !checkbox(current).checked;
+          updateCount();
+        }
+        break;
+      case "a": bulk("assign", "action-assign"); break;
+      case "r": bulk("route", "action-route"); break;
+      default: return;
+    }
+    event.preventDefault();
+  });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("[data-select-all]")) {
+      var table = target.closest("table");
+      table.querySelectorAll("input[type=checkbox][name=ids]").forEach(function (box) {
+        box.checked = target.checked;
+      });
+      updateCount();
+    } else if (target.matches("input[type=checkbox][name=ids]")) {
+      updateCount();
+    } else if (target.matches("[data-bulk-action]")) {
+      showBulkFields();
+    }
+  });
+
+  // Results replaced by a filter: the old current row is gone.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target && event.target.id === "results") current = null;
+    if (current && !document.body.contains(current)) current = null;
+    updateCount();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showBulkFields();
+    updateCount();
+  });
+})();
