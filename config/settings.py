@@ -206,6 +206,9 @@ CLASSIFIER_THRESHOLD = float(os.environ.get("CLASSIFIER_THRESHOLD", "0.6"))
 # (the default ladder warns the agency's coordinator at 80 %).
 SLA_WARNING_SHARE = float(os.environ.get("SLA_WARNING_SHARE", "0.8"))
 
+# How often the queue's counters and new rows refresh themselves, in seconds.
+QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "30"))
+
 # The batch intake takes up to 5 MB; anything larger is refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from signals_app.selectors import user_is_analyst
@@ -17,4 +18,5 @@ def notifications(request: HttpRequest) -> dict[str, int | bool]:
     return {
         "unread_notifications": notification_unread_count(user=user),
         "is_analyst": user_is_analyst(user=user),
+        "poll_seconds": settings.QUEUE_POLL_SECONDS,
     }

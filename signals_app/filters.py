@@ -77,7 +77,10 @@ class SignalFilterSet(django_filters.FilterSet):
     )
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
     deadline = django_filters.ChoiceFilter(
-        choices=DEADLINE_CHOICES, method="filter_deadline", label=_("Deadline")
+        choices=DEADLINE_CHOICES,
+        method="filter_deadline",
+        label=_("Deadline"),
+        empty_label=_("any deadline"),
     )
     hours = django_filters.NumberFilter(
         method="filter_noop", min_value=1, max_value=720, label=_("Hours")
@@ -96,6 +99,7 @@ class SignalFilterSet(django_filters.FilterSet):
             ("number", "number"),
         ),
         label=_("Order"),
+        empty_label=_("by the next deadline"),
     )
 
     class Meta:

@@ -351,7 +351,7 @@ def timeline(signal: Signal) -> list[TimelineEntry]:
             )
         for key, lookup in names.items():
             value = changes.get(key)
-            if isinstance(value, list) and len(value) == 2:
+            if isinstance(value, list) and len(value) == 2 and value[0] != value[1]:
                 old, new = (lookup.get(v, "—") if v else "—" for v in value)
                 detail.append(f"{old} → {new}")
         for key in ("priority", "channel"):

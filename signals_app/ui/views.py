@@ -222,9 +222,8 @@ def signal_bulk(request: HttpRequest) -> HttpResponse:
     context = {"outcomes": outcomes, "error": error, "action": dict(BULK_ACTIONS).get(action, "")}
     status = 400 if error else 200
     if request.htmx:
-        response = TemplateResponse(
-            request, "signals_app/_bulk_result.html", context, status=status
-        )
+        # htmx swaps only successful responses: a refusal is the content of the bulk area.
+        response = TemplateResponse(request, "signals_app/_bulk_result.html", context)
         if outcomes:
             response["HX-Trigger"] = "queue-changed"
         return response

@@ -108,6 +108,18 @@
     }
   });
 
+  // Keep the URL short: leave out filters that are empty or "unknown" (not chosen).
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "filters") return;
+    var params = event.detail.parameters;
+    Object.keys(params).forEach(function (key) {
+      var value = params[key];
+      if (value === "" || value === "unknown") {
+        if (key !== "view") delete params[key];
+      }
+    });
+  });
+
   // Results replaced by a filter: the old current row is gone.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target && event.target.id === "results") current = null;

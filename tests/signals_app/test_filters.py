@@ -121,7 +121,7 @@ def test_counters_per_status_and_overdue_respect_visibility(
 
     client.force_login(analyst)
     fragment = client.get(reverse("signals_app:signal_counts")).content.decode()
-    assert 'hx-trigger="every 30s"' in fragment
+    assert 'hx-trigger="every 30s' in fragment
     assert "?deadline=overdue" in fragment and "tab-alert" in fragment
     assert 'status=new" class="tab">Новый <span class="badge">3</span>' in fragment
 

@@ -1,0 +1,164 @@
+"""The flows people click through, in a real browser (see conftest for the Chromium rules)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from signals_app.models import Signal, Status
+from signals_app.workflow import services
+from tests.browser.conftest import login, shot
+from tests.factories import SignalFactory
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def world(transactional_db, region, agency, other_agency, category, municipality, source,
+          analyst, executor, coordinator, supervisor):  # fmt: skip
+    return {"region": region, "agency": agency, "other_agency": other_agency}
+
+
+def open_signal(page, number: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{page.base_url}/signals/{number}/")
+
+
+def test_route_answer_approve_publish(page, world, region, agency, category, municipality):
+    signal = SignalFactory(
+        region=region, category=category, municipality=municipality,
+        text="Прорвало трубу во дворе, вода заливает подвал", author_name="Сидоров Иван",
+    )  # fmt: skip
+    SignalFactory(region=region, text="Не горят фонари на улице")
+
+    login(page, "analyst")
+    expect(page.locator("#queue-counts")).to_contain_text("Новый")
+    shot(page, "01-queue-analyst")
+    page.fill("input[name=q]", "труба")
+    page.keyboard.press("Enter")
+    expect(page.locator("#results")).to_contain_text(signal.number)
+    expect(page.locator("#results")).not_to_contain_text("фонари")
+    expect(page.locator("#results mark").first).to_be_visible()
+    assert "q=" in page.url  # the filter lives in the URL, without the unused ones
+    assert "has_reply" not in page.url and "deadline=" not in page.url
+    shot(page, "02-queue-search")
+    page.click(f"text={signal.number}")
+    page.select_option("#action-route", str(agency.pk))
+    page.click("button[data-action=route]")
+    expect(page.locator(".page-head .badge").first).to_have_text("В работе")
+    shot(page, "03-signal-routed")
+
+    login(page, "executor")
+    open_signal(page, signal.number)
+    expect(page.locator(".facts")).to_contain_text("Сидоров Иван")
+    page.click("button[data-action=take]")
+    expect(page.locator(".message")).to_contain_text("взято вами в работу")
+    page.fill("#reply-text", "Аварийная бригада устранила прорыв, подвал осушен.")
+    page.click("button[data-action=submit-reply]")
+    expect(page.locator(".page-head .badge").first).to_have_text("Ответ на согласовании")
+    shot(page, "04-signal-submitted")
+
+    login(page, "analyst")
+    open_signal(page, signal.number)
+    page.click("button[data-action=approve]")
+    expect(page.locator(".page-head .badge").first).to_have_text("Ответ дан")
+    timeline = page.locator(".timeline")
+    expect(timeline).to_contain_text("Направлено в ведомство")
+    expect(timeline).to_contain_text("Взято в работу")
+    expect(timeline).to_contain_text("Ответ отправлен на согласование")
+    expect(timeline).to_contain_text("Ответ согласован и опубликован")
+    shot(page, "05-signal-answered")
+    signal.refresh_from_db()
+    assert signal.status == Status.ANSWERED
+
+
+def test_bulk_route_with_one_refused_row(page, world, region, agency, analyst):
+    good = SignalFactory(region=region, text="Яма на дороге")
+    refused = SignalFactory(region=region, text="Реклама услуг")
+    services.signal_reject(signal=refused, reason="Спам", actor=analyst)
+
+    login(page, "analyst")
+    page.goto(page.base_url + "/signals/?view=")
+    page.check(f"input[name=ids][value='{good.pk}']")
+    page.check(f"input[name=ids][value='{refused.pk}']")
+    expect(page.locator("[data-selected-count]")).to_have_text("Отмечено: 2")
+    page.select_option("#bulk-action", "route")
+    page.select_option("#bulk-agency", str(agency.pk))
+    page.click("#bulk-form button[type=submit]")
+    result = page.locator("#bulk-result")
+    expect(result).to_contain_text(f"{good.number} — направлено")
+    expect(result).to_contain_text(f"{refused.number} — отказано")
+    shot(page, "06-bulk-result")
+    good.refresh_from_db()
+    refused.refresh_from_db()
+    assert good.agency_id == agency.pk and refused.agency_id is None
+
+
+def test_counters_and_new_rows_arrive_without_reload(page, world, region):
+    SignalFactory(region=region, text="Первое обращение")
+    login(page, "analyst")
+    tab = page.locator("#queue-counts a", has_text="Новый")
+    expect(tab).to_contain_text("1")
+    page.check("input[name=ids]")
+    page.evaluate("window.scrollTo(0, 40)")
+    page.evaluate("window.__loaded = true")  # gone if the page reloaded
+    fresh = SignalFactory(region=region, text="Второе обращение, пришло только что")
+    expect(tab).to_contain_text("2", timeout=10_000)
+    expect(page.locator(f"tr[data-href$='/{fresh.number}/']")).to_be_visible(timeout=10_000)
+    assert page.evaluate("window.__loaded") is True
+    assert page.locator("input[name=ids]:checked").count() == 1  # the selection survived
+
+
+def test_keyboard_navigation(page, world, region):
+    first = SignalFactory(region=region, text="Первое")
+    second = SignalFactory(region=region, text="Второе")
+    login(page, "analyst")
+    page.goto(page.base_url + "/signals/?view=&ordering=number")
+    page.keyboard.press("j")
+    expect(page.locator("tr.is-current")).to_have_attribute("data-id", str(first.pk))
+    page.keyboard.press("j")
+    expect(page.locator("tr.is-current")).to_have_attribute("data-id", str(second.pk))
+    page.keyboard.press("k")
+    page.keyboard.press("j")
+    page.keyboard.press("?")
+    expect(page.locator("#keyboard-help")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.name") == "q"
+    page.locator("input[name=q]").blur()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/signals/{second.number}/$"))
+    page.keyboard.press("r")
+    assert page.evaluate("document.activeElement.id") == "action-route"
+
+
+def test_citizen_script_is_shown_as_text(page, world, region):
+    signal = SignalFactory(
+        region=region,
+        text='Жалоба <script>window.__xss = 1</script><img src=x onerror="window.__xss=2">',
+    )
+    login(page, "analyst")
+    page.goto(page.base_url + "/signals/?view=")
+    expect(page.locator("#results")).to_contain_text("<script>")
+    open_signal(page, signal.number)
+    expect(page.locator(".signal-text")).to_contain_text("<script>window.__xss = 1</script>")
+    assert page.evaluate("window.__xss") is None
+    shot(page, "07-script-as-text")
+
+
+def test_main_pages_render_for_each_role(page, world, region, agency, analyst):
+    signal = SignalFactory(region=region, text="Нет горячей воды")
+    services.signal_route(signal=signal, agency=agency, actor=analyst)
+    for username, pages in {
+        "supervisor": ["/signals/", f"/signals/{signal.number}/"],
+        "coordinator": ["/signals/", "/signals/my/", f"/signals/agencies/{agency.pk}/"],
+        "analyst": ["/signals/templates/", "/signals/views/", "/signals/notifications/",
+                    "/signals/inbox/failed/", "/signals/imports/", "/signals/mass-incidents/"],
+    }.items():  # fmt: skip
+        login(page, username)
+        for index, url in enumerate(pages):
+            response = page.goto(page.base_url + url)
+            assert response is not None and response.status == 200, url
+            shot(page, f"10-{username}-{index}")
+    assert Signal.objects.filter(pk=signal.pk, status=Status.IN_PROGRESS).exists()
