@@ -45,6 +45,9 @@ def _scoped(model):  # type: ignore[no-untyped-def]
     def queryset(request):  # type: ignore[no-untyped-def]
         regions = _regions(request)
         rows = model.objects.all()
+        if model is Category:
+            # Its name says its topic: one join instead of a query per option.
+            rows = rows.select_related("parent").order_by("parent__name", "name")
         if regions is not None:
             # Agency staff without a region see the rows of their agencies' regions.
             if not regions and request is not None and request.user.is_authenticated:

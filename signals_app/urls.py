@@ -9,6 +9,7 @@ urlpatterns = [
     path("", ui.signal_list, name="signal_list"),
     path("new/", ui.signal_list_new, name="signal_list_new"),
     path("bulk/", ui.signal_bulk, name="signal_bulk"),
+    path("bulk/fields/", ui.signal_bulk_fields, name="signal_bulk_fields"),
     path("counts/", ui.signal_counts, name="signal_counts"),
     path("my/", ui.my_work, name="my_work"),
     path("views/", ui.saved_view_list, name="saved_view_list"),

@@ -100,7 +100,7 @@ def signal_list(request: HttpRequest) -> HttpResponse:
         "live": page.number == 1,
         "may_act": _may_act(request.user),
         "saved_views": ui.saved_views_for_user(user=request.user),
-        "bulk": _bulk_choices(request.user) if _may_act(request.user) else None,
+        "bulk_actions": BULK_ACTIONS,
         "current_query": services.saved_view_query(params),
     }
     template = "signals_app/signal_list.html"
@@ -157,7 +157,15 @@ BULK_ACTIONS = (
 MAX_BULK = 200
 
 
-def _bulk_choices(user: User) -> dict:
+@login_required
+def signal_bulk_fields(request: HttpRequest) -> HttpResponse:
+    """The inputs the chosen bulk action needs (loaded when it is chosen, not with the list)."""
+    action = request.GET.get("action", "")
+    choices = _bulk_choices(request.user, action) if action in dict(BULK_ACTIONS) else {}
+    return TemplateResponse(request, "signals_app/_bulk_fields.html", {"action": action, **choices})
+
+
+def _bulk_choices(user: User, action: str) -> dict:
     context = staff_context(user=user)
     if context.is_superuser:
         regions = None
@@ -174,12 +182,13 @@ def _bulk_choices(user: User) -> dict:
         people = people.filter(memberships__agency__region_id__in=regions) | people.filter(
             memberships__agency_id__in=member_agencies or []
         )
-    return {
-        "actions": BULK_ACTIONS,
-        "agencies": agencies.order_by("name"),
-        "categories": categories.order_by("parent__name", "name"),
-        "people": people.distinct().order_by("last_name", "first_name", "username")[:500],
-    }
+    if action == "route":
+        return {"agencies": agencies.order_by("name")}
+    if action == "category":
+        return {"categories": categories.order_by("parent__name", "name")}
+    if action == "assign":
+        return {"people": people.distinct().order_by("last_name", "first_name", "username")[:500]}
+    return {}
 
 
 @dataclass

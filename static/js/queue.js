@@ -44,13 +44,7 @@
     label.textContent = prefix + selected().length;
   }
 
-  function showBulkFields() {
-    var action = document.querySelector("[data-bulk-action]");
-    if (!action) return;
-    document.querySelectorAll("[data-bulk-for]").forEach(function (field) {
-      field.hidden = field.getAttribute("data-bulk-for") !== action.value;
-    });
-  }
+  var pendingFocus = null;
 
   function bulk(actionName, fieldId) {
     var action = document.querySelector("[data-bulk-action]");
@@ -63,10 +57,10 @@
       checkbox(current).checked = true;
       updateCount();
     }
+    // The action's inputs are loaded when it is chosen; focus them once they arrive.
+    pendingFocus = fieldId === "action-assign" ? "bulk-assignee" : "bulk-agency";
     action.value = actionName;
-    showBulkFields();
-    var field = document.getElementById(fieldId === "action-assign" ? "bulk-assignee" : "bulk-agency");
-    if (field) field.focus();
+    action.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
   document.addEventListener("keydown", function (event) {
@@ -103,8 +97,6 @@
       updateCount();
     } else if (target.matches("input[type=checkbox][name=ids]")) {
       updateCount();
-    } else if (target.matches("[data-bulk-action]")) {
-      showBulkFields();
     }
   });
 
@@ -123,12 +115,14 @@
   // Results replaced by a filter: the old current row is gone.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target && event.target.id === "results") current = null;
+    if (event.target && event.target.id === "bulk-fields" && pendingFocus) {
+      var field = document.getElementById(pendingFocus);
+      pendingFocus = null;
+      if (field) field.focus();
+    }
     if (current && !document.body.contains(current)) current = null;
     updateCount();
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
-    showBulkFields();
-    updateCount();
-  });
+  document.addEventListener("DOMContentLoaded", updateCount);
 })();

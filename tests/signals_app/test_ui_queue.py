@@ -372,3 +372,23 @@ def test_badge_turns_amber_at_the_warning_share_and_red_when_overdue(region, age
     badges = badges_for(rows, now=now)
     assert [badges[row.pk].state for row in rows] == [OK, WARNING, OVERDUE]
     assert badges[rows[2].pk].left < timedelta(0) < badges[rows[0].pk].left
+
+
+@pytest.mark.parametrize(
+    ("action", "marker"),
+    [("route", 'name="agency"'), ("assign", 'name="assignee"'), ("category", 'name="category"'),
+     ("reject", 'name="reason"'), ("merge", 'name="parent"'), ("junk", "")],
+)  # fmt: skip
+def test_bulk_inputs_load_for_the_chosen_action(client, analyst, agency, category, action, marker):
+    client.force_login(analyst)
+    response = client.get(reverse("signals_app:signal_bulk_fields"), {"action": action})
+    body = response.content.decode()
+    assert response.status_code == 200
+    if marker:
+        assert marker in body
+    else:
+        assert "<select" not in body and "<input" not in body
+    if action == "route":
+        assert agency.name in body
+    if action == "category":
+        assert f"{category.parent.name} → {category.name}" in body
