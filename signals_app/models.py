@@ -9,7 +9,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import MD5, Now
 from django.utils.translation import gettext_lazy as _
 
@@ -438,6 +438,25 @@ class Signal(models.Model):
                 condition=Q(sla_next_check_at__isnull=False),
             ),
             GinIndex(fields=["search_vector"], name="signal_search_idx"),
+            # The queue's default order, so that a page of a broad filter (a common word in a
+            # search) is read in order instead of sorting every match.
+            models.Index(
+                F("next_deadline_at").asc(nulls_last=True),
+                F("received_at").desc(),
+                F("id").desc(),
+                name="signal_queue_order_idx",
+            ),
+            # Related signals on the signal page: same address, same contact.
+            models.Index(
+                fields=["address", "-received_at"],
+                name="signal_address_idx",
+                condition=~Q(address=""),
+            ),
+            models.Index(
+                fields=["author_contact", "-received_at"],
+                name="signal_contact_idx",
+                condition=~Q(author_contact=""),
+            ),
         ]
 
     def __str__(self) -> str:

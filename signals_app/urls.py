@@ -8,6 +8,7 @@ app_name = "signals_app"
 urlpatterns = [
     path("", ui.signal_list, name="signal_list"),
     path("new/", ui.signal_list_new, name="signal_list_new"),
+    path("filters/", ui.signal_filters, name="signal_filters"),
     path("bulk/", ui.signal_bulk, name="signal_bulk"),
     path("bulk/fields/", ui.signal_bulk_fields, name="signal_bulk_fields"),
     path("counts/", ui.signal_counts, name="signal_counts"),

@@ -546,12 +546,15 @@ def sla_extend(
 # --- explanation ------------------------------------------------------------------------------
 
 
-def sla_explain(signal: Signal) -> dict[str, Any]:
-    """Everything needed to answer "why is this due at 14:37 on Monday?"."""
+def sla_explain(signal: Signal, cache: dict | None = None) -> dict[str, Any]:
+    """Everything needed to answer "why is this due at 14:37 on Monday?".
+
+    `cache` shares the loaded schedule with the caller (see `schedule_for_signal`).
+    """
     if signal.sla_version_id is None:
         return {"policy": None, "deadlines": []}
     terms = terms_of(signal.sla_version)
-    schedule = schedule_for_signal(signal)
+    schedule = schedule_for_signal(signal, cache)
     start = signal.sla_started_at or signal.received_at
     pauses = [
         {

@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Left
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Membership, Role, User
 from agencies.selectors import StaffContext, staff_context
@@ -32,6 +34,7 @@ from signals_app.models import (
 )
 from signals_app.selectors import signal_visible_to
 from signals_app.sla.models import Escalation
+from signals_app.ui import formatting
 from signals_app.ui.sla_badges import Badge, badges_for
 from signals_app.workflow.transitions import ANALYST, COORDINATOR, EXECUTOR, SUPERVISOR
 
@@ -123,29 +126,70 @@ def first_line(text: str) -> str:
 
 @dataclass
 class QueueRow:
+    """A queue row with its display strings computed once, in Python: the row template only
+    prints them (a page of 50 rows rendered with per-cell tags and filters cost more than
+    the queries behind it)."""
+
     signal: Signal
     badge: Badge
     author: str
     author_masked: bool
     line: str | SafeString
+    url: str
+    received_iso: str
+    received_exact: str
+    received_ago: str
+    badge_text: str
+    badge_title: str
+    assignee: str
+    channel_mark: str
+
+
+def _badge_strings(badge: Badge) -> tuple[str, str]:
+    due = timezone.localtime(badge.due).strftime("%d.%m.%Y %H:%M") if badge.due else ""
+    left = formatting.span(badge.left)
+    if badge.state == "overdue":
+        return f"−{left}", _("Overdue by %(left)s of working time (deadline %(due)s)") % {
+            "left": left, "due": due,
+        }  # fmt: skip
+    if badge.state in ("ok", "warning"):
+        return left, _("%(left)s of working time left (deadline %(due)s)") % {
+            "left": left, "due": due,
+        }  # fmt: skip
+    if badge.state == "paused":
+        return _("paused"), ""
+    return "—", ""
 
 
 def queue_rows(signals: Iterable[Signal], *, user: User) -> list[QueueRow]:
     """Decorate a page of queue rows: SLA badge, author (masked by role), first line or match."""
     signals = list(signals)
     context = staff_context(user=user)
-    badges = badges_for(signals, now=timezone.now())
+    now = timezone.now()
+    badges = badges_for(signals, now=now)
+    prefix = reverse("signals_app:signal_detail", args=["0"])[:-2]
     rows = []
     for signal in signals:
         visible = may_see_personal_data(context, signal)
         headline = getattr(signal, "headline", None)
+        badge = badges[signal.pk]
+        badge_text, badge_title = _badge_strings(badge)
+        local = timezone.localtime(signal.received_at)
         rows.append(
             QueueRow(
                 signal=signal,
-                badge=badges[signal.pk],
+                badge=badge,
                 author=signal.author_name if visible else mask_name(signal.author_name),
                 author_masked=not visible,
                 line=highlighted(headline) if headline else first_line(signal.text_head),
+                url=f"{prefix}{signal.number}/",
+                received_iso=local.isoformat(),
+                received_exact=local.strftime("%d.%m.%y %H:%M"),
+                received_ago=formatting.ago(signal.received_at, now),
+                badge_text=badge_text,
+                badge_title=badge_title,
+                assignee=_user_name(signal.assignee) if signal.assignee_id else "",
+                channel_mark=formatting.CHANNEL_MARKS.get(signal.channel, "?"),
             )
         )
     return rows
@@ -229,16 +273,21 @@ def template_fill(template: AnswerTemplate, signal: Signal) -> str:
 
 
 def signal_for_page(*, user: User, number: str) -> Signal | None:
-    """One visible signal with everything its page shows in the same row."""
-    return (
+    """One visible signal with what its page shows on every visit, in one row.
+
+    The source, the mass incident, the original of a repeat and the policy version are read
+    by key when the page needs them: each further join costs more planning time than the
+    key lookup it saves.
+    """
+    rows = (
         signal_visible_to(user=user)
         .select_related(
-            "region", "source", "category", "category__parent", "municipality", "agency",
-            "assignee", "parent", "duplicate_of", "sla_version",
+            "region", "category", "category__parent", "municipality", "agency", "assignee"
         )
         .filter(number=number)
-        .first()
-    )  # fmt: skip
+        .order_by()[:1]
+    )
+    return next(iter(rows), None)
 
 
 @dataclass
@@ -550,7 +599,9 @@ class DeadlineRow:
     state: str
 
 
-def sla_panel(signal: Signal, explanation: dict[str, Any], *, now: datetime) -> list[DeadlineRow]:
+def sla_panel(
+    signal: Signal, explanation: dict[str, Any], *, now: datetime, cache: dict | None = None
+) -> list[DeadlineRow]:
     """Each deadline of the signal with its computation steps and the working time left."""
     from signals_app.sla.clock import Clock, elapsed
     from signals_app.sla.models import CLOCK_CHOICES, DeadlineKind
@@ -558,7 +609,7 @@ def sla_panel(signal: Signal, explanation: dict[str, Any], *, now: datetime) -> 
 
     if not explanation.get("deadlines"):
         return []
-    schedule = schedule_for_signal(signal)
+    schedule = schedule_for_signal(signal, cache)
     clocks = dict(CLOCK_CHOICES)
     rows = []
     for item in explanation["deadlines"]:

@@ -22,6 +22,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -55,6 +56,20 @@ from signals_app.workflow.errors import (
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts up to COUNT_CAP rows and says "more than" beyond: an exact count of a broad
+    filter over a million signals costs more than the page itself."""
+
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        rows = self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+        self.capped = rows > COUNT_CAP
+        return min(rows, COUNT_CAP)
 
 
 # --- the queue ------------------------------------------------------------------------------
@@ -89,7 +104,7 @@ def signal_list(request: HttpRequest) -> HttpResponse:
     text = _search_text(filters)
     if text:
         rows = ui.with_highlight(rows, text)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "rows": ui.queue_rows(page.object_list, user=request.user),
@@ -102,11 +117,29 @@ def signal_list(request: HttpRequest) -> HttpResponse:
         "saved_views": ui.saved_views_for_user(user=request.user),
         "bulk_actions": BULK_ACTIONS,
         "current_query": services.saved_view_query(params),
+        "more_open": any(params.get(name) not in (None, "", "unknown") for name in MORE_FILTERS),
     }
     template = "signals_app/signal_list.html"
     if request.htmx:
         template += "#results"
     return TemplateResponse(request, template, context)
+
+
+# The filters behind "more filters": rendered with the page only when one of them is in use,
+# otherwise loaded when the panel is opened (their option lists are the page's longest part).
+MORE_FILTERS = (
+    "status", "channel", "category", "municipality", "agency", "assignee", "priority",
+    "received_from", "received_to", "has_reply", "reopened", "mass_incident",
+)  # fmt: skip
+
+
+@login_required
+def signal_filters(request: HttpRequest) -> HttpResponse:
+    """The "more filters" panel, for the current query string."""
+    filters = _filtered(request, _queue_params(request))
+    return TemplateResponse(
+        request, "signals_app/signal_list.html#more_filters", {"filters": filters}
+    )
 
 
 @login_required
@@ -332,7 +365,8 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
     submitted = next((r for r in replies if r.state == Reply.State.SUBMITTED), None)
     actions = ui.actions_for(user=request.user, signal=signal, submitted=submitted)
     context = staff_context(user=request.user)
-    explanation = sla_explain(signal)
+    schedules: dict = {}
+    explanation = sla_explain(signal, schedules)
     drafts = [
         r
         for r in replies
@@ -350,7 +384,7 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         "attachments": ui.attachments_of(signal),
         "escalations": ui.escalations_of(signal),
         "sla": explanation,
-        "deadlines": ui.sla_panel(signal, explanation, now=timezone.now()),
+        "deadlines": ui.sla_panel(signal, explanation, now=timezone.now(), cache=schedules),
         "related": ui.related_signals(signal, user=request.user),
         "agencies": ui.agency_choices(signal) if "route" in actions else [],
         "people": ui.assignee_choices(signal.agency_id) if "assign" in actions else [],

@@ -42,6 +42,10 @@ def test_route_answer_approve_publish(page, world, region, agency, category, mun
     expect(page.locator("#results mark").first).to_be_visible()
     assert "q=" in page.url  # the filter lives in the URL, without the unused ones
     assert "has_reply" not in page.url and "deadline=" not in page.url
+    page.click(".more-filters summary")
+    page.select_option("select[name=status]", ["new"])  # loaded when the panel opens
+    page.wait_for_url("**status=new**")
+    expect(page.locator("#results")).to_contain_text(signal.number)
     shot(page, "02-queue-search")
     page.click(f"text={signal.number}")
     page.select_option("#action-route", str(agency.pk))

@@ -392,3 +392,14 @@ def test_bulk_inputs_load_for_the_chosen_action(client, analyst, agency, categor
         assert agency.name in body
     if action == "category":
         assert f"{category.parent.name} → {category.name}" in body
+
+
+def test_more_filters_panel_loads_on_demand_and_keeps_the_choice(client, analyst, category):
+    client.force_login(analyst)
+    body = client.get(QUEUE, {"view": ""}).content.decode()
+    assert 'name="municipality"' not in body  # not rendered with the page
+    assert reverse("signals_app:signal_filters") in body
+    body = client.get(reverse("signals_app:signal_filters"), {"status": "new"}).content.decode()
+    assert '<option value="new" selected>' in body and 'name="municipality"' in body
+    body = client.get(QUEUE, {"category": category.pk}).content.decode()
+    assert f'<option value="{category.pk}" selected>' in body  # in use: rendered at once

@@ -1,0 +1,42 @@
+"""Short Russian-friendly renderings of times and durations, for templates and row builders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+# The short mark drawn in a channel's icon.
+CHANNEL_MARKS = {
+    "vk": "VK", "ok": "OK", "telegram": "TG", "pos": "ПОС", "widget": "W", "phone": "☎",
+    "email": "@", "api": "API", "open311": "311", "import": "⇪",
+}  # fmt: skip
+
+
+def span(value: timedelta | float | int | None) -> str:
+    """A duration as «3 ч 05 мин» / «2 дн 4 ч» (absolute; the sign is the caller's business)."""
+    if value is None:
+        return "—"
+    seconds = int(abs(value.total_seconds() if isinstance(value, timedelta) else value))
+    hours, minutes = divmod(seconds // 60, 60)
+    if hours >= 48:
+        days, hours = divmod(hours, 24)
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)d min") % {"minutes": minutes}
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """A short relative time: «5 мин назад», «3 ч назад», «2 дн назад»."""
+    if moment is None:
+        return ""
+    seconds = max(0, int(((now or timezone.now()) - moment).total_seconds()))
+    if seconds < 60:
+        return _("just now")
+    if seconds < 3600:
+        return _("%(count)d min ago") % {"count": seconds // 60}
+    if seconds < 86400:
+        return _("%(count)d h ago") % {"count": seconds // 3600}
+    return _("%(count)d d ago") % {"count": seconds // 86400}
