@@ -48,3 +48,9 @@ def fresh_database(suffix: str) -> BenchDatabase:
         check=True,
     )
     return database
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of the values lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]

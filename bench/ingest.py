@@ -35,7 +35,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from common import fresh_database
+from common import fresh_database, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8765
@@ -71,11 +71,6 @@ async def post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, fl
     await reader.read()  # headers and body, until the server closes
     writer.close()
     return int(status_line.split()[1]), time.perf_counter() - started
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def wait_processed(url: str, since_id: int, expected: int, timeout: float = 900) -> float:

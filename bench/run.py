@@ -32,7 +32,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--signals", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--only", choices=["deadline_add", "demo_load", "sla_sweep", "ingest"])
+    parser.add_argument(
+        "--only", choices=["deadline_add", "demo_load", "sla_sweep", "ingest", "ui"]
+    )
     args = parser.parse_args()
 
     if args.only in (None, "deadline_add"):
@@ -46,6 +48,20 @@ def main() -> int:
         subprocess.run([sys.executable, str(ROOT / "bench" / "ingest.py")], check=True)
         print()
     if args.only == "ingest":
+        return 0
+    if args.only in (None, "ui"):
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "ui.py"),
+                "--reuse",
+                "--signals",
+                str(args.signals),
+            ],
+            check=True,
+        )
+        print()
+    if args.only == "ui":
         return 0
 
     database = fresh_database("bench")

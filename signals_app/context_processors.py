@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from signals_app.selectors import user_is_analyst
 from signals_app.sla.notifications import notification_unread_count
+from signals_app.ui.selectors import user_may_act
 
 
 def notifications(request: HttpRequest) -> dict[str, int | bool]:
@@ -19,4 +20,5 @@ def notifications(request: HttpRequest) -> dict[str, int | bool]:
         "unread_notifications": notification_unread_count(user=user),
         "is_analyst": user_is_analyst(user=user),
         "poll_seconds": settings.QUEUE_POLL_SECONDS,
+        "may_write": user_may_act(user=user),
     }

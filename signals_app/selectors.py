@@ -17,20 +17,6 @@ from signals_app.models import (
     Status,
 )
 
-LIST_FIELDS = (
-    "id",
-    "number",
-    "received_at",
-    "channel",
-    "status",
-    "priority",
-    "region_id",
-    "category__name",
-    "category__parent__name",
-    "agency__name",
-    "agency__short_name",
-)
-
 
 def signal_visibility_q(*, user: User) -> Q | None:
     """The filter of what a user may see; None means nothing at all.
@@ -60,16 +46,6 @@ def signal_visible_to(*, user: User) -> QuerySet[Signal]:
     if condition is None:
         return Signal.objects.none()
     return Signal.objects.filter(condition)
-
-
-def signal_list_for_user(*, user: User) -> QuerySet[Signal]:
-    """The signals list of the first page: visible rows, newest first, joined for display."""
-    return (
-        signal_visible_to(user=user)
-        .select_related("category", "category__parent", "agency")
-        .only(*LIST_FIELDS)
-        .order_by("-received_at", "-id")
-    )
 
 
 def signal_get_for_user(*, user: User, number: str) -> Signal | None:

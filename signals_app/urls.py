@@ -20,6 +20,7 @@ urlpatterns = [
     path("templates/<int:template_id>/", ui.answer_template_list, name="answer_template_edit"),
     path("agencies/<int:agency_id>/", ui.agency_detail, name="agency_detail"),
     path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/panel/", views.notification_panel, name="notification_panel"),
     path("notifications/badge/", views.notification_badge, name="notification_badge"),
     path("notifications/read/", views.notification_read, name="notification_read"),
     path("inbox/failed/", views.inbox_failed, name="inbox_failed"),

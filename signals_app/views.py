@@ -37,6 +37,13 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def notification_panel(request: HttpRequest) -> HttpResponse:
+    """The header's drop-down: the latest notifications, unread first in bold."""
+    latest = list(notification_list_for_user(user=request.user)[:8])
+    return TemplateResponse(request, "signals_app/_notification_panel.html", {"latest": latest})
+
+
+@login_required
 def notification_badge(request: HttpRequest) -> HttpResponse:
     """The header's notification link text with the unread count (polled every minute)."""
     return TemplateResponse(request, "signals_app/_notification_badge.html", {})

@@ -200,6 +200,12 @@ def queue_new_rows(queryset: QuerySet[Signal], *, after_id: int) -> QuerySet[Sig
     return queryset.filter(pk__gt=after_id).order_by("-id")[:50]
 
 
+def user_may_act(*, user: User) -> bool:
+    """Whether the user holds any role that writes (supervisors only read)."""
+    context = staff_context(user=user)
+    return context.is_superuser or Role.ANALYST in context.roles or bool(context.agency_roles)
+
+
 def default_view_for(*, user: User) -> str:
     """The queue a role starts from (DESIGN.md §1): see the filter set's `view` choices."""
     context = staff_context(user=user)

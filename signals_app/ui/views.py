@@ -173,9 +173,7 @@ def _counts(request: HttpRequest) -> list[tuple[str, str, int]]:
 
 
 def _may_act(user: User) -> bool:
-    """Whether the user holds any role that writes (supervisors only read)."""
-    context = staff_context(user=user)
-    return context.is_superuser or Role.ANALYST in context.roles or bool(context.agency_roles)
+    return ui.user_may_act(user=user)
 
 
 # --- bulk actions ---------------------------------------------------------------------------
@@ -464,35 +462,6 @@ def _act_assign(request, signal, version):  # type: ignore[no-untyped-def]
     return _("Assigned.") if person else _("Unassigned.")
 
 
-def _act_take(request, signal, version):  # type: ignore[no-untyped-def]
-    workflow.signal_take(signal=signal.pk, actor=request.user, expected_version=version)
-    return _("The signal is yours now.")
-
-
-def _act_request_info(request, signal, version):  # type: ignore[no-untyped-def]
-    workflow.signal_request_info(
-        signal=signal.pk, question=request.POST.get("reason", ""), actor=request.user,
-        expected_version=version,
-    )  # fmt: skip
-    return _("Details requested; the deadlines are paused.")
-
-
-def _act_resume(request, signal, version):  # type: ignore[no-untyped-def]
-    workflow.signal_transition(
-        signal=signal.pk, to_status=Status.IN_PROGRESS, actor=request.user,
-        expected_version=version,
-    )  # fmt: skip
-    return _("Back in work; the deadlines run again.")
-
-
-def _act_extend(request, signal, version):  # type: ignore[no-untyped-def]
-    sla_extend(
-        signal=signal.pk, reason=request.POST.get("reason", ""), actor=request.user,
-        expected_version=version,
-    )  # fmt: skip
-    return _("Deadline extended; a draft notice to the citizen was added to the replies.")
-
-
 def _act_reply(request, signal, version):  # type: ignore[no-untyped-def]
     post = request.POST
     draft = _int(post.get("draft"))
@@ -532,32 +501,6 @@ def _act_return(request, signal, version):  # type: ignore[no-untyped-def]
     return _("The reply was returned for rework.")
 
 
-def _act_close(request, signal, version):  # type: ignore[no-untyped-def]
-    workflow.signal_close(signal=signal.pk, actor=request.user, expected_version=version)
-    return _("Closed.")
-
-
-def _act_reopen(request, signal, version):  # type: ignore[no-untyped-def]
-    workflow.signal_reopen(
-        signal=signal.pk, reason=request.POST.get("reason", ""), actor=request.user,
-        expected_version=version,
-    )  # fmt: skip
-    return _("Reopened.")
-
-
-def _act_reject(request, signal, version):  # type: ignore[no-untyped-def]
-    workflow.signal_reject(
-        signal=signal.pk, reason=request.POST.get("reason", ""), actor=request.user,
-        expected_version=version,
-    )  # fmt: skip
-    return _("Rejected.")
-
-
-def _act_restore(request, signal, version):  # type: ignore[no-untyped-def]
-    workflow.signal_restore(signal=signal.pk, actor=request.user, expected_version=version)
-    return _("Restored to the new signals.")
-
-
 def _other(request: HttpRequest, number: str) -> Signal:
     other = ui.signal_for_page(user=request.user, number=number.strip())
     if other is None:
@@ -590,37 +533,58 @@ def _act_category(request, signal, version):  # type: ignore[no-untyped-def]
     return _("Category changed.")
 
 
-def _act_priority(request, signal, version):  # type: ignore[no-untyped-def]
-    workflow.signal_change_priority(
-        signal=signal.pk, priority=request.POST.get("priority", ""), actor=request.user,
-        expected_version=version,
-    )  # fmt: skip
-    return _("Priority changed.")
-
-
 def _act_note(request, signal, version):  # type: ignore[no-untyped-def]
     workflow.note_add(signal=signal.pk, text=request.POST.get("text", ""), actor=request.user)
     return _("Note added.")
 
 
+def _simple(
+    service: Callable[..., object], done: str, **fields: str
+) -> Callable[[HttpRequest, Signal, int | None], str]:
+    """An action that passes posted fields straight to its service: {argument: form field}."""
+
+    def act(request: HttpRequest, signal: Signal, version: int | None) -> str:
+        posted = {argument: request.POST.get(field, "") for argument, field in fields.items()}
+        service(signal=signal.pk, actor=request.user, expected_version=version, **posted)
+        return str(done)
+
+    return act
+
+
+def _resume(*, signal: int, actor: User, expected_version: int | None) -> object:
+    return workflow.signal_transition(
+        signal=signal, to_status=Status.IN_PROGRESS, actor=actor, expected_version=expected_version
+    )
+
+
 ACTIONS: dict[str, Callable[[HttpRequest, Signal, int | None], str]] = {
     "route": _act_route,
     "assign": _act_assign,
-    "take": _act_take,
-    "request_info": _act_request_info,
-    "resume": _act_resume,
-    "extend": _act_extend,
+    "take": _simple(workflow.signal_take, gettext_lazy("The signal is yours now.")),
+    "request_info": _simple(
+        workflow.signal_request_info,
+        gettext_lazy("Details requested; the deadlines are paused."),
+        question="reason",
+    ),
+    "resume": _simple(_resume, gettext_lazy("Back in work; the deadlines run again.")),
+    "extend": _simple(
+        sla_extend,
+        gettext_lazy("Deadline extended; a draft notice to the citizen was added to the replies."),
+        reason="reason",
+    ),
     "reply": _act_reply,
     "approve": _act_approve,
     "return": _act_return,
-    "close": _act_close,
-    "reopen": _act_reopen,
-    "reject": _act_reject,
-    "restore": _act_restore,
+    "close": _simple(workflow.signal_close, gettext_lazy("Closed.")),
+    "reopen": _simple(workflow.signal_reopen, gettext_lazy("Reopened."), reason="reason"),
+    "reject": _simple(workflow.signal_reject, gettext_lazy("Rejected."), reason="reason"),
+    "restore": _simple(workflow.signal_restore, gettext_lazy("Restored to the new signals.")),
     "duplicate": _act_duplicate,
     "merge": _act_merge,
     "category": _act_category,
-    "priority": _act_priority,
+    "priority": _simple(
+        workflow.signal_change_priority, gettext_lazy("Priority changed."), priority="priority"
+    ),
     "note": _act_note,
 }
 
