@@ -403,3 +403,25 @@ def test_more_filters_panel_loads_on_demand_and_keeps_the_choice(client, analyst
     assert '<option value="new" selected>' in body and 'name="municipality"' in body
     body = client.get(QUEUE, {"category": category.pk}).content.decode()
     assert f'<option value="{category.pk}" selected>' in body  # in use: rendered at once
+
+
+def test_notification_panel_lists_the_latest_with_links(client, analyst, executor, agency, region):
+    signal = SignalFactory(region=region)
+    services.signal_route(signal=signal, agency=agency, actor=analyst)
+    services.note_add(signal=signal, text="@executor посмотрите", actor=analyst)
+    client.force_login(executor)
+    body = client.get(reverse("signals_app:notification_panel")).content.decode()
+    assert reverse("signals_app:signal_detail", args=[signal.number]) in body
+    assert 'class="unread"' in body
+    client.force_login(analyst)
+    body = client.get(reverse("signals_app:notification_panel")).content.decode()
+    assert "упомянул" not in body  # the author of a mention is not notified of it
+
+
+def test_password_change_page_and_supervisor_header(client, supervisor, analyst):
+    client.force_login(supervisor)
+    body = client.get(reverse("password_change")).content.decode()
+    assert "Сменить пароль" in body
+    assert reverse("signals_app:answer_template_list") not in body  # supervisors do not answer
+    client.force_login(analyst)
+    assert reverse("signals_app:answer_template_list") in client.get(QUEUE).content.decode()
