@@ -37,7 +37,7 @@ bench: $(STAMP)
 
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l ru --no-location --no-obsolete -i '.venv/*' -i '.local/*'
-	$(PY) manage.py compilemessages -l ru --ignore '.venv/*'
+	$(PY) manage.py compilemessages -l ru --ignore '.venv/*' --ignore '.local/*'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -30,6 +30,7 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("signals/", include("signals_app.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/ingest/<slug:slug>/", IngestView.as_view(), name="ingest"),
     path("widget/<int:agency_id>/", widget, name="widget"),
     path("open311/v2/services.json", open311.services, name="open311_services"),

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from signals_app.selectors import user_is_analyst
 from signals_app.sla.notifications import notification_unread_count
-from signals_app.ui.selectors import user_may_act
+from signals_app.ui.selectors import user_may_act, user_may_report
 
 
 def notifications(request: HttpRequest) -> dict[str, int | bool]:
@@ -21,4 +21,5 @@ def notifications(request: HttpRequest) -> dict[str, int | bool]:
         "is_analyst": user_is_analyst(user=user),
         "poll_seconds": settings.QUEUE_POLL_SECONDS,
         "may_write": user_may_act(user=user),
+        "may_report": user_may_report(user=user),
     }

@@ -206,6 +206,14 @@ def user_may_act(*, user: User) -> bool:
     return context.is_superuser or Role.ANALYST in context.roles or bool(context.agency_roles)
 
 
+def user_may_report(*, user: User) -> bool:
+    """Whether the user reads the centre's reports (supervisors and analysts)."""
+    context = staff_context(user=user)
+    return context.is_superuser or bool(
+        context.roles & {Role.SUPERVISOR, Role.ANALYST} and context.region_ids
+    )
+
+
 def default_view_for(*, user: User) -> str:
     """The queue a role starts from (DESIGN.md §1): see the filter set's `view` choices."""
     context = staff_context(user=user)

@@ -1,0 +1,307 @@
+"""The monthly report's figures, computed by PostgreSQL from the signals and their events.
+
+One function, `monthly_figures`, returns a JSON-ready dict. Every figure is an aggregate in SQL
+(`count`, `avg`, `percentile_cont`), never a Python loop over rows. Working time is the overlap
+of each interval with the working periods of the region's default calendar, passed in as two
+arrays and summed in SQL.
+
+The month is taken in the region's time zone. The state "at month end" is read from the events
+(the last status change before the end), so a report generated later says what was true then.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+
+from agencies.models import Region, WorkCalendar
+from signals_app.models import OPEN_STATUSES, Channel, Status
+from signals_app.sla.services import schedule_load
+
+PERCENTILES = (0.5, 0.9)
+
+
+def month_bounds(region: Region, year: int, month: int) -> tuple[datetime, datetime]:
+    """[first day 00:00, first day of the next month 00:00) in the region's time zone."""
+    zone = ZoneInfo(region.time_zone)
+    start = datetime.combine(date(year, month, 1), time(), tzinfo=zone)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return start, datetime.combine(following, time(), tzinfo=zone)
+
+
+def previous_month(year: int, month: int, back: int = 1) -> tuple[int, int]:
+    index = year * 12 + (month - 1) - back
+    return index // 12, index % 12 + 1
+
+
+def _working_periods(region: Region, start: datetime, end: datetime) -> tuple[list, list]:
+    calendar = WorkCalendar.objects.filter(region=region, is_default=True).first()
+    schedule = schedule_load(calendar=calendar, time_zone=region.time_zone)
+    starts, ends = [], []
+    day = start.astimezone(schedule.zone).date()
+    while datetime.combine(day, time(), tzinfo=schedule.zone) < end:
+        for period_start, period_end in schedule.periods_on(day):
+            starts.append(period_start)
+            ends.append(period_end)
+        day += timedelta(days=1)
+    return starts, ends
+
+
+BASE = """
+WITH base AS (
+    SELECT s.id, s.channel, s.category_id, s.municipality_id, s.agency_id, s.received_at,
+           s.reopened_count, s.is_mass_incident,
+           CASE WHEN s.reacted_at < %(end)s THEN s.reacted_at END AS reacted_at,
+           CASE WHEN s.answered_at < %(end)s THEN s.answered_at END AS answered_at,
+           s.reaction_due_at, s.answer_due_at,
+           (SELECT e.to_status FROM signals_app_signalevent e
+             WHERE e.signal_id = s.id AND e.to_status <> '' AND e.created_at < %(end)s
+             ORDER BY e.created_at DESC, e.id DESC LIMIT 1) AS status_at_end
+      FROM signals_app_signal s
+     WHERE s.region_id = %(region)s AND s.received_at >= %(start)s AND s.received_at < %(end)s
+       AND (%(municipality)s::bigint IS NULL OR s.municipality_id = %(municipality)s)
+       AND (%(agency)s::bigint IS NULL OR s.agency_id = %(agency)s)
+),
+periods AS (
+    SELECT unnest(%(period_starts)s::timestamptz[]) AS ps,
+           unnest(%(period_ends)s::timestamptz[]) AS pe
+),
+timed AS (
+    SELECT b.*,
+           extract(epoch FROM b.reacted_at - b.received_at) AS reaction_calendar,
+           extract(epoch FROM b.answered_at - b.received_at) AS answer_calendar,
+           CASE WHEN b.reacted_at IS NOT NULL THEN
+           (SELECT coalesce(sum(extract(epoch FROM least(p.pe, b.reacted_at)
+                                              - greatest(p.ps, b.received_at))), 0)
+              FROM periods p WHERE p.ps < b.reacted_at AND p.pe > b.received_at)
+           END AS reaction_working,
+           CASE WHEN b.answered_at IS NOT NULL THEN
+           (SELECT coalesce(sum(extract(epoch FROM least(p.pe, b.answered_at)
+                                              - greatest(p.ps, b.received_at))), 0)
+              FROM periods p WHERE p.ps < b.answered_at AND p.pe > b.received_at)
+           END AS answer_working
+      FROM base b
+)
+"""
+
+
+def _stats(column: str) -> str:
+    return (
+        f"avg({column}), "
+        + ", ".join(
+            f"percentile_cont({share}) WITHIN GROUP (ORDER BY {column})" for share in PERCENTILES
+        )
+        + f", count({column})"
+    )
+
+
+def _times(row: tuple) -> dict[str, float | int | None]:
+    mean, median, p90, count = row
+    return {
+        "mean": round(float(mean), 1) if mean is not None else None,
+        "median": round(float(median), 1) if median is not None else None,
+        "p90": round(float(p90), 1) if p90 is not None else None,
+        "count": count,
+    }
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(BASE + sql, params)
+        return cursor.fetchall()
+
+
+def monthly_figures(
+    *,
+    region: Region,
+    year: int,
+    month: int,
+    municipality_id: int | None = None,
+    agency_id: int | None = None,
+) -> dict[str, Any]:
+    """Every figure of the monthly report (see the module docstring for the rules)."""
+    start, end = month_bounds(region, year, month)
+    period_starts, period_ends = _working_periods(region, start, end)
+    params = {
+        "region": region.pk, "start": start, "end": end, "municipality": municipality_id,
+        "agency": agency_id, "period_starts": period_starts, "period_ends": period_ends,
+        "open": list(OPEN_STATUSES),
+    }  # fmt: skip
+    totals = _fetch(
+        f"""
+        SELECT count(*),
+               count(*) FILTER (WHERE answered_at IS NOT NULL),
+               count(*) FILTER (WHERE status_at_end = 'closed'),
+               count(*) FILTER (WHERE status_at_end = 'rejected'),
+               count(*) FILTER (WHERE status_at_end = ANY(%(open)s)),
+               count(*) FILTER (WHERE reopened_count > 0),
+               count(*) FILTER (WHERE reaction_due_at IS NOT NULL
+                                  AND (reacted_at IS NOT NULL OR reaction_due_at < %(end)s)),
+               count(*) FILTER (WHERE reacted_at IS NOT NULL AND reacted_at <= reaction_due_at),
+               count(*) FILTER (WHERE answer_due_at IS NOT NULL
+                                  AND (answered_at IS NOT NULL OR answer_due_at < %(end)s)),
+               count(*) FILTER (WHERE answered_at IS NOT NULL AND answered_at <= answer_due_at),
+               count(*) FILTER (WHERE (reaction_due_at < coalesce(reacted_at, %(end)s))
+                                   OR (answer_due_at < coalesce(answered_at, %(end)s))),
+               {_stats("reaction_calendar")}, {_stats("reaction_working")},
+               {_stats("answer_calendar")}, {_stats("answer_working")}
+          FROM timed
+        """,  # noqa: S608 — only the constant column names above are formatted in
+        params,
+    )[0]
+    received = totals[0]
+    figures: dict[str, Any] = {
+        "period": {
+            "year": year,
+            "month": month,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        },
+        "received": received,
+        "answered": totals[1],
+        "closed_at_end": totals[2],
+        "rejected_at_end": totals[3],
+        "open_at_end": totals[4],
+        "reopened": totals[5],
+        "reopened_share": _share(totals[5], received),
+        "on_time": {
+            "reaction": {"due": totals[6], "met": totals[7], "share": _share(totals[7], totals[6])},
+            "answer": {"due": totals[8], "met": totals[9], "share": _share(totals[9], totals[8])},
+        },
+        "overdue": totals[10],
+        "overdue_share": _share(totals[10], received),
+        "reaction_time": {
+            "calendar": _times(totals[11:15]),
+            "working": _times(totals[15:19]),
+        },
+        "answer_time": {
+            "calendar": _times(totals[19:23]),
+            "working": _times(totals[23:27]),
+        },
+    }
+    channels = dict(Channel.choices)
+    figures["by_channel"] = [
+        {"channel": code, "label": str(channels.get(code, code)), "count": count}
+        for code, count in _fetch(
+            "SELECT channel, count(*) FROM base GROUP BY channel ORDER BY 2 DESC, 1", params
+        )
+    ]
+    figures["by_topic"] = [
+        {"topic": topic, "subtopic": subtopic, "count": count}
+        for topic, subtopic, count in _fetch(
+            """
+            SELECT coalesce(p.name, c.name, ''), CASE WHEN p.id IS NULL THEN '' ELSE c.name END,
+                   count(*)
+              FROM base b LEFT JOIN signals_app_category c ON c.id = b.category_id
+              LEFT JOIN signals_app_category p ON p.id = c.parent_id
+             GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2
+            """,
+            params,
+        )
+    ]
+    figures["by_municipality"] = [
+        {"municipality": name, "count": count}
+        for name, count in _fetch(
+            """
+            SELECT coalesce(m.name, ''), count(*) FROM base b
+              LEFT JOIN agencies_municipality m ON m.id = b.municipality_id
+             GROUP BY 1 ORDER BY 2 DESC, 1
+            """,
+            params,
+        )
+    ]
+    figures["agencies"] = [
+        {
+            "agency": name, "received": count, "answered": answered,
+            "answer_due": due, "answer_met": met, "on_time_share": _share(met, due),
+            "median_answer_working": round(float(median), 1) if median is not None else None,
+        }
+        for name, count, answered, due, met, median in _fetch(
+            """
+            SELECT coalesce(a.name, ''), count(*), count(*) FILTER (WHERE answered_at IS NOT NULL),
+                   count(*) FILTER (WHERE answer_due_at IS NOT NULL
+                                      AND (answered_at IS NOT NULL OR answer_due_at < %(end)s)),
+                   count(*) FILTER (WHERE answered_at IS NOT NULL AND answered_at <= answer_due_at),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY answer_working)
+                     FILTER (WHERE answered_at IS NOT NULL)
+              FROM timed t LEFT JOIN agencies_agency a ON a.id = t.agency_id
+             WHERE t.agency_id IS NOT NULL
+             GROUP BY 1 ORDER BY 2 DESC, 1
+            """,
+            params,
+        )
+    ]  # fmt: skip
+    ranked = [row for row in figures["agencies"] if row["on_time_share"] is not None]
+    figures["worst_agencies"] = [
+        row["agency"]
+        for row in sorted(ranked, key=lambda row: (row["on_time_share"], -row["received"]))[:10]
+    ]
+    figures["escalations_by_level"] = [
+        {"level": level, "count": count}
+        for level, count in _fetch(
+            """
+            SELECT e.level, count(*) FROM signals_app_escalation e JOIN base b ON b.id = e.signal_id
+             WHERE e.fired_at < %(end)s GROUP BY 1 ORDER BY 1
+            """,
+            params,
+        )
+    ]
+    figures["mass_incidents"] = [
+        {"number": number, "children": children}
+        for number, children in _fetch(
+            """
+            SELECT s.number, (SELECT count(*) FROM signals_app_signal c WHERE c.parent_id = s.id)
+              FROM base b JOIN signals_app_signal s ON s.id = b.id
+             WHERE b.is_mass_incident ORDER BY 2 DESC, 1
+            """,
+            params,
+        )
+    ]
+    figures["top_topics"] = _top_topics(region, year, month, figures["by_topic"], params)
+    figures["status_labels"] = {status.value: str(status.label) for status in Status}
+    return figures
+
+
+def _topic_counts(region: Region, year: int, month: int, params: dict[str, Any]) -> dict[str, int]:
+    start, end = month_bounds(region, year, month)
+    rows = _fetch(
+        """
+        SELECT coalesce(p.name, c.name, ''), count(*) FROM base b
+          LEFT JOIN signals_app_category c ON c.id = b.category_id
+          LEFT JOIN signals_app_category p ON p.id = c.parent_id
+         GROUP BY 1
+        """,
+        {**params, "start": start, "end": end},
+    )
+    return dict(rows)
+
+
+def _top_topics(
+    region: Region, year: int, month: int, by_topic: list[dict], params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The ten biggest topics with their change against last month and a year ago."""
+    totals: dict[str, int] = {}
+    for row in by_topic:
+        totals[row["topic"]] = totals.get(row["topic"], 0) + row["count"]
+    before = _topic_counts(region, *previous_month(year, month), params)
+    year_ago = _topic_counts(region, year - 1, month, params)
+    top = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:10]
+    return [
+        {
+            "topic": topic, "count": count,
+            "previous_month": before.get(topic, 0), "change": _change(count, before.get(topic)),
+            "year_ago": year_ago.get(topic, 0), "change_year": _change(count, year_ago.get(topic)),
+        }
+        for topic, count in top
+    ]  # fmt: skip
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _change(now: int, before: int | None) -> float | None:
+    return round((now - before) / before, 4) if before else None

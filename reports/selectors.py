@@ -1,0 +1,67 @@
+"""Reads of the reports app, scoped to the regions the user reports on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from agencies.models import Role, User
+from agencies.selectors import staff_context
+from reports.models import Report
+
+
+def report_regions_for(*, user: User) -> list[int] | None:
+    """Regions whose reports the user may see; None means every region."""
+    context = staff_context(user=user)
+    if context.is_superuser:
+        return None
+    if not context.roles & {Role.SUPERVISOR, Role.ANALYST}:
+        return []
+    return sorted(context.region_ids)
+
+
+def reports_for_user(*, user: User) -> QuerySet[Report]:
+    reports = Report.objects.select_related("region", "municipality", "agency", "requested_by")
+    regions = report_regions_for(user=user)
+    return reports if regions is None else reports.filter(region_id__in=regions)
+
+
+def previous_version(report: Report) -> Report | None:
+    """The last finished version before this one, with the same parameters."""
+    return (
+        Report.objects.filter(
+            region_id=report.region_id, year=report.year, month=report.month,
+            municipality_id=report.municipality_id, agency_id=report.agency_id,
+            version__lt=report.version, state=Report.State.DONE,
+        )
+        .order_by("-version")
+        .first()
+    )  # fmt: skip
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat |= _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+        return flat
+    if isinstance(value, list):
+        flat = {}
+        for index, item in enumerate(value):
+            label = next(
+                (str(item[k]) for k in ("topic", "channel", "municipality", "agency", "level", "number")
+                 if isinstance(item, dict) and k in item), str(index),
+            )  # fmt: skip
+            if isinstance(item, dict) and "subtopic" in item and item["subtopic"]:
+                label += f" / {item['subtopic']}"
+            flat |= _flatten(item, f"{prefix}[{label}]")
+        return flat
+    return {prefix: value}
+
+
+def report_diff(report: Report, previous: Report) -> list[tuple[str, Any, Any]]:
+    """The figures that differ between two versions: (where, before, now)."""
+    before, now = _flatten(previous.figures), _flatten(report.figures)
+    keys = sorted(set(before) | set(now))
+    return [(key, before.get(key), now.get(key)) for key in keys if before.get(key) != now.get(key)]

@@ -1,0 +1,97 @@
+"""Writes of the reports app: requesting a report and generating its frozen snapshot.
+
+The reports app reads signals; it never writes to them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency, Municipality, Region, Role, User
+from agencies.selectors import staff_context
+from reports.figures import month_bounds, monthly_figures
+from reports.models import Report
+from signals_app.workflow.errors import ActionForbidden, InvalidInput
+
+logger = logging.getLogger(__name__)
+
+
+def may_report(user: User, region: Region) -> bool:
+    """Supervisors and analysts of the region (and superusers) generate and read its reports."""
+    context = staff_context(user=user)
+    return any(context.is_centre(role, region.pk) for role in (Role.SUPERVISOR, Role.ANALYST))
+
+
+@transaction.atomic
+def report_request(
+    *,
+    region: Region,
+    year: int,
+    month: int,
+    actor: User | None,
+    municipality: Municipality | None = None,
+    agency: Agency | None = None,
+) -> Report:
+    """Queue a new version of a monthly report; the figures are computed by a worker."""
+    if actor is not None and not may_report(actor, region):
+        raise ActionForbidden()
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise InvalidInput(_("Choose a month."))
+    start, _end = month_bounds(region, year, month)
+    if start > timezone.now():
+        raise InvalidInput(_("That month has not begun yet."))
+    for part in (municipality, agency):
+        if part is not None and part.region_id != region.pk:
+            raise InvalidInput(_("The municipality or agency belongs to another region."))
+    # One version number per parameters: the region row serialises concurrent requests.
+    Region.objects.select_for_update().filter(pk=region.pk).first()
+    latest = (
+        Report.objects.filter(
+            region=region, year=year, month=month, municipality=municipality, agency=agency
+        )
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    report = Report.objects.create(
+        region=region, year=year, month=month, municipality=municipality, agency=agency,
+        version=(latest or 0) + 1, requested_by=actor,
+    )  # fmt: skip
+    from reports.tasks import generate
+
+    transaction.on_commit(lambda: generate.delay(report.pk))
+    return report
+
+
+def report_generate(*, report_id: int) -> Report | None:
+    """Compute and freeze the figures of a queued report (idempotent: a done one is left)."""
+    claimed = Report.objects.filter(
+        pk=report_id, state__in=(Report.State.QUEUED, Report.State.RUNNING)
+    ).update(state=Report.State.RUNNING, progress=10)
+    if not claimed:
+        return None
+    report = Report.objects.select_related("region").get(pk=report_id)
+    try:
+        figures = monthly_figures(
+            region=report.region,
+            year=report.year,
+            month=report.month,
+            municipality_id=report.municipality_id,
+            agency_id=report.agency_id,
+        )
+    except Exception as error:
+        Report.objects.filter(pk=report_id).update(
+            state=Report.State.FAILED, error=type(error).__name__, progress=0
+        )
+        logger.exception("report_failed report_id=%s", report_id)
+        raise
+    Report.objects.filter(pk=report_id).update(
+        state=Report.State.DONE, figures=figures, progress=100, generated_at=timezone.now()
+    )
+    logger.info("report_generated report_id=%s received=%s", report_id, figures["received"])
+    report.refresh_from_db()
+    return report

@@ -1,0 +1,13 @@
+"""Celery tasks of the reports app: thin, take ids."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="reports.generate", acks_late=True, ignore_result=True)
+def generate(report_id: int) -> None:
+    """Compute a requested report's figures (a finished one is left as it is)."""
+    from reports.services import report_generate
+
+    report_generate(report_id=report_id)

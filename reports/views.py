@@ -1,0 +1,100 @@
+"""Pages of the reports app: the list with a request form, one report with its figures."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.vary import vary_on_headers
+
+from agencies.models import Agency, Municipality, Region
+from reports import selectors
+from reports.services import report_request
+from signals_app.workflow.errors import WorkflowError
+
+
+class ReportForm(forms.Form):
+    region = forms.ModelChoiceField(queryset=Region.objects.none(), label=_("Region"))
+    month = forms.DateField(
+        label=_("Month"),
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    municipality = forms.ModelChoiceField(
+        queryset=Municipality.objects.none(), required=False, label=_("Municipality")
+    )
+    agency = forms.ModelChoiceField(
+        queryset=Agency.objects.none(), required=False, label=_("Agency")
+    )
+
+    def __init__(self, *args, regions: list[int] | None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        scope = {} if regions is None else {"region_id__in": regions}
+        self.fields["region"].queryset = Region.objects.filter(
+            **({} if regions is None else {"pk__in": regions})
+        )
+        self.fields["municipality"].queryset = Municipality.objects.filter(**scope).order_by("name")
+        self.fields["agency"].queryset = Agency.objects.filter(is_active=True, **scope).order_by(
+            "name"
+        )
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    """Generated reports of the user's regions; request one for any past or current month."""
+    regions = selectors.report_regions_for(user=request.user)
+    if regions == []:
+        raise PermissionDenied
+    last_month = (timezone.localdate().replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
+    form = ReportForm(
+        request.POST or None,
+        regions=regions,
+        initial={"month": last_month, "region": regions[0] if regions else None},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = report_request(
+                region=data["region"], year=data["month"].year, month=data["month"].month,
+                municipality=data["municipality"], agency=data["agency"], actor=request.user,
+            )  # fmt: skip
+        except WorkflowError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The report is being generated."))
+            return redirect("reports:report_detail", report_id=report.pk)
+    page = Paginator(selectors.reports_for_user(user=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    status = 400 if request.method == "POST" else 200
+    return TemplateResponse(
+        request, "reports/report_list.html", {"form": form, "page": page}, status=status
+    )
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    """One report: a progress bar while it is generated, then its figures and what changed
+    since the previous version."""
+    report = selectors.reports_for_user(user=request.user).filter(pk=report_id).first()
+    if report is None:
+        raise Http404
+    previous = selectors.previous_version(report) if report.state == report.State.DONE else None
+    context = {
+        "report": report,
+        "figures": report.figures,
+        "previous": previous,
+        "diff": selectors.report_diff(report, previous) if previous else [],
+    }
+    template = "reports/report_detail.html"
+    if request.htmx:
+        template += "#status"
+    return TemplateResponse(request, template, context)

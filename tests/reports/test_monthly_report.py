@@ -1,0 +1,149 @@
+"""The monthly report against a small data set computed by hand (November 2026, Asia/Yekaterinburg:
+4 November is a public holiday, 7–8 November a weekend; the standard week: Mon–Thu 09:00–18:00,
+Fri 09:00–16:45, lunch 13:00–13:48)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from agencies.models import CalendarDay
+from agencies.services import calendar_default_for_region
+from reports.figures import monthly_figures
+from reports.models import Report
+from reports.selectors import previous_version, report_diff
+from reports.services import report_generate, report_request
+from signals_app.models import Signal, Status
+from signals_app.workflow import services
+from signals_app.workflow.errors import ActionForbidden, InvalidInput
+from tests.factories import SignalFactory
+from tests.signals_app.helpers import drive
+
+ZONE = ZoneInfo("Asia/Yekaterinburg")
+
+
+def local(day: int, hour: int, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=ZONE)
+
+
+@pytest.fixture
+def november(region, agency, analyst, executor, category, source):
+    calendar = calendar_default_for_region(region=region)
+    CalendarDay.objects.create(calendar=calendar, date=date(2026, 11, 4), kind="holiday")
+    answered = {
+        # received → answered; working time by hand, calendar time in seconds
+        "weekend": (local(6, 16), local(9, 10)),  # Fri 16:00–16:45 + Mon 09:00–10:00 = 6,300 s
+        "holiday": (local(3, 17), local(5, 10)),  # Tue 17:00–18:00 + Thu 09:00–10:00 = 7,200 s
+        "lunch": (local(11, 12), local(12, 12)),  # 1 h + 4 h 12 min + 3 h = 29,520 s
+    }
+    signals = {}
+    for name, (received, done) in answered.items():
+        signal = SignalFactory(
+            region=region, source=source, category=category, received_at=received
+        )
+        drive(signal, Status.ANSWERED, analyst=analyst, executor=executor, agency=agency)
+        Signal.objects.filter(pk=signal.pk).update(reacted_at=done, answered_at=done)
+        signals[name] = signal
+    signals["rejected"] = SignalFactory(region=region, received_at=local(20, 10))
+    drive(signals["rejected"], Status.REJECTED, analyst=analyst, executor=executor, agency=agency)
+    signals["open"] = SignalFactory(region=region, channel="telegram", received_at=local(25, 10))
+    signals["october"] = SignalFactory(region=region, received_at=local(30, 10, month=10))
+    return signals
+
+
+def test_figures_match_the_hand_computation(region, november):
+    figures = monthly_figures(region=region, year=2026, month=11)
+    assert figures["received"] == 5
+    assert figures["answered"] == 3
+    assert figures["rejected_at_end"] == 1
+    assert figures["open_at_end"] == 1
+    assert figures["closed_at_end"] == 0
+    working = figures["answer_time"]["working"]
+    assert working == {"mean": 14340.0, "median": 7200.0, "p90": 25056.0, "count": 3}
+    calendar = figures["answer_time"]["calendar"]
+    assert calendar == {"mean": 157200.0, "median": 147600.0, "p90": 219600.0, "count": 3}
+    assert figures["reaction_time"]["working"]["median"] == 7200.0
+    assert {row["channel"]: row["count"] for row in figures["by_channel"]} == {
+        "vk": 4,
+        "telegram": 1,
+    }
+    assert figures["by_topic"][0] == {"topic": "ЖКХ", "subtopic": "Водоснабжение", "count": 3}
+    assert (
+        figures["top_topics"][0]["topic"] == "ЖКХ"
+        and figures["top_topics"][0]["previous_month"] == 0
+    )
+    assert figures["agencies"][0]["answered"] == 3
+    assert figures["reopened"] == 0 and figures["reopened_share"] == 0.0
+
+
+def test_a_municipality_or_agency_narrows_the_figures(region, november, agency, other_agency):
+    assert monthly_figures(region=region, year=2026, month=11, agency_id=agency.pk)["received"] == 3
+    assert (
+        monthly_figures(region=region, year=2026, month=11, agency_id=other_agency.pk)["received"]
+        == 0
+    )
+
+
+def test_the_snapshot_stays_when_an_old_signal_is_edited(
+    region, november, analyst, category, eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_request(region=region, year=2026, month=11, actor=analyst)
+    report.refresh_from_db()
+    assert report.state == Report.State.DONE and report.version == 1
+    frozen = dict(report.figures)
+    services.signal_change_category(signal=november["open"], category=category, actor=analyst)
+    report.refresh_from_db()
+    assert report.figures == frozen
+    with django_capture_on_commit_callbacks(execute=True):
+        again = report_request(region=region, year=2026, month=11, actor=analyst)
+    again.refresh_from_db()
+    assert again.version == 2 and again.figures != frozen
+    assert previous_version(again) == report
+    changed = {key: (before, now) for key, before, now in report_diff(again, report)}
+    assert changed["by_topic[ЖКХ / Водоснабжение].count"] == (3, 4)
+
+
+def test_generation_is_idempotent(region, november, analyst):
+    report = report_request(region=region, year=2026, month=11, actor=analyst)
+    assert report_generate(report_id=report.pk) is not None
+    generated = Report.objects.get(pk=report.pk).generated_at
+    assert report_generate(report_id=report.pk) is None
+    assert Report.objects.get(pk=report.pk).generated_at == generated
+
+
+def test_who_may_request_and_what_is_refused(
+    region, other_region, executor, foreign_analyst, supervisor
+):
+    with pytest.raises(ActionForbidden):
+        report_request(region=region, year=2026, month=10, actor=executor)
+    with pytest.raises(ActionForbidden):
+        report_request(region=region, year=2026, month=10, actor=foreign_analyst)
+    with pytest.raises(InvalidInput):
+        report_request(region=region, year=2027, month=5, actor=supervisor)
+    assert not Report.objects.exists()
+    assert report_request(region=region, year=2026, month=10, actor=supervisor).version == 1
+
+
+def test_report_pages(
+    client, region, november, supervisor, executor, foreign_analyst, eager,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    client.force_login(supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("reports:report_list"), {"region": region.pk, "month": "2026-11"}
+        )
+    report = Report.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/reports/{report.pk}/")
+    body = client.get(reverse("reports:report_detail", args=[report.pk])).content.decode()
+    assert "Поступило" in body and "ЖКХ" in body
+    bad = client.post(reverse("reports:report_list"), {"region": region.pk, "month": "junk"})
+    assert bad.status_code == 400
+    client.force_login(executor)
+    assert client.get(reverse("reports:report_list")).status_code == 403
+    client.force_login(foreign_analyst)
+    assert client.get(reverse("reports:report_detail", args=[report.pk])).status_code == 404
