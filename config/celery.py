@@ -59,6 +59,13 @@ app.conf.update(
             "schedule": crontab(day_of_month="1", hour="21", minute="30"),
             "options": {"expires": 6 * 3600},
         },
+        # Hourly: every region whose local time is now 06:00–06:59 on the 1st gets last month's
+        # report (regions span UTC+2 to UTC+12, so one crontab in UTC cannot say it).
+        "reports-monthly": {
+            "task": "reports.schedule_monthly",
+            "schedule": crontab(minute="5"),
+            "options": {"expires": 3000},
+        },
         "core-heartbeat": {
             "task": "default.heartbeat",
             "schedule": 60.0,

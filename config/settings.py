@@ -206,6 +206,9 @@ CLASSIFIER_THRESHOLD = float(os.environ.get("CLASSIFIER_THRESHOLD", "0.6"))
 # (the default ladder warns the agency's coordinator at 80 %).
 SLA_WARNING_SHARE = float(os.environ.get("SLA_WARNING_SHARE", "0.8"))
 
+# Where the site is reached from outside: links in e-mails are built on it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
 # How often the queue's counters and new rows refresh themselves, in seconds.
 QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "30"))
 

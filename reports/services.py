@@ -6,14 +6,19 @@ The reports app reads signals; it never writes to them.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Municipality, Region, Role, User
 from agencies.selectors import staff_context
-from reports.figures import month_bounds, monthly_figures
+from reports.figures import month_bounds, monthly_figures, previous_month
 from reports.models import Report
 from signals_app.workflow.errors import ActionForbidden, InvalidInput
 
@@ -67,6 +72,30 @@ def report_request(
     return report
 
 
+SCHEDULED_HOUR = 6
+
+
+def reports_schedule_due(*, now: datetime | None = None) -> list[Report]:
+    """Request last month's report for every region where it is the 1st, 06:00–06:59 local.
+
+    Idempotent: a scheduled report (no requester) of that month is made once per region.
+    """
+    now = now or timezone.now()
+    made = []
+    for region in Region.objects.order_by("pk"):
+        local = timezone.localtime(now, ZoneInfo(region.time_zone))
+        if local.day != 1 or local.hour != SCHEDULED_HOUR:
+            continue
+        year, month = previous_month(local.year, local.month)
+        exists = Report.objects.filter(
+            region=region, year=year, month=month, municipality=None, agency=None,
+            requested_by=None,
+        ).exists()  # fmt: skip
+        if not exists:
+            made.append(report_request(region=region, year=year, month=month, actor=None))
+    return made
+
+
 def report_generate(*, report_id: int) -> Report | None:
     """Compute and freeze the figures of a queued report (idempotent: a done one is left)."""
     claimed = Report.objects.filter(
@@ -94,4 +123,27 @@ def report_generate(*, report_id: int) -> Report | None:
     )
     logger.info("report_generated report_id=%s received=%s", report_id, figures["received"])
     report.refresh_from_db()
+    if report.requested_by_id is None:
+        _mail_supervisors(report)
     return report
+
+
+def _mail_supervisors(report: Report) -> int:
+    """Tell the region's supervisors that the scheduled report is ready (a link, no figures)."""
+    recipients = list(
+        User.objects.filter(is_active=True, groups__name=Role.SUPERVISOR, regions=report.region_id)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if not recipients:
+        return 0
+    link = settings.SITE_URL.rstrip("/") + reverse("reports:report_detail", args=[report.pk])
+    subject = _("Monthly report %(month)02d.%(year)s: %(region)s") % {
+        "month": report.month, "year": report.year, "region": report.region.name,
+    }  # fmt: skip
+    body = _("The report for %(month)02d.%(year)s is ready: %(link)s") % {
+        "month": report.month, "year": report.year, "link": link,
+    }  # fmt: skip
+    send_mail(subject, body, None, recipients)
+    return len(recipients)

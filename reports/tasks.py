@@ -11,3 +11,11 @@ def generate(report_id: int) -> None:
     from reports.services import report_generate
 
     report_generate(report_id=report_id)
+
+
+@shared_task(name="reports.schedule_monthly", ignore_result=True)
+def schedule_monthly() -> None:
+    """Hourly: last month's report for each region where it is now 06:xx on the 1st."""
+    from reports.services import reports_schedule_due
+
+    reports_schedule_due()

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from agencies.models import Agency, Municipality, Region
 from reports import selectors
+from reports.exports import report_signals_csv, report_xlsx
 from reports.services import report_request
 from signals_app.workflow.errors import WorkflowError
 
@@ -79,14 +80,46 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _report_or_404(request: HttpRequest, report_id: int):  # type: ignore[no-untyped-def]
+    report = selectors.reports_for_user(user=request.user).filter(pk=report_id).first()
+    if report is None:
+        raise Http404
+    return report
+
+
+@login_required
+def report_xlsx_download(request: HttpRequest, report_id: int) -> HttpResponse:
+    """The report's frozen figures as a workbook."""
+    report = _report_or_404(request, report_id)
+    if report.state != report.State.DONE:
+        raise Http404
+    response = HttpResponse(
+        report_xlsx(report),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"report-{report.region.code}-{report.year}-{report.month:02d}-v{report.version}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def report_signals_download(request: HttpRequest, report_id: int) -> StreamingHttpResponse:
+    """The signals behind the report, streamed as CSV."""
+    report = _report_or_404(request, report_id)
+    response = StreamingHttpResponse(
+        report_signals_csv(report), content_type="text/csv; charset=utf-8"
+    )
+    name = f"signals-{report.region.code}-{report.year}-{report.month:02d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 @login_required
 @vary_on_headers("HX-Request")
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     """One report: a progress bar while it is generated, then its figures and what changed
     since the previous version."""
-    report = selectors.reports_for_user(user=request.user).filter(pk=report_id).first()
-    if report is None:
-        raise Http404
+    report = _report_or_404(request, report_id)
     previous = selectors.previous_version(report) if report.state == report.State.DONE else None
     context = {
         "report": report,

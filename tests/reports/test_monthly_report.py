@@ -147,3 +147,62 @@ def test_report_pages(
     assert client.get(reverse("reports:report_list")).status_code == 403
     client.force_login(foreign_analyst)
     assert client.get(reverse("reports:report_detail", args=[report.pk])).status_code == 404
+
+
+def test_scheduled_generation_at_six_local_for_two_time_zones(
+    region, supervisor, eager, django_capture_on_commit_callbacks, mailoutbox, settings
+):
+    from datetime import UTC
+
+    from reports.services import reports_schedule_due
+    from tests.factories import RegionFactory
+
+    settings.SITE_URL = "https://cur.example.org"
+    supervisor.email = "chief@example.org"
+    supervisor.save(update_fields=["email"])
+    far_east = RegionFactory(code="25", name="Приморский край", time_zone="Asia/Vladivostok")
+    # 1 December 01:30 UTC: 06:30 in Yekaterinburg (UTC+5), 11:30 in Vladivostok (UTC+10).
+    with django_capture_on_commit_callbacks(execute=True):
+        made = reports_schedule_due(now=datetime(2026, 12, 1, 1, 30, tzinfo=UTC))
+    assert [(r.region_id, r.year, r.month) for r in made] == [(region.pk, 2026, 11)]
+    assert Report.objects.get(region=region).state == Report.State.DONE
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["chief@example.org"]
+    assert f"https://cur.example.org/reports/{made[0].pk}/" in mailoutbox[0].body
+    # Again within the hour: nothing new.
+    assert reports_schedule_due(now=datetime(2026, 12, 1, 1, 50, tzinfo=UTC)) == []
+    # 30 November 20:30 UTC: 06:30 on 1 December in Vladivostok, still November in Yekaterinburg.
+    made = reports_schedule_due(now=datetime(2026, 11, 30, 20, 30, tzinfo=UTC))
+    assert [(r.region_id, r.month) for r in made] == [(far_east.pk, 11)]
+    # Any other hour: nothing.
+    assert reports_schedule_due(now=datetime(2026, 12, 1, 3, 30, tzinfo=UTC)) == []
+
+
+def test_xlsx_has_typed_cells_and_the_csv_lists_the_signals(
+    client, region, november, supervisor, executor, eager, django_capture_on_commit_callbacks
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_request(region=region, year=2026, month=11, actor=supervisor)
+    client.force_login(supervisor)
+    response = client.get(reverse("reports:report_xlsx", args=[report.pk]))
+    assert response.status_code == 200
+    workbook = load_workbook(BytesIO(response.content))
+    assert workbook.sheetnames[0] == "Отчёт"
+    totals = workbook["Итоги"]
+    assert totals["A2"].value == "Поступило" and totals["B2"].value == 5
+    assert isinstance(totals["B2"].value, int) and totals.freeze_panes == "A2"
+    times = workbook["Время, часы"]
+    assert times["C2"].value == 2.0 and times["C2"].number_format == "0.0"  # 7,200 s
+    assert totals["A8"].value == "Переоткрыто" and totals["C8"].value == 0.0
+    assert totals["C8"].number_format == "0.0%"
+    assert workbook["Ведомства"]["B2"].value == 3
+    response = client.get(reverse("reports:report_signals", args=[report.pk]))
+    body = b"".join(response.streaming_content).decode()
+    assert body.count("\n") == 6  # header + 5 signals of November
+    assert november["weekend"].number in body and november["october"].number not in body
+    assert "Иван" not in body  # no personal data
+    client.force_login(executor)
+    assert client.get(reverse("reports:report_xlsx", args=[report.pk])).status_code == 404

@@ -1,0 +1,147 @@
+"""Files of a generated report: the XLSX workbook of its frozen figures, and the CSV list of
+the signals behind it."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from io import BytesIO
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from reports.figures import month_bounds
+from reports.models import Report
+from signals_app.models import Signal
+
+PERCENT = "0.0%"
+HOURS = "0.0"
+
+
+def _hours(seconds: float | None) -> float | None:
+    return round(seconds / 3600, 2) if seconds is not None else None
+
+
+def _sheet(workbook: Workbook, title: str, header: list[str], rows: list[list[Any]],
+           formats: dict[int, str] | None = None) -> None:  # fmt: skip
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    for column, number_format in (formats or {}).items():
+        for cell in sheet.iter_cols(min_col=column, max_col=column, min_row=2):
+            for item in cell:
+                item.number_format = number_format
+    sheet.freeze_panes = "A2"
+    for index, title_text in enumerate(header, start=1):
+        values = [len(str(title_text))] + [len(str(row[index - 1] or "")) for row in rows[:500]]
+        sheet.column_dimensions[get_column_letter(index)].width = min(60, max(10, max(values) + 2))
+
+
+def report_xlsx(report: Report) -> bytes:
+    """The report as a workbook: a cover sheet, then one sheet per breakdown (real numbers)."""
+    figures = report.figures
+    workbook = Workbook()
+    cover = workbook.active
+    cover.title = _("Report")
+    scope = (
+        report.municipality.name if report.municipality
+        else report.agency.name if report.agency else _("whole region")
+    )  # fmt: skip
+    for label, value in [
+        (_("Region"), report.region.name),
+        (_("Month"), f"{report.month:02d}.{report.year}"),
+        (_("Scope"), scope),
+        (_("Version"), report.version),
+        (_("generated at"), timezone.localtime(report.generated_at).replace(tzinfo=None)
+         if report.generated_at else None),
+        (_("requested by"), report.requested_by.username if report.requested_by else _("schedule")),
+    ]:  # fmt: skip
+        cover.append([label, value])
+    cover["B5"].number_format = "DD.MM.YYYY HH:MM"
+    cover.column_dimensions["A"].width = 24
+    cover.column_dimensions["B"].width = 48
+    for cell in cover["A"]:
+        cell.font = Font(bold=True)
+
+    totals = [
+        (_("Received"), figures["received"], None),
+        (_("Answered signals"), figures["answered"], None),
+        (_("Closed at month end"), figures["closed_at_end"], None),
+        (_("Rejected signals"), figures["rejected_at_end"], None),
+        (_("Still open at month end"), figures["open_at_end"], None),
+        (_("Overdue signals"), figures["overdue"], figures["overdue_share"]),
+        (_("Reopened signals"), figures["reopened"], figures["reopened_share"]),
+        (_("On time: reaction"), figures["on_time"]["reaction"]["met"], figures["on_time"]["reaction"]["share"]),
+        (_("On time: answer"), figures["on_time"]["answer"]["met"], figures["on_time"]["answer"]["share"]),
+    ]  # fmt: skip
+    _sheet(workbook, _("Totals"), [_("Figure"), _("Signals"), _("Share")],
+           [list(row) for row in totals], {3: PERCENT})  # fmt: skip
+    times = []
+    for kind, label in (("reaction_time", _("Reaction")), ("answer_time", _("Answer"))):
+        for clock, clock_label in (
+            ("working", _("working time")),
+            ("calendar", _("calendar time")),
+        ):
+            stats = figures[kind][clock]
+            times.append([f"{label}, {clock_label}", _hours(stats["mean"]), _hours(stats["median"]),
+                          _hours(stats["p90"]), stats["count"]])  # fmt: skip
+    _sheet(workbook, _("Times, hours"),
+           [_("Time"), _("mean"), _("median"), _("90th percentile"), _("signals")], times,
+           {2: HOURS, 3: HOURS, 4: HOURS})  # fmt: skip
+    _sheet(workbook, _("Channels"), [_("Channel"), _("Signals")],
+           [[row["label"], row["count"]] for row in figures["by_channel"]])  # fmt: skip
+    _sheet(workbook, _("Topics"), [_("Topic"), _("Subtopic"), _("Signals")],
+           [[row["topic"], row["subtopic"], row["count"]] for row in figures["by_topic"]])  # fmt: skip
+    _sheet(workbook, _("Top topics"),
+           [_("Topic"), _("Signals"), _("Previous month"), _("Change"), _("A year ago"), _("Change")],
+           [[r["topic"], r["count"], r["previous_month"], r["change"], r["year_ago"], r["change_year"]]
+            for r in figures["top_topics"]], {4: PERCENT, 6: PERCENT})  # fmt: skip
+    _sheet(workbook, _("Municipalities"), [_("Municipality"), _("Signals")],
+           [[row["municipality"], row["count"]] for row in figures["by_municipality"]])  # fmt: skip
+    _sheet(workbook, _("Agencies"),
+           [_("Agency"), _("Signals"), _("Answered"), _("On time"), _("Median answer, working hours")],
+           [[r["agency"], r["received"], r["answered"], r["on_time_share"],
+             _hours(r["median_answer_working"])] for r in figures["agencies"]],
+           {4: PERCENT, 5: HOURS})  # fmt: skip
+    _sheet(workbook, _("Escalations"), [_("Level"), _("Signals")],
+           [[row["level"], row["count"]] for row in figures["escalations_by_level"]])  # fmt: skip
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def report_signals_csv(report: Report) -> Iterator[str]:
+    """The signals of the report's month and scope, as they are now (no personal data), read
+    in chunks so the memory stays flat whatever the month's size."""
+    start, end = month_bounds(report.region, report.year, report.month)
+    rows = Signal.objects.filter(region=report.region, received_at__gte=start, received_at__lt=end)
+    if report.municipality_id:
+        rows = rows.filter(municipality_id=report.municipality_id)
+    if report.agency_id:
+        rows = rows.filter(agency_id=report.agency_id)
+    rows = rows.order_by("received_at", "id").values_list(
+        "number", "received_at", "channel", "category__name", "municipality__name",
+        "agency__name", "status", "reacted_at", "answered_at",
+    )  # fmt: skip
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # Excel opens UTF-8 with a BOM as UTF-8
+    yield writer.writerow([
+        _("Number"), _("Received"), _("Channel"), _("Category"), _("Municipality"), _("Agency"),
+        _("Status"), _("reacted at"), _("answered at"),
+    ])  # fmt: skip
+    for row in rows.iterator(chunk_size=2000):
+        yield writer.writerow(
+            [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+        )
