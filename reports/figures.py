@@ -22,6 +22,18 @@ from signals_app.models import OPEN_STATUSES, Channel, Status
 from signals_app.sla.services import schedule_load
 
 PERCENTILES = (0.5, 0.9)
+# Answer time in working hours: the buckets of the distribution chart (seconds).
+HISTOGRAM_BOUNDS = (
+    (0, 3600), (3600, 4 * 3600), (4 * 3600, 8 * 3600), (8 * 3600, 24 * 3600),
+    (24 * 3600, 80 * 3600), (80 * 3600, 10**9),
+)  # fmt: skip
+HISTOGRAM_LABELS = ("< 1 h", "1–4 h", "4–8 h", "8–24 h", "24–80 h", "> 80 h")
+HISTOGRAM_SQL = "SELECT {} FROM timed".format(  # noqa: S608 — constant bounds only
+    ", ".join(
+        f"count(*) FILTER (WHERE answer_working >= {low} AND answer_working < {high})"
+        for low, high in HISTOGRAM_BOUNDS
+    )
+)
 
 
 def month_bounds(region: Region, year: int, month: int) -> tuple[datetime, datetime]:
@@ -258,6 +270,27 @@ def monthly_figures(
              WHERE b.is_mass_incident ORDER BY 2 DESC, 1
             """,
             params,
+        )
+    ]
+    figures["by_day"] = [
+        {"date": day.isoformat(), "count": count}
+        for day, count in _fetch(
+            """
+            SELECT (d AT TIME ZONE %(zone)s)::date, count(b.id)
+              FROM generate_series(%(start)s::timestamptz, %(end)s::timestamptz - interval '1 day',
+                                   interval '1 day') AS d
+              LEFT JOIN base b ON b.received_at >= d AND b.received_at < d + interval '1 day'
+             GROUP BY 1 ORDER BY 1
+            """,
+            {**params, "zone": region.time_zone},
+        )
+    ]
+    figures["answer_histogram"] = [
+        {"bucket": label, "count": count}
+        for label, count in zip(
+            HISTOGRAM_LABELS,
+            _fetch(HISTOGRAM_SQL, params)[0],
+            strict=True,
         )
     ]
     figures["top_topics"] = _top_topics(region, year, month, figures["by_topic"], params)

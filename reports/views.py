@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from agencies.models import Agency, Municipality, Region
 from reports import selectors
+from reports.charts import report_charts
 from reports.exports import report_signals_csv, report_xlsx
 from reports.services import report_request
 from signals_app.workflow.errors import WorkflowError
@@ -126,6 +127,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
         "figures": report.figures,
         "previous": previous,
         "diff": selectors.report_diff(report, previous) if previous else [],
+        "charts": report_charts(report.figures) if report.state == report.State.DONE else {},
     }
     template = "reports/report_detail.html"
     if request.htmx:

@@ -77,6 +77,11 @@ def test_figures_match_the_hand_computation(region, november):
     )
     assert figures["agencies"][0]["answered"] == 3
     assert figures["reopened"] == 0 and figures["reopened_share"] == 0.0
+    days = {row["date"]: row["count"] for row in figures["by_day"]}
+    assert len(days) == 30 and days["2026-11-03"] == 1 and days["2026-11-06"] == 1
+    assert sum(days.values()) == 5
+    histogram = {row["bucket"]: row["count"] for row in figures["answer_histogram"]}
+    assert histogram == {"< 1 h": 0, "1–4 h": 2, "4–8 h": 0, "8–24 h": 1, "24–80 h": 0, "> 80 h": 0}
 
 
 def test_a_municipality_or_agency_narrows_the_figures(region, november, agency, other_agency):
@@ -206,3 +211,17 @@ def test_xlsx_has_typed_cells_and_the_csv_lists_the_signals(
     assert "Иван" not in body  # no personal data
     client.force_login(executor)
     assert client.get(reverse("reports:report_xlsx", args=[report.pk])).status_code == 404
+
+
+def test_charts_are_svg_with_escaped_labels():
+    from reports.charts import columns, report_charts, rows
+
+    assert columns([], title="x") == ""
+    svg = rows([("<script>", 0.25)], title="t", percent=True, low_is_bad=True)
+    assert svg.startswith("<svg") and "&lt;script&gt;" in svg and "<script>" not in svg
+    assert "25 %" in svg and "#a12727" in svg  # a low share is drawn red
+    charts = report_charts(
+        {"by_day": [{"date": "2026-11-01", "count": 3}], "by_topic": [], "agencies": [],
+         "answer_histogram": [{"bucket": "< 1 h", "count": 2}]}
+    )  # fmt: skip
+    assert charts["by_day"].count("<rect") == 1 and charts["topics"] == ""
