@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from agencies.models import Agency, Municipality, Region
 from reports import selectors
 from reports.charts import report_charts
+from reports.dashboard import dashboard_figures
 from reports.exports import report_signals_csv, report_xlsx
 from reports.services import report_request
 from signals_app.workflow.errors import WorkflowError
@@ -132,4 +133,42 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     template = "reports/report_detail.html"
     if request.htmx:
         template += "#status"
+    return TemplateResponse(request, template, context)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def dashboard(request: HttpRequest, agency_id: int | None = None) -> HttpResponse:
+    """The centre's live figures (or one agency's), refreshed every minute."""
+    agency = None
+    if agency_id is not None:
+        from signals_app.ui.selectors import agency_for_user
+
+        agency = agency_for_user(user=request.user, agency_id=agency_id)
+        if agency is None:
+            raise Http404
+        region = agency.region
+    else:
+        regions = selectors.report_regions_for(user=request.user)
+        if regions == []:
+            raise PermissionDenied
+        chosen = request.GET.get("region", "")
+        region = (
+            Region.objects.filter(
+                **({} if regions is None else {"pk__in": regions}),
+                **({"pk": int(chosen)} if chosen.isdigit() else {}),
+            )
+            .order_by("pk")
+            .first()
+        )
+        if region is None:
+            raise Http404
+    context = {
+        "region": region,
+        "agency": agency,
+        "figures": dashboard_figures(region=region, agency=agency, now=timezone.now()),
+    }
+    template = "reports/dashboard.html"
+    if request.htmx:
+        template += "#board"
     return TemplateResponse(request, template, context)
