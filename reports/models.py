@@ -65,3 +65,39 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_id} {self.year}-{self.month:02d} v{self.version}"
+
+
+class Export(models.Model):
+    """An asynchronous export of a filtered queue view: who, which filter, how many rows."""
+
+    State = Report.State
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("user"),
+    )  # fmt: skip
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    state = models.CharField(
+        _("state"), max_length=16, choices=Report.State.choices, default=Report.State.QUEUED
+    )
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    total = models.PositiveIntegerField(_("rows to write"), default=0)
+    personal_data = models.BooleanField(_("with personal data"), default=False)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="export_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.format} {self.created_at:%d.%m.%Y %H:%M}"

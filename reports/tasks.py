@@ -19,3 +19,11 @@ def schedule_monthly() -> None:
     from reports.services import reports_schedule_due
 
     reports_schedule_due()
+
+
+@shared_task(name="reports.export", acks_late=True, ignore_result=True)
+def run_export(export_id: int) -> None:
+    """Write a requested queue export (a finished one is left as it is)."""
+    from reports.queue_exports import export_run
+
+    export_run(export_id=export_id)

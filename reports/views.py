@@ -7,7 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -19,6 +26,8 @@ from reports import selectors
 from reports.charts import report_charts
 from reports.dashboard import dashboard_figures
 from reports.exports import report_signals_csv, report_xlsx
+from reports.models import Export
+from reports.queue_exports import export_request
 from reports.services import report_request
 from signals_app.workflow.errors import WorkflowError
 
@@ -172,3 +181,43 @@ def dashboard(request: HttpRequest, agency_id: int | None = None) -> HttpRespons
     if request.htmx:
         template += "#board"
     return TemplateResponse(request, template, context)
+
+
+@login_required
+def export_create(request: HttpRequest) -> HttpResponse:
+    """Start an export of the queue view whose query string is posted."""
+    if request.method != "POST":
+        return redirect("signals_app:signal_list")
+    export = export_request(
+        user=request.user,
+        params=QueryDict(request.POST.get("query", "")),
+        format=request.POST.get("format", "csv"),
+    )
+    return redirect("reports:export_detail", export_id=export.pk)
+
+
+def _own_export(request: HttpRequest, export_id: int) -> Export:
+    export = Export.objects.filter(pk=export_id, owner=request.user).first()
+    if export is None:
+        raise Http404
+    return export
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
+    """An export's progress, then its download link."""
+    template = "reports/export_detail.html"
+    if request.htmx:
+        template += "#progress"
+    return TemplateResponse(request, template, {"export": _own_export(request, export_id)})
+
+
+@login_required
+def export_file(request: HttpRequest, export_id: int) -> FileResponse:
+    export = _own_export(request, export_id)
+    if export.state != Export.State.DONE or not export.file:
+        raise Http404
+    return FileResponse(
+        export.file.open("rb"), as_attachment=True, filename=export.file.name.rsplit("/", 1)[-1]
+    )

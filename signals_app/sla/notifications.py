@@ -23,7 +23,7 @@ def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
     return (
         Notification.objects.filter(user=user)
         .select_related("signal")
-        .only("id", "title", "body", "created_at", "read_at", "signal__number")
+        .only("id", "kind", "title", "body", "created_at", "read_at", "signal__number")
     )
 
 

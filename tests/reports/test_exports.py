@@ -1,0 +1,70 @@
+"""Queue exports: the same filters as the queue, personal data only where allowed, recorded,
+notified, downloadable by their owner only."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from reports.models import Export
+from signals_app.models import Notification
+from signals_app.workflow import services
+from tests.factories import SignalFactory
+
+
+def _export(client, django_capture_on_commit_callbacks, query, format):  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:export_create"), {"query": query, "format": format})
+    export = Export.objects.latest("id")
+    assert response.status_code == 302 and response["Location"].endswith(f"/{export.pk}/")
+    return export
+
+
+def _csv(client, export):  # type: ignore[no-untyped-def]
+    response = client.get(reverse("reports:export_file", args=[export.pk]))
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def test_csv_export_follows_the_filter_and_masks_for_supervisors(
+    client, region, agency, analyst, supervisor, eager, django_capture_on_commit_callbacks, settings,
+    tmp_path,
+):  # fmt: skip
+    settings.MEDIA_ROOT = tmp_path
+    kept = SignalFactory(region=region, author_name="Иванов Пётр", author_contact="+7 900 1")
+    services.signal_route(signal=kept, agency=agency, actor=analyst)
+    SignalFactory(region=region, author_name="Другой Автор")  # new: filtered out below
+    client.force_login(analyst)
+    export = _export(client, django_capture_on_commit_callbacks, "status=in_progress&page=2", "csv")
+    export.refresh_from_db()
+    assert export.state == Export.State.DONE and export.rows == 1 and export.personal_data
+    assert export.query == "status=in_progress"
+    rows = _csv(client, export)
+    assert rows[0][0] == "Номер" and rows[1][0] == kept.number
+    assert rows[1][13] == "Иванов Пётр" and rows[1][14] == "+7 900 1"
+    assert Notification.objects.filter(user=analyst, kind="export").exists()
+    client.force_login(supervisor)
+    export = _export(client, django_capture_on_commit_callbacks, "status=in_progress", "csv")
+    export.refresh_from_db()
+    rows = _csv(client, export)
+    assert rows[1][13] == "И*** П***" and rows[1][14] == "" and not export.personal_data
+    client.force_login(analyst)
+    assert client.get(reverse("reports:export_file", args=[export.pk])).status_code == 404
+
+
+def test_xlsx_export_has_typed_cells(
+    client, region, analyst, eager, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    signal = SignalFactory(region=region)
+    client.force_login(analyst)
+    export = _export(client, django_capture_on_commit_callbacks, "", "xlsx")
+    response = client.get(reverse("reports:export_file", args=[export.pk]))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert sheet["A2"].value == signal.number
+    assert sheet["B2"].is_date  # a real date, not text
+    body = client.get(reverse("reports:export_detail", args=[export.pk])).content.decode()
+    assert "Скачать" in body
