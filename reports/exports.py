@@ -145,3 +145,23 @@ def report_signals_csv(report: Report) -> Iterator[str]:
         yield writer.writerow(
             [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
         )
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint or the system libraries it needs (Pango) are missing on this server."""
+
+
+def report_pdf(report: Report) -> bytes:
+    """The printable report (the same SVG charts), fonts embedded by WeasyPrint."""
+    from django.template.loader import render_to_string
+
+    from reports.charts import report_charts
+
+    try:
+        import weasyprint
+    except (ImportError, OSError) as error:  # OSError: the Pango library is not installed
+        raise PdfUnavailable(str(error)) from error
+    html = render_to_string(
+        "reports/report_print.html", {"report": report, "charts": report_charts(report.figures)}
+    )
+    return weasyprint.HTML(string=html).write_pdf()

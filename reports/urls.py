@@ -13,5 +13,6 @@ urlpatterns = [
     path("dashboard/agency/<int:agency_id>/", views.dashboard, name="agency_dashboard"),
     path("<int:report_id>/", views.report_detail, name="report_detail"),
     path("<int:report_id>/report.xlsx", views.report_xlsx_download, name="report_xlsx"),
+    path("<int:report_id>/report.pdf", views.report_pdf_download, name="report_pdf"),
     path("<int:report_id>/signals.csv", views.report_signals_download, name="report_signals"),
 ]

@@ -25,7 +25,7 @@ from agencies.models import Agency, Municipality, Region
 from reports import selectors
 from reports.charts import report_charts
 from reports.dashboard import dashboard_figures
-from reports.exports import report_signals_csv, report_xlsx
+from reports.exports import PdfUnavailable, report_pdf, report_signals_csv, report_xlsx
 from reports.models import Export
 from reports.queue_exports import export_request
 from reports.services import report_request
@@ -109,6 +109,25 @@ def report_xlsx_download(request: HttpRequest, report_id: int) -> HttpResponse:
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     name = f"report-{report.region.code}-{report.year}-{report.month:02d}-v{report.version}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def report_pdf_download(request: HttpRequest, report_id: int) -> HttpResponse:
+    """The printable report as PDF."""
+    report = _report_or_404(request, report_id)
+    if report.state != report.State.DONE:
+        raise Http404
+    try:
+        content = report_pdf(report)
+    except PdfUnavailable:
+        messages.error(
+            request, _("PDF is not available on this server (the Pango library is missing).")
+        )
+        return redirect("reports:report_detail", report_id=report.pk)
+    response = HttpResponse(content, content_type="application/pdf")
+    name = f"report-{report.region.code}-{report.year}-{report.month:02d}-v{report.version}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -225,3 +225,26 @@ def test_charts_are_svg_with_escaped_labels():
          "answer_histogram": [{"bucket": "< 1 h", "count": 2}]}
     )  # fmt: skip
     assert charts["by_day"].count("<rect") == 1 and charts["topics"] == ""
+
+
+def test_pdf_renders_with_extractable_cyrillic_text(
+    client, region, november, supervisor, eager, django_capture_on_commit_callbacks
+):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_request(region=region, year=2026, month=11, actor=supervisor)
+    client.force_login(supervisor)
+    response = client.get(reverse("reports:report_pdf", args=[report.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    reader = PdfReader(BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Челябинская область" in text and "Поступило" in text and "ЖКХ" in text
+    fonts = {
+        str(font["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts  # the fonts travel inside the file
