@@ -98,27 +98,32 @@ def _report_or_404(request: HttpRequest, report_id: int):  # type: ignore[no-unt
     return report
 
 
-@login_required
-def report_xlsx_download(request: HttpRequest, report_id: int) -> HttpResponse:
-    """The report's frozen figures as a workbook."""
+def _done_report(request: HttpRequest, report_id: int):  # type: ignore[no-untyped-def]
     report = _report_or_404(request, report_id)
     if report.state != report.State.DONE:
         raise Http404
-    response = HttpResponse(
-        report_xlsx(report),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    name = f"report-{report.region.code}-{report.year}-{report.month:02d}-v{report.version}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return report
+
+
+def _attachment(content: bytes, content_type: str, report, extension: str) -> HttpResponse:  # type: ignore[no-untyped-def]
+    response = HttpResponse(content, content_type=content_type)
+    name = f"report-{report.region.code}-{report.year}-{report.month:02d}-v{report.version}"
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
     return response
+
+
+@login_required
+def report_xlsx_download(request: HttpRequest, report_id: int) -> HttpResponse:
+    """The report's frozen figures as a workbook."""
+    report = _done_report(request, report_id)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _attachment(report_xlsx(report), xlsx, report, "xlsx")
 
 
 @login_required
 def report_pdf_download(request: HttpRequest, report_id: int) -> HttpResponse:
     """The printable report as PDF."""
-    report = _report_or_404(request, report_id)
-    if report.state != report.State.DONE:
-        raise Http404
+    report = _done_report(request, report_id)
     try:
         content = report_pdf(report)
     except PdfUnavailable:
@@ -126,10 +131,7 @@ def report_pdf_download(request: HttpRequest, report_id: int) -> HttpResponse:
             request, _("PDF is not available on this server (the Pango library is missing).")
         )
         return redirect("reports:report_detail", report_id=report.pk)
-    response = HttpResponse(content, content_type="application/pdf")
-    name = f"report-{report.region.code}-{report.year}-{report.month:02d}-v{report.version}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return _attachment(content, "application/pdf", report, "pdf")
 
 
 @login_required
