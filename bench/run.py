@@ -33,7 +33,7 @@ def main() -> int:
     parser.add_argument("--signals", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
-        "--only", choices=["deadline_add", "demo_load", "sla_sweep", "ingest", "ui"]
+        "--only", choices=["deadline_add", "demo_load", "sla_sweep", "ingest", "ui", "reports"]
     )
     args = parser.parse_args()
 
@@ -61,7 +61,10 @@ def main() -> int:
             check=True,
         )
         print()
-    if args.only == "ui":
+    if args.only in (None, "reports"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "report_speed.py")], check=True)
+        print()
+    if args.only in ("ui", "reports"):
         return 0
 
     database = fresh_database("bench")
