@@ -248,3 +248,18 @@ def test_pdf_renders_with_extractable_cyrillic_text(
         for font in page["/Resources"]["/Font"].values()
     }
     assert fonts  # the fonts travel inside the file
+
+
+def test_report_list_query_count_does_not_grow(client, region, supervisor, analyst):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(supervisor)
+    counts = []
+    for months in ((10,), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        for month in months:
+            report_request(region=region, year=2026, month=month, actor=analyst)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("reports:report_list")).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
