@@ -166,3 +166,18 @@ def test_main_pages_render_for_each_role(page, world, region, agency, analyst):
             assert response is not None and response.status == 200, url
             shot(page, f"10-{username}-{index}")
     assert Signal.objects.filter(pk=signal.pk, status=Status.IN_PROGRESS).exists()
+
+
+def test_supervisor_generates_a_report_and_sees_the_dashboard(page, world, region, eager):
+    SignalFactory(region=region, text="Нет воды в доме")
+    login(page, "supervisor")
+    page.goto(page.base_url + "/reports/")
+    page.fill("input[name=month]", "2026-11")
+    page.click(".stacked-form button[type=submit]")
+    expect(page.locator(".summary")).to_contain_text("Поступило")
+    expect(page.locator("svg.chart").first).to_be_visible()
+    expect(page.locator("a", has_text="Скачать XLSX")).to_be_visible()
+    shot(page, "20-report")
+    page.goto(page.base_url + "/reports/dashboard/")
+    expect(page.locator("#board")).to_contain_text("Поступило сегодня")
+    shot(page, "21-dashboard")
