@@ -66,6 +66,11 @@ app.conf.update(
             "schedule": crontab(minute="5"),
             "options": {"expires": 3000},
         },
+        "reports-sweep-queued": {
+            "task": "reports.sweep_queued",
+            "schedule": 300.0,
+            "options": {"expires": 240},
+        },
         "core-heartbeat": {
             "task": "default.heartbeat",
             "schedule": 60.0,

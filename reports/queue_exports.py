@@ -26,6 +26,7 @@ from signals_app.models import Notification
 from signals_app.selectors import signal_visible_to
 from signals_app.ui.selectors import mask_name, may_see_personal_data
 from signals_app.ui.services import saved_view_query
+from signals_app.workflow.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,20 @@ COLUMNS = (
 def export_request(*, user: User, params: QueryDict, format: str) -> Export:
     if format not in Export.Format.values:
         format = Export.Format.CSV
+    # A filter the queue would refuse must not be dropped silently here: the file would hold
+    # more than the user saw.
+    check = SignalFilterSet(
+        params, queryset=signal_visible_to(user=user), request=SimpleNamespace(user=user)
+    )
+    if not check.is_valid():
+        problems = "; ".join(
+            f"{check.form.fields[name].label}: {' '.join(errors)}"
+            for name, errors in check.form.errors.items()
+            if name in check.form.fields
+        )
+        raise InvalidInput(
+            _("The filters cannot be exported: %(problems)s") % {"problems": problems}
+        )
     export = Export.objects.create(owner=user, query=saved_view_query(params), format=format)
     from reports.tasks import run_export
 

@@ -147,3 +147,29 @@ def _mail_supervisors(report: Report) -> int:
     }  # fmt: skip
     send_mail(subject, body, None, recipients)
     return len(recipients)
+
+
+def reports_sweep_queued(*, older_than_seconds: int = 120) -> int:
+    """Send again the reports and exports still queued after a while; each task is idempotent
+    (it claims its row first), so a duplicate delivery does nothing."""
+    from datetime import timedelta
+
+    from reports.models import Export
+    from reports.tasks import generate, run_export
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    reports = list(
+        Report.objects.filter(state=Report.State.QUEUED, requested_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:100]
+    )
+    exports = list(
+        Export.objects.filter(state=Export.State.QUEUED, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:100]
+    )
+    for pk in reports:
+        generate.delay(pk)
+    for pk in exports:
+        run_export.delay(pk)
+    return len(reports) + len(exports)

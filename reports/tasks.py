@@ -27,3 +27,11 @@ def run_export(export_id: int) -> None:
     from reports.queue_exports import export_run
 
     export_run(export_id=export_id)
+
+
+@shared_task(name="reports.sweep_queued", ignore_result=True)
+def sweep_queued(older_than_seconds: int = 120) -> None:
+    """Queue again the reports and exports no worker took (the broker was down, a worker died)."""
+    from reports.services import reports_sweep_queued
+
+    reports_sweep_queued(older_than_seconds=older_than_seconds)

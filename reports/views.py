@@ -17,6 +17,7 @@ from django.http import (
 )
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.vary import vary_on_headers
@@ -209,11 +210,14 @@ def export_create(request: HttpRequest) -> HttpResponse:
     """Start an export of the queue view whose query string is posted."""
     if request.method != "POST":
         return redirect("signals_app:signal_list")
-    export = export_request(
-        user=request.user,
-        params=QueryDict(request.POST.get("query", "")),
-        format=request.POST.get("format", "csv"),
-    )
+    query = request.POST.get("query", "")
+    try:
+        export = export_request(
+            user=request.user, params=QueryDict(query), format=request.POST.get("format", "csv")
+        )
+    except WorkflowError as error:
+        messages.error(request, str(error))
+        return redirect(reverse("signals_app:signal_list") + (f"?{query}" if query else ""))
     return redirect("reports:export_detail", export_id=export.pk)
 
 

@@ -68,3 +68,39 @@ def test_xlsx_export_has_typed_cells(
     assert sheet["B2"].is_date  # a real date, not text
     body = client.get(reverse("reports:export_detail", args=[export.pk])).content.decode()
     assert "Скачать" in body
+
+
+def test_an_invalid_filter_is_refused_not_dropped(client, region, analyst):
+    SignalFactory(region=region)
+    client.force_login(analyst)
+    response = client.post(
+        reverse("reports:export_create"),
+        {"query": "deadline=junk&received_from=31.02", "format": "csv"},
+        follow=True,
+    )
+    assert not Export.objects.exists()
+    assert "нельзя выгрузить" in response.content.decode()
+    assert client.get(reverse("reports:export_create")).status_code == 302  # GET goes to the queue
+
+
+def test_queued_work_no_worker_took_is_sent_again(region, analyst, eager, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reports.models import Report
+    from reports.services import reports_sweep_queued
+
+    settings.MEDIA_ROOT = tmp_path
+    SignalFactory(region=region)
+    old = timezone.now() - timedelta(minutes=10)
+    export = Export.objects.create(owner=analyst, query="", format="csv")
+    report = Report.objects.create(region=region, year=2026, month=10, version=1)
+    fresh = Export.objects.create(owner=analyst, query="", format="csv")
+    Export.objects.filter(pk=export.pk).update(created_at=old)
+    Report.objects.filter(pk=report.pk).update(requested_at=old)
+    assert reports_sweep_queued() == 2
+    export.refresh_from_db()
+    report.refresh_from_db()
+    fresh.refresh_from_db()
+    assert export.state == report.state == "done" and fresh.state == "queued"
