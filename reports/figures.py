@@ -2,8 +2,10 @@
 
 One function, `monthly_figures`, returns a JSON-ready dict. Every figure is an aggregate in SQL
 (`count`, `avg`, `percentile_cont`), never a Python loop over rows. Working time is the overlap
-of each interval with the working periods of the region's default calendar, passed in as two
-arrays and summed in SQL.
+of each interval with the working periods of the schedule the signal's deadlines count in: the
+agency's own calendar and time zone where it has them, the region's default calendar and time
+zone otherwise (and for signals not yet routed). The periods of every schedule in use are passed
+in as arrays and summed in SQL.
 
 The month is taken in the region's time zone. The state "at month end" is read from the events
 (the last status change before the end), so a report generated later says what was true then.
@@ -17,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
-from agencies.models import Region, WorkCalendar
+from agencies.models import Agency, Region, WorkCalendar
 from signals_app.models import OPEN_STATUSES, Channel, Status
 from signals_app.sla.services import schedule_load
 
@@ -49,17 +51,43 @@ def previous_month(year: int, month: int, back: int = 1) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def _working_periods(region: Region, start: datetime, end: datetime) -> tuple[list, list]:
-    calendar = WorkCalendar.objects.filter(region=region, is_default=True).first()
-    schedule = schedule_load(calendar=calendar, time_zone=region.time_zone)
-    starts, ends = [], []
-    day = start.astimezone(schedule.zone).date()
-    while datetime.combine(day, time(), tzinfo=schedule.zone) < end:
-        for period_start, period_end in schedule.periods_on(day):
-            starts.append(period_start)
-            ends.append(period_end)
-        day += timedelta(days=1)
-    return starts, ends
+def _working_periods(region: Region, start: datetime, end: datetime) -> dict[str, list]:
+    """The working periods of every schedule the region's agencies use, as SQL array params.
+
+    Schedule 0 is the region's default (default calendar, region time zone); each agency with
+    another calendar or time zone maps to its own schedule number.
+    """
+    default = WorkCalendar.objects.filter(region=region, is_default=True).first()
+    default_id = default.pk if default is not None else None
+    schedules: dict[tuple[int | None, str], int] = {(default_id, region.time_zone): 0}
+    agency_ids, agency_schedules = [], []
+    agencies = Agency.objects.filter(region=region).values_list("id", "calendar_id", "time_zone")
+    for agency_id, calendar_id, zone in agencies:
+        key = (calendar_id or default_id, zone or region.time_zone)
+        number = schedules.setdefault(key, len(schedules))
+        if number:
+            agency_ids.append(agency_id)
+            agency_schedules.append(number)
+    calendars = WorkCalendar.objects.in_bulk([key[0] for key in schedules if key[0] is not None])
+    numbers, starts, ends = [], [], []
+    for (calendar_id, zone), number in schedules.items():
+        schedule = schedule_load(calendar=calendars.get(calendar_id), time_zone=zone)
+        # A day either side: a schedule's local days need not line up with the region's.
+        day = start.astimezone(schedule.zone).date() - timedelta(days=1)
+        while datetime.combine(day, time(), tzinfo=schedule.zone) < end + timedelta(days=1):
+            for period_start, period_end in schedule.periods_on(day):
+                numbers.append(number)
+                starts.append(max(period_start, start))
+                ends.append(min(period_end, end))
+            day += timedelta(days=1)
+    kept = [index for index in range(len(starts)) if starts[index] < ends[index]]
+    return {
+        "agency_ids": agency_ids,
+        "agency_schedules": agency_schedules,
+        "period_schedules": [numbers[index] for index in kept],
+        "period_starts": [starts[index] for index in kept],
+        "period_ends": [ends[index] for index in kept],
+    }
 
 
 BASE = """
@@ -69,16 +97,21 @@ WITH base AS (
            CASE WHEN s.reacted_at < %(end)s THEN s.reacted_at END AS reacted_at,
            CASE WHEN s.answered_at < %(end)s THEN s.answered_at END AS answered_at,
            s.reaction_due_at, s.answer_due_at,
+           coalesce(m.schedule, 0) AS schedule,
            (SELECT e.to_status FROM signals_app_signalevent e
              WHERE e.signal_id = s.id AND e.to_status <> '' AND e.created_at < %(end)s
              ORDER BY e.created_at DESC, e.id DESC LIMIT 1) AS status_at_end
       FROM signals_app_signal s
+      LEFT JOIN (SELECT unnest(%(agency_ids)s::bigint[]) AS agency_id,
+                        unnest(%(agency_schedules)s::int[]) AS schedule) m
+             ON m.agency_id = s.agency_id
      WHERE s.region_id = %(region)s AND s.received_at >= %(start)s AND s.received_at < %(end)s
        AND (%(municipality)s::bigint IS NULL OR s.municipality_id = %(municipality)s)
        AND (%(agency)s::bigint IS NULL OR s.agency_id = %(agency)s)
 ),
 periods AS (
-    SELECT unnest(%(period_starts)s::timestamptz[]) AS ps,
+    SELECT unnest(%(period_schedules)s::int[]) AS schedule,
+           unnest(%(period_starts)s::timestamptz[]) AS ps,
            unnest(%(period_ends)s::timestamptz[]) AS pe
 ),
 timed AS (
@@ -88,12 +121,12 @@ timed AS (
            CASE WHEN b.reacted_at IS NOT NULL THEN
            (SELECT coalesce(sum(extract(epoch FROM least(p.pe, b.reacted_at)
                                               - greatest(p.ps, b.received_at))), 0)
-              FROM periods p WHERE p.ps < b.reacted_at AND p.pe > b.received_at)
+              FROM periods p WHERE p.schedule = b.schedule AND p.ps < b.reacted_at AND p.pe > b.received_at)
            END AS reaction_working,
            CASE WHEN b.answered_at IS NOT NULL THEN
            (SELECT coalesce(sum(extract(epoch FROM least(p.pe, b.answered_at)
                                               - greatest(p.ps, b.received_at))), 0)
-              FROM periods p WHERE p.ps < b.answered_at AND p.pe > b.received_at)
+              FROM periods p WHERE p.schedule = b.schedule AND p.ps < b.answered_at AND p.pe > b.received_at)
            END AS answer_working
       FROM base b
 )
@@ -148,11 +181,10 @@ def _monthly_figures(
     agency_id: int | None = None,
 ) -> dict[str, Any]:
     start, end = month_bounds(region, year, month)
-    period_starts, period_ends = _working_periods(region, start, end)
     params = {
         "region": region.pk, "start": start, "end": end, "municipality": municipality_id,
-        "agency": agency_id, "period_starts": period_starts, "period_ends": period_ends,
-        "open": list(OPEN_STATUSES),
+        "agency": agency_id, "open": list(OPEN_STATUSES),
+        **_working_periods(region, start, end),
     }  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS report_timed")

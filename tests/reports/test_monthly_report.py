@@ -84,6 +84,37 @@ def test_figures_match_the_hand_computation(region, november):
     assert histogram == {"< 1 h": 0, "1–4 h": 2, "4–8 h": 0, "8–24 h": 1, "24–80 h": 0, "> 80 h": 0}
 
 
+def test_working_time_counts_in_the_agency_s_own_calendar_and_time_zone(
+    region, november, other_agency, source
+):
+    """An agency with its own calendar (every day 08:00–20:00) in Moscow time: a signal received
+    on Saturday 7 November at 09:00 Yekaterinburg (07:00 Moscow) and answered at 12:00 (10:00
+    Moscow) took 08:00–10:00 Moscow = 7,200 working seconds; the region's calendar would give 0
+    (a weekend) and the agency's calendar in the region's zone 10,800."""
+    from agencies.models import WorkCalendar, WorkingPeriod
+
+    own = WorkCalendar.objects.create(region=region, name="Диспетчерская")
+    WorkingPeriod.objects.bulk_create(
+        WorkingPeriod(calendar=own, weekday=day, start="08:00", end="20:00") for day in range(7)
+    )
+    other_agency.calendar = own
+    other_agency.time_zone = "Europe/Moscow"
+    other_agency.save()
+    signal = SignalFactory(region=region, source=source, received_at=local(7, 9))
+    Signal.objects.filter(pk=signal.pk).update(
+        agency=other_agency, reacted_at=local(7, 12), answered_at=local(7, 12)
+    )
+    figures = monthly_figures(region=region, year=2026, month=11, agency_id=other_agency.pk)
+    assert figures["answer_time"]["working"] == {
+        "mean": 7200.0, "median": 7200.0, "p90": 7200.0, "count": 1,
+    }  # fmt: skip
+    # The rest of the region keeps its own calendar: the hand-computed medians do not move.
+    assert (
+        monthly_figures(region=region, year=2026, month=11)["answer_time"]["working"]["median"]
+        == 7200.0
+    )
+
+
 def test_a_municipality_or_agency_narrows_the_figures(region, november, agency, other_agency):
     assert monthly_figures(region=region, year=2026, month=11, agency_id=agency.pk)["received"] == 3
     assert (
