@@ -101,3 +101,10 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id} {self.format} {self.created_at:%d.%m.%Y %H:%M}"
+
+    @property
+    def progress(self) -> int:
+        """Per cent of the rows written (0 until the count is known)."""
+        if not self.total:
+            return 0
+        return min(100, self.rows * 100 // self.total)

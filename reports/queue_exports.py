@@ -73,16 +73,19 @@ def _header() -> list[str]:
     ]  # fmt: skip
 
 
-def _rows(export: Export):  # type: ignore[no-untyped-def]
-    """The export's rows, in the queue's order, personal data masked where not allowed."""
+def _filtered(export: Export):  # type: ignore[no-untyped-def]
     owner = export.owner
-    request = SimpleNamespace(user=owner)
     filters = SignalFilterSet(
         QueryDict(export.query), queryset=default_order(signal_visible_to(user=owner)),
-        request=request,
+        request=SimpleNamespace(user=owner),
     )  # fmt: skip
-    context = staff_context(user=owner)
-    rows = filters.qs.values_list(*COLUMNS)[:MAX_ROWS]
+    return filters.qs
+
+
+def _rows(export: Export):  # type: ignore[no-untyped-def]
+    """The export's rows, in the queue's order, personal data masked where not allowed."""
+    context = staff_context(user=export.owner)
+    rows = _filtered(export).values_list(*COLUMNS)[:MAX_ROWS]
     zone = timezone.get_current_timezone()
     for row in rows.iterator(chunk_size=CHUNK):
         values = list(row[:-2])
@@ -104,6 +107,9 @@ def export_run(*, export_id: int) -> Export | None:
     if not claimed:
         return None
     export = Export.objects.select_related("owner").get(pk=export_id)
+    # The count the progress bar measures against (rows arriving meanwhile may add a few).
+    export.total = min(_filtered(export).order_by().count(), MAX_ROWS)
+    Export.objects.filter(pk=export_id).update(total=export.total)
     with tempfile.TemporaryFile() as handle:
         written, personal = _write(export, handle)
         handle.seek(0)

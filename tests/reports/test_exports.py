@@ -104,3 +104,26 @@ def test_queued_work_no_worker_took_is_sent_again(region, analyst, eager, settin
     report.refresh_from_db()
     fresh.refresh_from_db()
     assert export.state == report.state == "done" and fresh.state == "queued"
+
+
+def test_a_running_export_shows_its_progress_as_a_share(client, region, analyst):
+    client.force_login(analyst)
+    export = Export.objects.create(
+        owner=analyst, format="csv", state=Export.State.RUNNING, rows=2000, total=8000
+    )
+    assert export.progress == 25
+    body = client.get(reverse("reports:export_detail", args=[export.pk])).content.decode()
+    assert '<progress max="100" value="25"' in body and "2000 из 8000 строк (25%)" in body
+    assert 'hx-trigger="every 2s"' in body  # the page keeps polling until it is done
+
+
+def test_the_count_to_write_is_set_before_the_rows(
+    client, region, analyst, eager, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    for _ in range(3):
+        SignalFactory(region=region)
+    client.force_login(analyst)
+    export = _export(client, django_capture_on_commit_callbacks, "", "csv")
+    export.refresh_from_db()
+    assert export.total == 3 and export.rows == 3 and export.progress == 100
