@@ -123,8 +123,8 @@ class _Echo:
 
 
 def report_signals_csv(report: Report) -> Iterator[str]:
-    """The signals of the report's month and scope, as they are now (no personal data), read
-    in chunks so the memory stays flat whatever the month's size."""
+    """The signals of the report's month and scope (no personal data), read in chunks so the
+    memory stays flat whatever the month's size. Written once when the report is generated."""
     start, end = month_bounds(report.region, report.year, report.month)
     rows = Signal.objects.filter(region=report.region, received_at__gte=start, received_at__lt=end)
     if report.municipality_id:

@@ -13,6 +13,7 @@ The month is taken in the region's time zone. The state "at month end" is read f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -179,7 +180,10 @@ def _monthly_figures(
     month: int,
     municipality_id: int | None = None,
     agency_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
+    """`progress` is told the share done (per cent) as the steps finish."""
+    step = progress or (lambda _share: None)
     start, end = month_bounds(region, year, month)
     params = {
         "region": region.pk, "start": start, "end": end, "municipality": municipality_id,
@@ -193,6 +197,7 @@ def _monthly_figures(
             params,
         )
         cursor.execute("ANALYZE report_timed")
+    step(40)
     totals = _fetch(
         f"""
         SELECT count(*),
@@ -215,6 +220,7 @@ def _monthly_figures(
         """,  # noqa: S608 — only the constant column names above are formatted in
         params,
     )[0]
+    step(50)
     received = totals[0]
     figures: dict[str, Any] = {
         "period": {
@@ -297,6 +303,7 @@ def _monthly_figures(
             params,
         )
     ]  # fmt: skip
+    step(60)
     ranked = [row for row in figures["agencies"] if row["on_time_share"] is not None]
     figures["worst_agencies"] = [
         row["agency"]
@@ -344,7 +351,9 @@ def _monthly_figures(
             strict=True,
         )
     ]
+    step(65)
     figures["top_topics"] = _top_topics(region, year, month, figures["by_topic"], params)
+    step(70)
     figures["status_labels"] = {status.value: str(status.label) for status in Status}
     return figures
 

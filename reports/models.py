@@ -44,6 +44,10 @@ class Report(models.Model):
     )  # fmt: skip
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     generated_at = models.DateTimeField(_("generated at"), null=True, blank=True)
+    # The files are written with the figures and frozen with them.
+    xlsx_file = models.FileField(_("XLSX"), upload_to="reports/%Y/%m/", blank=True)
+    pdf_file = models.FileField(_("PDF"), upload_to="reports/%Y/%m/", blank=True)
+    signals_file = models.FileField(_("signals, CSV"), upload_to="reports/%Y/%m/", blank=True)
 
     class Meta:
         verbose_name = _("report")

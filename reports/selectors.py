@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from agencies.models import Role, User
 from agencies.selectors import staff_context
 from reports.models import Report
+from reports.services import progress_key
 
 
 def report_regions_for(*, user: User) -> list[int] | None:
@@ -65,3 +67,10 @@ def report_diff(report: Report, previous: Report) -> list[tuple[str, Any, Any]]:
     before, now = _flatten(previous.figures), _flatten(report.figures)
     keys = sorted(set(before) | set(now))
     return [(key, before.get(key), now.get(key)) for key in keys if before.get(key) != now.get(key)]
+
+
+def report_progress(report: Report) -> int:
+    """Per cent done: the running generation's own figure from the cache, else the row's."""
+    if report.state in (Report.State.QUEUED, Report.State.RUNNING):
+        return int(cache.get(progress_key(report.pk), report.progress))
+    return report.progress

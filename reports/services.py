@@ -5,11 +5,17 @@ The reports app reads signals; it never writes to them.
 
 from __future__ import annotations
 
+import io
 import logging
+import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -96,36 +102,79 @@ def reports_schedule_due(*, now: datetime | None = None) -> list[Report]:
     return made
 
 
+def progress_key(report_id: int) -> str:
+    """Where a running generation keeps its progress: the cache, which every process sees
+    while the figures' own transaction is still open."""
+    return f"reports:progress:{report_id}"
+
+
 def report_generate(*, report_id: int) -> Report | None:
-    """Compute and freeze the figures of a queued report (idempotent: a done one is left)."""
+    """Compute and freeze the figures and files of a queued report (idempotent: a done one is
+    left as it is)."""
     claimed = Report.objects.filter(
         pk=report_id, state__in=(Report.State.QUEUED, Report.State.RUNNING)
     ).update(state=Report.State.RUNNING, progress=10)
     if not claimed:
         return None
-    report = Report.objects.select_related("region").get(pk=report_id)
+    report = Report.objects.select_related("region", "municipality", "agency", "requested_by").get(
+        pk=report_id
+    )
+
+    def progress(share: int) -> None:
+        cache.set(progress_key(report_id), share, timeout=3600)
+
     try:
-        figures = monthly_figures(
+        report.figures = monthly_figures(
             region=report.region,
             year=report.year,
             month=report.month,
             municipality_id=report.municipality_id,
             agency_id=report.agency_id,
+            progress=progress,
         )
+        report.generated_at = timezone.now()
+        _write_files(report, progress)
     except Exception as error:
         Report.objects.filter(pk=report_id).update(
             state=Report.State.FAILED, error=type(error).__name__, progress=0
         )
         logger.exception("report_failed report_id=%s", report_id)
         raise
-    Report.objects.filter(pk=report_id).update(
-        state=Report.State.DONE, figures=figures, progress=100, generated_at=timezone.now()
-    )
-    logger.info("report_generated report_id=%s received=%s", report_id, figures["received"])
-    report.refresh_from_db()
+    finally:
+        cache.delete(progress_key(report_id))
+    report.state, report.progress = Report.State.DONE, 100
+    report.save(
+        update_fields=[
+            "state", "figures", "progress", "generated_at", "xlsx_file", "pdf_file",
+            "signals_file",
+        ]
+    )  # fmt: skip
+    logger.info("report_generated report_id=%s received=%s", report_id, report.figures["received"])
     if report.requested_by_id is None:
         _mail_supervisors(report)
     return report
+
+
+def _write_files(report: Report, progress: Callable[[int], None]) -> None:
+    """The XLSX, the PDF and the CSV of the signals, frozen with the figures. Without Pango on
+    the server the PDF is left out (the page says so) rather than failing the report."""
+    from reports.exports import PdfUnavailable, report_pdf, report_signals_csv, report_xlsx
+
+    name = f"report-{report.region.code}-{report.year}-{report.month:02d}-v{report.version}"
+    report.xlsx_file.save(f"{name}.xlsx", ContentFile(report_xlsx(report)), save=False)
+    progress(80)
+    try:
+        report.pdf_file.save(f"{name}.pdf", ContentFile(report_pdf(report)), save=False)
+    except PdfUnavailable:
+        logger.warning("report_pdf_unavailable report_id=%s", report.pk)
+    progress(90)
+    with tempfile.TemporaryFile() as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        text.writelines(report_signals_csv(report))
+        text.flush()
+        text.detach()
+        handle.seek(0)
+        report.signals_file.save(f"{name}-signals.csv", File(handle), save=False)
 
 
 def _mail_supervisors(report: Report) -> int:

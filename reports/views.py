@@ -106,19 +106,33 @@ def _done_report(request: HttpRequest, report_id: int):  # type: ignore[no-untyp
     return report
 
 
-def _attachment(content: bytes, content_type: str, report, extension: str) -> HttpResponse:  # type: ignore[no-untyped-def]
-    response = HttpResponse(content, content_type=content_type)
+def _frozen_file(report, field: str, render) -> HttpResponse:  # type: ignore[no-untyped-def]
+    """The file written with the report; reports made before files were kept render it from
+    their frozen figures instead."""
+    stored = getattr(report, field)
     name = f"report-{report.region.code}-{report.year}-{report.month:02d}-v{report.version}"
-    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    extension = {"xlsx_file": "xlsx", "pdf_file": "pdf", "signals_file": "csv"}[field]
+    filename = f"{name}{'-signals' if field == 'signals_file' else ''}.{extension}"
+    if stored:
+        return FileResponse(stored.open("rb"), as_attachment=True, filename=filename)
+    content_type, body = render(report)
+    response = (
+        StreamingHttpResponse(body, content_type=content_type)
+        if not isinstance(body, bytes)
+        else HttpResponse(body, content_type=content_type)
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
 def report_xlsx_download(request: HttpRequest, report_id: int) -> HttpResponse:
     """The report's frozen figures as a workbook."""
     report = _done_report(request, report_id)
-    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _attachment(report_xlsx(report), xlsx, report, "xlsx")
+    return _frozen_file(report, "xlsx_file", lambda report: (XLSX, report_xlsx(report)))
 
 
 @login_required
@@ -126,25 +140,25 @@ def report_pdf_download(request: HttpRequest, report_id: int) -> HttpResponse:
     """The printable report as PDF."""
     report = _done_report(request, report_id)
     try:
-        content = report_pdf(report)
+        return _frozen_file(
+            report, "pdf_file", lambda report: ("application/pdf", report_pdf(report))
+        )
     except PdfUnavailable:
         messages.error(
             request, _("PDF is not available on this server (the Pango library is missing).")
         )
         return redirect("reports:report_detail", report_id=report.pk)
-    return _attachment(content, "application/pdf", report, "pdf")
 
 
 @login_required
-def report_signals_download(request: HttpRequest, report_id: int) -> StreamingHttpResponse:
-    """The signals behind the report, streamed as CSV."""
-    report = _report_or_404(request, report_id)
-    response = StreamingHttpResponse(
-        report_signals_csv(report), content_type="text/csv; charset=utf-8"
+def report_signals_download(request: HttpRequest, report_id: int) -> HttpResponse:
+    """The signals behind the report as CSV, as they were when it was generated."""
+    report = _done_report(request, report_id)
+    return _frozen_file(
+        report,
+        "signals_file",
+        lambda report: ("text/csv; charset=utf-8", report_signals_csv(report)),
     )
-    name = f"signals-{report.region.code}-{report.year}-{report.month:02d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 @login_required
@@ -156,6 +170,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     previous = selectors.previous_version(report) if report.state == report.State.DONE else None
     context = {
         "report": report,
+        "progress": selectors.report_progress(report),
         "figures": report.figures,
         "previous": previous,
         "diff": selectors.report_diff(report, previous) if previous else [],

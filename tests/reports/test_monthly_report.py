@@ -134,6 +134,10 @@ def test_the_snapshot_stays_when_an_old_signal_is_edited(
     services.signal_change_category(signal=november["open"], category=category, actor=analyst)
     report.refresh_from_db()
     assert report.figures == frozen
+    # The files were written with the figures and stay as they were too.
+    assert report.xlsx_file and report.pdf_file and report.signals_file
+    frozen_csv = report.signals_file.read().decode("utf-8-sig")
+    assert "Водоснабжение" in frozen_csv and frozen_csv.count("\n") == 6
     with django_capture_on_commit_callbacks(execute=True):
         again = report_request(region=region, year=2026, month=11, actor=analyst)
     again.refresh_from_db()
@@ -141,6 +145,28 @@ def test_the_snapshot_stays_when_an_old_signal_is_edited(
     assert previous_version(again) == report
     changed = {key: (before, now) for key, before, now in report_diff(again, report)}
     assert changed["by_topic[ЖКХ / Водоснабжение].count"] == (3, 4)
+    assert again.signals_file.read().decode("utf-8-sig").count("Водоснабжение") == 4
+    assert report.signals_file.open().read().decode("utf-8-sig") == frozen_csv
+
+
+def test_the_progress_bar_follows_the_running_generation(client, region, supervisor):
+    from django.core.cache import cache
+
+    from reports.services import progress_key
+
+    report = report_request(region=region, year=2026, month=10, actor=supervisor)
+    Report.objects.filter(pk=report.pk).update(state=Report.State.RUNNING, progress=10)
+    cache.set(progress_key(report.pk), 65)
+    client.force_login(supervisor)
+    try:
+        response = client.get(
+            reverse("reports:report_detail", args=[report.pk]), HTTP_HX_REQUEST="true"
+        )
+    finally:
+        cache.delete(progress_key(report.pk))
+    body = response.content.decode()
+    assert '<progress max="100" value="65"' in body and "65%" in body
+    assert 'hx-trigger="every 2s"' in body
 
 
 def test_generation_is_idempotent(region, november, analyst):
@@ -225,7 +251,7 @@ def test_xlsx_has_typed_cells_and_the_csv_lists_the_signals(
     client.force_login(supervisor)
     response = client.get(reverse("reports:report_xlsx", args=[report.pk]))
     assert response.status_code == 200
-    workbook = load_workbook(BytesIO(response.content))
+    workbook = load_workbook(BytesIO(b"".join(response.streaming_content)))
     assert workbook.sheetnames[0] == "Отчёт"
     totals = workbook["Итоги"]
     assert totals["A2"].value == "Поступило" and totals["B2"].value == 5
@@ -270,7 +296,7 @@ def test_pdf_renders_with_extractable_cyrillic_text(
     client.force_login(supervisor)
     response = client.get(reverse("reports:report_pdf", args=[report.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    reader = PdfReader(BytesIO(response.content))
+    reader = PdfReader(BytesIO(b"".join(response.streaming_content)))
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Челябинская область" in text and "Поступило" in text and "ЖКХ" in text
     fonts = {
@@ -294,3 +320,17 @@ def test_report_list_query_count_does_not_grow(client, region, supervisor, analy
             assert client.get(reverse("reports:report_list")).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_a_report_without_stored_files_renders_them_from_its_frozen_figures(
+    client, region, november, supervisor, eager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_request(region=region, year=2026, month=11, actor=supervisor)
+    Report.objects.filter(pk=report.pk).update(xlsx_file="", pdf_file="", signals_file="")
+    client.force_login(supervisor)
+    for name, start in (("report_xlsx", b"PK"), ("report_pdf", b"%PDF"), ("report_signals", b"")):
+        response = client.get(reverse(f"reports:{name}", args=[report.pk]))
+        body = response.content if not response.streaming else b"".join(response.streaming_content)
+        assert response.status_code == 200 and body.startswith(start) and len(body) > 100
+        assert "attachment;" in response["Content-Disposition"]
