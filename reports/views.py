@@ -222,9 +222,12 @@ def dashboard(request: HttpRequest, agency_id: int | None = None) -> HttpRespons
 
 @login_required
 def export_create(request: HttpRequest) -> HttpResponse:
-    """Start an export of the queue view whose query string is posted."""
+    """The user's exports (GET); start an export of the queue view whose query is posted."""
     if request.method != "POST":
-        return redirect("signals_app:signal_list")
+        page = Paginator(Export.objects.filter(owner=request.user), 30).get_page(
+            request.GET.get("page")
+        )
+        return TemplateResponse(request, "reports/export_list.html", {"page": page})
     query = request.POST.get("query", "")
     try:
         export = export_request(

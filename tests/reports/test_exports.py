@@ -80,7 +80,7 @@ def test_an_invalid_filter_is_refused_not_dropped(client, region, analyst):
     )
     assert not Export.objects.exists()
     assert "нельзя выгрузить" in response.content.decode()
-    assert client.get(reverse("reports:export_create")).status_code == 302  # GET goes to the queue
+    assert client.get(reverse("reports:export_create")).status_code == 200  # GET lists mine
 
 
 def test_queued_work_no_worker_took_is_sent_again(region, analyst, eager, settings, tmp_path):
@@ -127,3 +127,22 @@ def test_the_count_to_write_is_set_before_the_rows(
     export = _export(client, django_capture_on_commit_callbacks, "", "csv")
     export.refresh_from_db()
     assert export.total == 3 and export.rows == 3 and export.progress == 100
+
+
+def test_my_exports_lists_only_mine_with_a_fixed_query_count(client, analyst, supervisor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Export.objects.create(owner=supervisor, format="csv", query="status=new")
+    client.force_login(analyst)
+    counts = []
+    for more in (1, 29):
+        for _ in range(more):
+            Export.objects.create(owner=analyst, format="xlsx", query="q=труба", rows=5)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("reports:export_create"))
+        assert response.status_code == 200
+        counts.append(len(captured))
+    body = response.content.decode()
+    assert body.count("q=труба") == 30 and "status=new" not in body
+    assert counts[0] == counts[1]
