@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 import holidays
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from agencies.models import CalendarDay, Region, WorkCalendar, WorkingPeriod
+from agencies.models import ApiToken, CalendarDay, Region, User, WorkCalendar, WorkingPeriod
 
 logger = logging.getLogger(__name__)
 
@@ -158,3 +164,61 @@ def working_days_count(*, calendar: WorkCalendar, year: int) -> int:
             count += 1
         day += timedelta(days=1)
     return count
+
+
+# --- personal API tokens -------------------------------------------------------------------
+
+TOKEN_MAX_DAYS = 366
+
+
+def _token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, days: int) -> tuple[ApiToken, str]:
+    """Make a token for `user`; return it with the raw value, which is never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Name the token (where it is used).")})
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {"days": _("A token lives from 1 to %(days)d days.") % {"days": TOKEN_MAX_DAYS}}
+        )
+    prefix = secrets.token_hex(4)
+    raw = f"cur_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], prefix=prefix, digest=_token_digest(raw),
+        expires_at=timezone.now() + timedelta(days=days),
+    )  # fmt: skip
+    logger.info("api_token_created token_id=%s user_id=%s", token.pk, user.pk)
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    """Revoke a token of the actor's own (administrators may revoke anyone's)."""
+    if token.user_id != actor.pk and not actor.is_superuser:
+        raise PermissionDenied
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        logger.info("api_token_revoked token_id=%s actor_id=%s", token.pk, actor.pk)
+    return token
+
+
+def api_token_check(raw: str) -> ApiToken | None:
+    """The live token with this raw value, or None (unknown, wrong, expired or revoked)."""
+    parts = raw.split("_", 2)  # the secret itself may hold "_"
+    if len(parts) != 3 or parts[0] != "cur":
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    if token is None or not hmac.compare_digest(token.digest, _token_digest(raw)):
+        return None
+    now = timezone.now()
+    if token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        # At most one write a minute per token, not one per request.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the documentation page's scripts, served locally
     "django_filters",
     "django_htmx",
     "template_partials",
@@ -217,10 +219,49 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The token first: its challenge makes an anonymous call a 401, not a 403.
+        "signals_app.api.auth.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "signals_app.api.errors.api_exception_handler",
+    # Per personal token (per user for browser sessions); see signals_app/api/auth.py.
+    "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("API_RATE", "600/min")},
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ЦУР: API",
+    "DESCRIPTION": (
+        "Signals, reference data and reports of the regional control centre. Authenticate "
+        "with the browser session or `Authorization: Bearer <personal token>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "sourceToken": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "`Token <secret>` of one intake source (the ingest endpoint only).",
+            }
+        }
+    },
+    "ENUM_NAME_OVERRIDES": {
+        "ReportStateEnum": "reports.models.Report.State",
+        "ReplyStateEnum": "signals_app.models.Reply.State",
+        "ReplyKindEnum": "signals_app.models.Reply.Kind",
+        "StatusEnum": "signals_app.models.Status",
+        "ChannelEnum": "signals_app.models.Channel",
+        "PriorityEnum": "signals_app.models.Priority",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

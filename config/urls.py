@@ -5,8 +5,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import views
+from signals_app.api import tokens
 from signals_app.ingest import hooks, open311
 from signals_app.ingest.api import IngestView
 from signals_app.ingest.widget import widget
@@ -32,6 +34,15 @@ urlpatterns = [
     path("signals/", include("signals_app.urls")),
     path("reports/", include("reports.urls")),
     path("api/v1/ingest/<slug:slug>/", IngestView.as_view(), name="ingest"),
+    path("api/v1/", include("config.api_urls")),
+    path("api/tokens/", tokens.token_list, name="api_tokens"),
+    path("api/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="api_token_revoke"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api_schema"),
+        name="api_docs",
+    ),
     path("widget/<int:agency_id>/", widget, name="widget"),
     path("open311/v2/services.json", open311.services, name="open311_services"),
     path("open311/v2/requests.json", open311.requests_view, name="open311_requests"),
@@ -39,3 +50,6 @@ urlpatterns = [
     path("hooks/vk/<slug:slug>/", hooks.vk_callback, name="hook_vk"),
     path("hooks/telegram/<slug:slug>/", hooks.telegram_webhook, name="hook_telegram"),
 ]
+
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

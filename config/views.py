@@ -6,7 +6,7 @@ import time
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
@@ -40,3 +40,39 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     """Browsers ask for /favicon.ico on every page, the admin's included."""
     return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+def _api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """An API client gets the API's JSON shape for an unknown address, a browser the page."""
+    if _api(request):
+        from django.utils.translation import gettext as _
+
+        return JsonResponse(
+            {"code": "not_found", "message": _("No such address in the API."), "errors": {}},
+            status=404,
+        )
+    from django.views import defaults
+
+    return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Never a stack trace: the API's JSON shape or the plain error page."""
+    if _api(request):
+        from django.utils.translation import gettext as _
+
+        return JsonResponse(
+            {
+                "code": "server_error",
+                "message": _("Something went wrong on the server; it has been logged."),
+                "errors": {},
+            },
+            status=500,
+        )
+    from django.views import defaults
+
+    return defaults.server_error(request)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -17,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from signals_app.api.serializers import ErrorSerializer
 from signals_app.ingest.services import inbound_store_many
 from signals_app.models import Source
 
@@ -92,6 +94,49 @@ class ItemChecker:
         return validated["external_id"], {}
 
 
+class IngestBatch(serializers.Serializer):
+    items = IngestItemSerializer(
+        many=True, help_text=_("1 to 1000 items; one bare item is accepted too.")
+    )
+
+
+class IngestOutcome(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["accepted", "duplicate", "rejected"])
+    id = serializers.IntegerField(required=False, help_text=_("The stored inbox row."))
+    errors = serializers.DictField(required=False, child=serializers.JSONField())  # type: ignore[assignment]
+
+
+class IngestResult(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = IngestOutcome(many=True)
+
+
+@extend_schema(
+    tags=["ingest"],
+    summary="Hand signals of a source to the centre",
+    description=(
+        "Authenticate with the source's own token: `Authorization: Token <source secret>`. "
+        "Items are stored at once and processed by a worker; an external id already stored "
+        "for the source is a `duplicate`, never a second signal."
+    ),
+    request=IngestBatch,
+    responses={
+        202: IngestResult,
+        **{
+            code: OpenApiResponse(ErrorSerializer, description=text)
+            for code, text in (
+                (400, "Not JSON, not an object, no items or more than 1000."),
+                (401, "Wrong or missing source token."),
+                (404, "No active source with this address."),
+                (413, "The body is larger than 5 MB."),
+            )
+        },
+    },
+    auth=[{"sourceToken": []}],  # type: ignore[list-item]
+)
 class IngestView(APIView):
     """Accept one item or {"items": [...]}; answer 202 with a result per item."""
 

@@ -115,7 +115,7 @@ def with_highlight(queryset: QuerySet[Signal], text: str) -> QuerySet[Signal]:
 
 def highlighted(fragment: str) -> SafeString:
     """Escape a headline and turn its markers into <mark> (the text itself is never trusted)."""
-    safe = escape(fragment)
+    safe: str = escape(fragment)
     safe = safe.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_STOP, "</mark>")
     return mark_safe(safe)  # noqa: S308 — escaped above, only our own tags added
 
@@ -181,7 +181,7 @@ def queue_rows(signals: Iterable[Signal], *, user: User) -> list[QueueRow]:
                 badge=badge,
                 author=signal.author_name if visible else mask_name(signal.author_name),
                 author_masked=not visible,
-                line=highlighted(headline) if headline else first_line(signal.text_head),
+                line=highlighted(headline) if headline else first_line(signal.text_head),  # type: ignore[attr-defined]
                 url=f"{prefix}{signal.number}/",
                 received_iso=local.isoformat(),
                 received_exact=local.strftime("%d.%m.%y %H:%M"),
@@ -388,7 +388,9 @@ def timeline(signal: Signal) -> list[TimelineEntry]:
     events = list(signal.events.select_related("actor").order_by("created_at", "id"))
     notes = {note.pk: note for note in Note.objects.filter(signal=signal).select_related("author")}
     replies = {reply.pk: reply for reply in Reply.objects.filter(signal=signal)}
-    agency_ids, user_ids, category_ids = set(), set(), set()
+    agency_ids: set[int] = set()
+    user_ids: set[int] = set()
+    category_ids: set[int] = set()
     for event in events:
         changes = event.changes or {}
         for key, bucket in (
@@ -560,7 +562,7 @@ def agency_figures(agency: Agency, *, now: datetime) -> dict[str, Any]:
     month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     rows = Signal.objects.filter(agency=agency)
     this_month = Q(received_at__gte=month_start)
-    duration = DurationField()
+    duration: DurationField = DurationField()
     return rows.aggregate(
         open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
         overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, next_deadline_at__lt=now)),
