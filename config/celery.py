@@ -13,7 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("cur")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-QUEUES = ("ingest", "sla", "reports", "default")
+QUEUES = ("ingest", "sla", "reports", "outbound", "default")
 
 app.conf.update(
     task_queues=[Queue(name) for name in QUEUES],
@@ -23,6 +23,7 @@ app.conf.update(
         "ingest.*": {"queue": "ingest"},
         "sla.*": {"queue": "sla"},
         "reports.*": {"queue": "reports"},
+        "outbound.*": {"queue": "outbound"},
     },
     task_acks_late=True,
     task_reject_on_worker_lost=True,
@@ -70,6 +71,12 @@ app.conf.update(
             "task": "reports.sweep_queued",
             "schedule": 300.0,
             "options": {"expires": 240},
+        },
+        # Due retries and deliveries whose worker died; the first attempt goes on commit.
+        "outbound-sweep": {
+            "task": "outbound.sweep",
+            "schedule": 30.0,
+            "options": {"expires": 25},
         },
         "core-heartbeat": {
             "task": "default.heartbeat",

@@ -269,7 +269,7 @@ def mode_run() -> int:
             "web": [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", WEB_ADDRESS,
                     "--workers", os.environ.get("WEB_WORKERS", "2"), "--access-logfile", "-"],
             "worker": [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO",
-                       "-Q", "ingest,sla,reports,default", "--concurrency",
+                       "-Q", "ingest,sla,reports,outbound,default", "--concurrency",
                        os.environ.get("WORKER_CONCURRENCY", "2"), "-n", "local@%h"],
             "beat": [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
                      "--schedule", str(LOCAL_DIR / "celerybeat-schedule")],

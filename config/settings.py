@@ -232,6 +232,20 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("API_RATE", "600/min")},
 }
 
+# --- the way back out: answers to the citizen's channel, webhooks ----------------------------
+VK_API_URL = os.environ.get("VK_API_URL", "https://api.vk.com/method/")
+VK_API_VERSION = os.environ.get("VK_API_VERSION", "5.199")
+TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
+POS_API_URL = os.environ.get("POS_API_URL", "")  # the platform's answer endpoint; empty: off
+POS_API_TOKEN = os.environ.get("POS_API_TOKEN", "")
+EMAIL_MESSAGE_DOMAIN = os.environ.get("EMAIL_MESSAGE_DOMAIN", "cur.local")
+OUTBOUND_TIMEOUT = float(os.environ.get("OUTBOUND_TIMEOUT", "10"))
+OUTBOUND_MAX_ATTEMPTS = int(os.environ.get("OUTBOUND_MAX_ATTEMPTS", "8"))
+OUTBOUND_BACKOFF_BASE = float(os.environ.get("OUTBOUND_BACKOFF_BASE", "30"))
+OUTBOUND_BACKOFF_MAX = float(os.environ.get("OUTBOUND_BACKOFF_MAX", "3600"))
+OUTBOUND_LEASE_SECONDS = int(os.environ.get("OUTBOUND_LEASE_SECONDS", "120"))
+WEBHOOK_DISABLE_AFTER = int(os.environ.get("WEBHOOK_DISABLE_AFTER", "10"))
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "ЦУР: API",
     "DESCRIPTION": (

@@ -126,6 +126,15 @@ class Source(models.Model):
     secret = models.CharField(
         _("secret or token"), max_length=200, blank=True, help_text=_("Never shown in lists.")
     )
+    reply_token = models.CharField(
+        _("token for answers"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "VK: the community's access token (wall and messages rights); Telegram: the bot's "
+            "token. Published replies go back through it. Never shown in lists."
+        ),
+    )
     confirmation_code = models.CharField(
         _("confirmation string"),
         max_length=64,
@@ -683,6 +692,12 @@ from signals_app.ingest.models import (  # noqa: E402
     RoutingRule,
     TextClassifier,
 )
+from signals_app.outbound.models import (  # noqa: E402
+    DeliveryAttempt,
+    ReplyDelivery,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from signals_app.sla.models import (  # noqa: E402
     DeadlineKind,
     Escalation,
@@ -698,6 +713,7 @@ __all__ = [
     "Channel",
     "ClassificationRule",
     "DeadlineKind",
+    "DeliveryAttempt",
     "Escalation",
     "EscalationStep",
     "ImportJob",
@@ -707,6 +723,7 @@ __all__ = [
     "Notification",
     "Priority",
     "Reply",
+    "ReplyDelivery",
     "RoutingRule",
     "SLAPolicy",
     "SLAPolicyVersion",
@@ -716,6 +733,8 @@ __all__ = [
     "Source",
     "Status",
     "TextClassifier",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]
 
 

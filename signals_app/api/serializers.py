@@ -115,6 +115,16 @@ class TimelineSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
+class DeliverySerializer(serializers.Serializer):
+    state = serializers.CharField(
+        help_text=_("pending, sending, retrying, delivered, failed, skipped")
+    )
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+
+
 class ReplySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Reply.Kind.choices)
@@ -126,6 +136,19 @@ class ReplySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
     published_at = serializers.DateTimeField(allow_null=True)
+    delivery = serializers.SerializerMethodField(
+        help_text=_("How the published reply travels back to the author; null before.")
+    )
+
+    @extend_schema_field(DeliverySerializer(allow_null=True))
+    def get_delivery(self, reply) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+        from django.core.exceptions import ObjectDoesNotExist
+
+        try:
+            delivery = reply.delivery
+        except ObjectDoesNotExist:
+            return None
+        return DeliverySerializer(delivery).data
 
 
 class NoteSerializer(serializers.Serializer):

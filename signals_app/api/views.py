@@ -119,7 +119,9 @@ def detail_data(request: Request, signal: Signal) -> dict[str, Any]:
     reads attached."""
     schedules: dict = {}
     explanation = sla_explain(signal, schedules)
-    replies = list(signal.replies.select_related("author", "reviewer").order_by("created_at"))
+    replies = list(
+        signal.replies.select_related("author", "reviewer", "delivery").order_by("created_at")
+    )
     signal.api_explanation = explanation  # type: ignore[attr-defined]
     signal.api_deadlines = ui.sla_panel(  # type: ignore[attr-defined]
         signal, explanation, now=timezone.now(), cache=schedules
@@ -249,7 +251,9 @@ class SignalReplies(ApiView):
         signal = signal_or_404(request, number)
         replies = [
             reply
-            for reply in signal.replies.select_related("author", "reviewer").order_by("created_at")
+            for reply in signal.replies.select_related("author", "reviewer", "delivery").order_by(
+                "created_at"
+            )
             if reply.state not in (Reply.State.DRAFT, Reply.State.RETURNED)
             or reply.author_id == request.user.pk
         ]
@@ -296,7 +300,7 @@ class ReplyReview(ApiView):
                 reply=reply, comment=values.get("comment", ""), actor=request.user,
                 expected_version=values.get("version"),
             )  # fmt: skip
-        reply = Reply.objects.select_related("author", "reviewer").get(pk=reply.pk)
+        reply = Reply.objects.select_related("author", "reviewer", "delivery").get(pk=reply.pk)
         return Response(io.ReplySerializer(reply).data)
 
 

@@ -55,6 +55,8 @@ from signals_app.models import (
     Source,
     Status,
 )
+from signals_app.outbound import services as outbound
+from signals_app.outbound.models import WebhookEvent
 from signals_app.sla import services as sla
 from signals_app.workflow.services import signal_number_allocate, signal_number_format
 
@@ -361,6 +363,7 @@ def _write(items: list[_Item]) -> None:
         batch_size=1000,
     )
     notify_arrivals([item.signal for item in items])
+    _webhooks([item.signal for item in items])
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -390,6 +393,16 @@ def _number(items: list[_Item]) -> None:
 
 
 EVENT_COLUMNS = ("signal_id", "kind", "from_status", "to_status", "changes", "reason")
+
+
+def _webhooks(signals: list[Signal]) -> None:
+    """The same events as the one-by-one path: created, then the move made at intake."""
+    outbound.webhook_emit_many(event=WebhookEvent.SIGNAL_CREATED, signals=signals)
+    moved = [signal for signal in signals if signal.status != Status.NEW]
+    outbound.webhook_emit_many(
+        event=WebhookEvent.STATUS_CHANGED, signals=moved,
+        extra={s.pk: {"from_status": Status.NEW, "to_status": s.status} for s in moved},
+    )  # fmt: skip
 
 
 def _events(item: _Item) -> list[tuple]:

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Membership, Role, User
 from signals_app.models import OPEN_STATUSES, Priority, Signal, SignalEvent
+from signals_app.outbound import services as outbound
+from signals_app.outbound.models import WebhookEvent
 from signals_app.sla.engine import Step, due_steps
 from signals_app.sla.models import DeadlineKind, EscalationStep, Notification
 from signals_app.sla.services import _fired_for, _states, schedule_for_signal, terms_of
@@ -99,11 +101,16 @@ def sla_sweep_batch(
             signal.sla_next_check_at = upcoming
         recipients = _recipients(candidates)
         claimed = _claim(candidates, recipients, now)
+        was_overdue = {signal.pk for signal in signals if signal.is_overdue}
         notifications, events = _fire(candidates, claimed, recipients)
         # Plain array statements: Django's bulk_update/bulk_create spend most of a batch
         # building expressions, and this runs every minute over thousands of rows.
         _store_signals(signals)
         _insert_events(events)
+        outbound.webhook_emit_many(
+            event=WebhookEvent.OVERDUE,
+            signals=[s for s in signals if s.is_overdue and s.pk not in was_overdue],
+        )
         notification_ids = _insert_notifications(notifications)
         if notification_ids and digest:
             from signals_app.sla.tasks import notification_digest

@@ -341,6 +341,7 @@ def actions_for(*, user: User, signal: Signal, submitted: Reply | None) -> Actio
         if submitted is not None:
             allowed.add("review")
         allowed.add("category")
+        allowed.add("redeliver")  # the page offers it on a failed delivery only
     if (centre or COORDINATOR in kinds) and signal.agency_id and working:
         allowed.add("assign")
     if (centre or COORDINATOR in kinds) and status in OPEN_STATUSES:

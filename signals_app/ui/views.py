@@ -359,7 +359,9 @@ def _signal_or_404(request: HttpRequest, number: str) -> Signal:
 
 
 def _page_context(request: HttpRequest, signal: Signal) -> dict:
-    replies = list(signal.replies.select_related("author", "reviewer").order_by("created_at"))
+    replies = list(
+        signal.replies.select_related("author", "reviewer", "delivery").order_by("created_at")
+    )
     submitted = next((r for r in replies if r.state == Reply.State.SUBMITTED), None)
     actions = ui.actions_for(user=request.user, signal=signal, submitted=submitted)
     context = staff_context(user=request.user)
@@ -501,6 +503,19 @@ def _act_return(request, signal, version):  # type: ignore[no-untyped-def]
     return _("The reply was returned for rework.")
 
 
+def _act_redeliver(request, signal, version):  # type: ignore[no-untyped-def]
+    from signals_app.outbound.models import ReplyDelivery
+    from signals_app.outbound.services import reply_delivery_retry
+
+    delivery = ReplyDelivery.objects.filter(
+        signal=signal, pk=_int(request.POST.get("delivery"))
+    ).first()
+    if delivery is None:
+        raise InvalidInput(_("Choose the delivery to send again."))
+    reply_delivery_retry(delivery=delivery, actor=request.user)
+    return _("The answer is being sent again.")
+
+
 def _other(request: HttpRequest, number: str) -> Signal:
     other = ui.signal_for_page(user=request.user, number=number.strip())
     if other is None:
@@ -586,6 +601,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Signal, int | None], str]] = {
         workflow.signal_change_priority, gettext_lazy("Priority changed."), priority="priority"
     ),
     "note": _act_note,
+    "redeliver": _act_redeliver,
 }
 
 

@@ -31,6 +31,8 @@ from signals_app.models import (
     SignalEvent,
     Status,
 )
+from signals_app.outbound import services as outbound
+from signals_app.outbound.models import WebhookEvent
 from signals_app.sla import services as sla
 from signals_app.workflow.errors import ConflictError, InvalidInput, InvalidTransition
 from signals_app.workflow.permissions import actor_kinds, require
@@ -142,6 +144,10 @@ def _move(
         reason=reason,
         changes=changes,
     )
+    outbound.webhook_emit(
+        event=WebhookEvent.STATUS_CHANGED, signal=signal,
+        extra={"from_status": source, "to_status": to_status},
+    )  # fmt: skip
     logger.info(
         "signal_status_changed signal_id=%s from=%s to=%s actor_id=%s",
         signal.pk,
@@ -241,6 +247,7 @@ def signal_create(
         signal, SignalEvent.Kind.CREATED, actor, to_status=Status.NEW, changes={"channel": channel}
     )
     sla.sla_assign(signal, actor=actor)
+    outbound.webhook_emit(event=WebhookEvent.SIGNAL_CREATED, signal=signal)
     logger.info(
         "signal_created signal_id=%s number=%s channel=%s", signal.pk, signal.number, channel
     )
@@ -576,6 +583,11 @@ def reply_approve(
     locked_reply.published_at = now
     locked_reply.save(update_fields=["state", "reviewer", "published_at"])
     _event(signal, SignalEvent.Kind.REPLY_APPROVED, actor, changes={"reply": locked_reply.pk})
+    # Written in this transaction: the answer goes out exactly when it is published.
+    outbound.reply_deliveries_enqueue(pairs=[(locked_reply, signal)])
+    outbound.webhook_emit(
+        event=WebhookEvent.REPLY_PUBLISHED, signal=signal, extra=_reply_facts(locked_reply)
+    )
     if signal.is_mass_incident:
         _children_get_reply(signal, locked_reply, actor)
     fields = []
@@ -593,9 +605,7 @@ def reply_approve(
 def _children_get_reply(parent: Signal, reply: Reply, actor: User | None) -> None:
     """Each child of a mass incident gets the published reply as its own (to be delivered to
     where its author wrote)."""
-    children = list(
-        Signal.objects.select_for_update().filter(parent=parent).order_by("pk").only("pk")
-    )
+    children = list(Signal.objects.select_for_update().filter(parent=parent).order_by("pk"))
     copies = Reply.objects.bulk_create(
         Reply(
             signal_id=child.pk, kind=reply.kind, state=Reply.State.PUBLISHED, text=reply.text,
@@ -614,6 +624,20 @@ def _children_get_reply(parent: Signal, reply: Reply, actor: User | None) -> Non
     )  # fmt: skip
     if reply.kind == Reply.Kind.INTERIM:  # a final reply sets it with the status move
         Signal.objects.filter(parent=parent, reacted_at__isnull=True).update(reacted_at=now)
+    by_id = {child.pk: child for child in children}
+    outbound.reply_deliveries_enqueue(pairs=[(copy, by_id[copy.signal_id]) for copy in copies])
+    outbound.webhook_emit_many(
+        event=WebhookEvent.REPLY_PUBLISHED, signals=children,
+        extra={copy.signal_id: _reply_facts(copy) for copy in copies},
+    )  # fmt: skip
+
+
+def _reply_facts(reply: Reply) -> dict[str, Any]:
+    """What a "reply published" webhook says of the reply (its text is public by then)."""
+    return {
+        "reply": {"id": reply.pk, "kind": reply.kind, "text": reply.text,
+                  "published_at": reply.published_at},
+    }  # fmt: skip
 
 
 @transaction.atomic

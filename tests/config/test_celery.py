@@ -6,11 +6,18 @@ from config.celery import app
 
 
 def test_queues_and_routing():
-    assert {q.name for q in app.conf.task_queues} == {"ingest", "sla", "reports", "default"}
+    assert {q.name for q in app.conf.task_queues} == {
+        "ingest",
+        "sla",
+        "reports",
+        "outbound",
+        "default",
+    }
     router = app.amqp.router
     assert router.route({}, "ingest.process_message")["queue"].name == "ingest"
     assert router.route({}, "sla.sweep")["queue"].name == "sla"
     assert router.route({}, "reports.generate_monthly")["queue"].name == "reports"
+    assert router.route({}, "outbound.deliver_reply")["queue"].name == "outbound"
     assert router.route({}, "default.heartbeat")["queue"].name == "default"
 
 

@@ -1,0 +1,266 @@
+"""Writes of the outbound package: put a published reply or an event into its outbox (inside
+the caller's transaction), send one row, retry by hand, sweep what is due."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Role, User
+from signals_app.models import Notification, Reply, Signal
+from signals_app.outbound import channels, engine
+from signals_app.outbound.models import (
+    OutboxState,
+    ReplyDelivery,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+from signals_app.workflow.errors import InvalidTransition
+from signals_app.workflow.permissions import require
+from signals_app.workflow.transitions import CENTRE
+
+logger = logging.getLogger(__name__)
+
+
+# --- replies --------------------------------------------------------------------------------
+
+
+def reply_deliveries_enqueue(*, pairs: list[tuple[Reply, Signal]]) -> list[ReplyDelivery]:
+    """Outbox rows for replies being published, each planned for its own signal's channel;
+    call inside the publishing transaction (the first attempt goes on commit)."""
+    now = timezone.now()
+    rows = []
+    for reply, signal in pairs:
+        planned = channels.plan(signal)
+        rows.append(
+            ReplyDelivery(
+                reply=reply, signal=signal, method=planned.method, target=planned.target,
+                key=uuid.uuid4().hex,
+                state=OutboxState.PENDING if planned.method else OutboxState.SKIPPED,
+                next_attempt_at=now if planned.method else None, last_error=planned.reason,
+            )
+        )  # fmt: skip
+    made = ReplyDelivery.objects.bulk_create(rows)
+    from signals_app.outbound.tasks import deliver_reply
+
+    ids = [row.pk for row in made if row.method]
+    transaction.on_commit(lambda: [deliver_reply.delay(pk) for pk in ids])
+    return made
+
+
+def reply_delivery_send(*, delivery_id: int) -> ReplyDelivery | None:
+    """One attempt at a due reply delivery (None if it is not due or someone else has it)."""
+    claimed = engine.claim(ReplyDelivery, delivery_id)
+    if claimed is None:
+        return None
+    delivery, attempt = claimed
+    reply = Reply.objects.get(pk=delivery.reply_id)
+    signal = Signal.objects.select_related("source").get(pk=delivery.signal_id)
+    try:
+        result = channels.send(
+            method=delivery.method, target=delivery.target, key=delivery.key, reply=reply,
+            signal=signal,
+        )  # fmt: skip
+    except Exception as error:  # a bug must not leave the row "sending" until the lease ends
+        logger.exception("reply_delivery_crashed delivery_id=%s", delivery_id)
+        result = engine.Result("transient", error_code="crash", detail=type(error).__name__)
+    return engine.record(ReplyDelivery, delivery, attempt, result)
+
+
+@transaction.atomic
+def reply_delivery_retry(*, delivery: ReplyDelivery, actor: User) -> ReplyDelivery:
+    """Send a failed delivery again now (the centre's analysts, from the signal page)."""
+    locked = ReplyDelivery.objects.select_for_update().get(pk=delivery.pk)
+    require(actor=actor, signal=locked.signal, roles=CENTRE)
+    if locked.state != OutboxState.FAILED:
+        raise InvalidTransition(_("Only a failed delivery can be sent again."))
+    locked.state, locked.next_attempt_at, locked.attempts = OutboxState.PENDING, timezone.now(), 0
+    locked.save(update_fields=["state", "next_attempt_at", "attempts"])
+    logger.info("reply_delivery_retried delivery_id=%s actor_id=%s", locked.pk, actor.pk)
+    from signals_app.outbound.tasks import deliver_reply
+
+    transaction.on_commit(lambda: deliver_reply.delay(locked.pk))
+    return locked
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+def signal_summary(signal: Signal, region_code: str) -> dict[str, Any]:
+    """What a webhook tells of a signal: no author, no text (personal data stays here)."""
+    return {
+        "number": signal.number, "region": region_code, "channel": signal.channel,
+        "status": signal.status, "priority": signal.priority, "category_id": signal.category_id,
+        "agency_id": signal.agency_id, "municipality_id": signal.municipality_id,
+        "received_at": signal.received_at, "next_deadline_at": signal.next_deadline_at,
+        "escalation_level": signal.escalation_level, "is_overdue": signal.is_overdue,
+        "url": settings.SITE_URL.rstrip("/") + reverse("api:signal_detail", args=[signal.number]),
+    }  # fmt: skip
+
+
+def webhook_emit(*, event: str, signal: Signal, extra: dict[str, Any] | None = None) -> int:
+    """One event of one signal; see `webhook_emit_many`."""
+    return webhook_emit_many(event=event, signals=[signal], extra={signal.pk: extra or {}})
+
+
+def webhook_emit_many(
+    *, event: str, signals: list[Signal], extra: dict[int, dict[str, Any]] | None = None
+) -> int:
+    """An event per signal for every active subscription that wants it (its region's or all).
+
+    Call inside the transaction of the change, so the events exist exactly when the change
+    does; the first attempt goes on commit. One query when nobody subscribes.
+    """
+    if not signals:
+        return 0
+    subscriptions = list(
+        WebhookSubscription.objects.filter(is_active=True, events__contains=[event]).only(
+            "pk", "region_id"
+        )
+    )
+    if not subscriptions:
+        return 0
+    from agencies.models import Region
+
+    codes = dict(
+        Region.objects.filter(pk__in={s.region_id for s in signals}).values_list("pk", "code")
+    )
+    now = timezone.now()
+    rows = []
+    for signal in signals:
+        wanted = [sub for sub in subscriptions if sub.region_id in (None, signal.region_id)]
+        if not wanted:
+            continue
+        event_id = uuid.uuid4()
+        data = {"signal": signal_summary(signal, codes.get(signal.region_id, "")),
+                **((extra or {}).get(signal.pk) or {})}  # fmt: skip
+        payload = json.loads(
+            json.dumps({"id": str(event_id), "type": event, "created_at": now, "data": data},
+                       cls=DjangoJSONEncoder)
+        )  # fmt: skip
+        rows += [
+            WebhookDelivery(subscription_id=sub.pk, event=event, event_id=event_id,
+                            payload=payload, next_attempt_at=now)
+            for sub in wanted
+        ]  # fmt: skip
+    made = WebhookDelivery.objects.bulk_create(rows)
+    from signals_app.outbound.tasks import deliver_webhook
+
+    ids = [row.pk for row in made]
+    transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in ids])
+    return len(made)
+
+
+def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>" with the subscription's secret, hex."""
+    message = timestamp.encode() + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def webhook_delivery_send(*, delivery_id: int) -> WebhookDelivery | None:
+    claimed = engine.claim(WebhookDelivery, delivery_id)
+    if claimed is None:
+        return None
+    delivery, attempt = claimed
+    subscription = WebhookSubscription.objects.get(pk=delivery.subscription_id)
+    if not subscription.is_active:
+        result = engine.Result("permanent", error_code="disabled",
+                               detail=_("The subscription is disabled."))  # fmt: skip
+        return engine.record(WebhookDelivery, delivery, attempt, result)
+    body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-CUR-Event": delivery.event,
+        "X-CUR-Delivery": str(delivery.event_id),
+        "X-CUR-Timestamp": timestamp,
+        "X-CUR-Signature": "sha256=" + webhook_signature(subscription.secret, timestamp, body),
+    }
+    try:
+        response = requests.post(
+            subscription.url, data=body, headers=headers, timeout=float(settings.OUTBOUND_TIMEOUT),
+            allow_redirects=False,
+        )  # fmt: skip
+        status = response.status_code
+        if 200 <= status < 300:
+            result = engine.Result("delivered", http_status=status)
+        else:
+            kind = "transient" if status in (408, 425, 429) or status >= 500 else "permanent"
+            result = engine.Result(kind, http_status=status, error_code=f"http_{status}",
+                                   detail=f"HTTP {status}")  # fmt: skip
+    except requests.RequestException as error:
+        result = engine.Result("transient", error_code="network", detail=type(error).__name__)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(last_status=result.http_status)
+    row = engine.record(WebhookDelivery, delivery, attempt, result)
+    _count_failures(subscription, delivered=result.kind == "delivered")
+    return row
+
+
+def _count_failures(subscription: WebhookSubscription, *, delivered: bool) -> None:
+    """A run of failed attempts disables the subscription and tells the administrators."""
+    if delivered:
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
+        return
+    limit = int(settings.WEBHOOK_DISABLE_AFTER)
+    with transaction.atomic():
+        locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+        locked.consecutive_failures = F("consecutive_failures") + 1
+        locked.save(update_fields=["consecutive_failures"])
+        locked.refresh_from_db(fields=["consecutive_failures"])
+        if not locked.is_active or locked.consecutive_failures < limit:
+            return
+        locked.is_active, locked.disabled_at = False, timezone.now()
+        locked.disabled_reason = _("%(count)d failed deliveries in a row.") % {"count": limit}
+        locked.save(update_fields=["is_active", "disabled_at", "disabled_reason"])
+        WebhookDelivery.objects.filter(
+            subscription=locked, state__in=(OutboxState.PENDING, OutboxState.RETRYING)
+        ).update(state=OutboxState.FAILED, last_error=_("The subscription is disabled."))
+        admins = User.objects.filter(is_active=True).filter(
+            groups__name=Role.ADMINISTRATOR
+        ) | User.objects.filter(is_active=True, is_superuser=True)
+        title = _("Webhook «%(name)s» disabled after %(count)d failures in a row") % {
+            "name": locked.name, "count": limit,
+        }  # fmt: skip
+        link = reverse("admin:signals_app_webhooksubscription_change", args=[locked.pk])
+        Notification.objects.bulk_create(
+            Notification(user=user, kind="webhook", title=title, body=link)
+            for user in admins.distinct()
+        )
+    logger.warning("webhook_disabled subscription_id=%s failures=%s", subscription.pk, limit)
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+
+def outbound_sweep() -> dict[str, int]:
+    """Recover rows whose worker died, then queue every due delivery."""
+    from signals_app.outbound.tasks import deliver_reply, deliver_webhook
+
+    recovered = engine.recover_stale(
+        ReplyDelivery, resend=lambda row: row.method in channels.IDEMPOTENT
+    ) + engine.recover_stale(WebhookDelivery, resend=lambda row: True)
+    replies = engine.due_ids(ReplyDelivery)
+    hooks = engine.due_ids(WebhookDelivery)
+    for pk in replies:
+        deliver_reply.delay(pk)
+    for pk in hooks:
+        deliver_webhook.delay(pk)
+    return {"recovered": recovered, "replies": len(replies), "webhooks": len(hooks)}
+
+
+__all__ = ["WebhookEvent", "outbound_sweep", "reply_deliveries_enqueue", "webhook_emit"]
