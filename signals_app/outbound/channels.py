@@ -164,11 +164,11 @@ def _send_vk(method: str, target: dict[str, Any], key: str, reply: Reply, signal
     except ValueError:
         return Result("transient", http_status=response.status_code, error_code="not_json")
     if "error" in body:
-        error = body["error"] or {}
-        code = error.get("error_code")
+        refusal = body["error"] or {}
+        code = refusal.get("error_code")
         kind = "transient" if code in VK_TRANSIENT else "permanent"
         return Result(kind, http_status=response.status_code, error_code=f"vk_{code}",
-                      detail=f"VK {code}: {error.get('error_msg', '')}")  # fmt: skip
+                      detail=f"VK {code}: {refusal.get('error_msg', '')}")  # fmt: skip
     answer = body.get("response")
     remote = answer.get("comment_id", "") if isinstance(answer, dict) else answer
     return Result("delivered", remote_id=str(remote or ""), http_status=response.status_code)
