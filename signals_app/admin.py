@@ -296,3 +296,7 @@ class MassIncidentProposalAdmin(ReadOnlyAdmin):
     list_filter = ("region", "state")
     list_select_related = ("region", "parent", "decided_by")
     raw_id_fields = ("signals", "parent")
+
+
+# The outbound package's own admin (webhook subscriptions, deliveries, attempts).
+from signals_app.outbound import admin as outbound_admin  # noqa: E402, F401

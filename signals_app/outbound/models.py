@@ -3,6 +3,8 @@ deliveries of their events, and every attempt of either."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
@@ -83,13 +85,17 @@ class WebhookEvent(models.TextChoices):
     REPLY_PUBLISHED = "reply.published", _("Reply published")
 
 
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class WebhookSubscription(models.Model):
     """An outside system that wants to hear of events, signed with its own secret."""
 
     name = models.CharField(_("name"), max_length=200)
     url = models.URLField(_("URL"), max_length=1000)
     secret = models.CharField(
-        _("secret"), max_length=200,
+        _("secret"), max_length=200, default=new_secret,
         help_text=_("The receiver checks the HMAC-SHA256 signature with it (see the README)."),
     )  # fmt: skip
     events = ArrayField(

@@ -244,6 +244,16 @@ def _count_failures(subscription: WebhookSubscription, *, delivered: bool) -> No
     logger.warning("webhook_disabled subscription_id=%s failures=%s", subscription.pk, limit)
 
 
+def webhook_subscription_enable(*, subscription: WebhookSubscription) -> WebhookSubscription:
+    """Switch a disabled subscription back on with a clean failure count (from the admin)."""
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(
+        is_active=True, consecutive_failures=0, disabled_at=None, disabled_reason=""
+    )
+    logger.info("webhook_enabled subscription_id=%s", subscription.pk)
+    subscription.refresh_from_db()
+    return subscription
+
+
 # --- the sweep ------------------------------------------------------------------------------
 
 
