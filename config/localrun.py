@@ -282,6 +282,7 @@ def mode_run() -> int:
         wait_for_port(host, int(port), 60)
         _manage(env, "demo_logins")
         say(f"open http://{WEB_ADDRESS}/  (Ctrl-C stops web, worker, beat and embedded servers)")
+        say(f"API documentation: http://{WEB_ADDRESS}/api/docs/  (tokens: /api/tokens/)")
         while not stop.raised:
             for name, process in children:
                 if process.poll() is not None:

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+# signals_app.admin imports this module at its end, after ReadOnlyAdmin is defined.
+from signals_app.admin import ReadOnlyAdmin
 from signals_app.outbound.models import (
     DeliveryAttempt,
     ReplyDelivery,
@@ -69,21 +71,8 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         messages.success(request, _("Enabled again."))
 
 
-class OutboxAdmin(admin.ModelAdmin):
-    """Rows of an outbox: shown with their attempts, changed only by the delivery engine."""
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(OutboxAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "subscription", "event", "state", "attempts", "last_status",
                     "next_attempt_at")  # fmt: skip
     list_filter = ("state", "event", "subscription")
@@ -92,7 +81,7 @@ class WebhookDeliveryAdmin(OutboxAdmin):
 
 
 @admin.register(ReplyDelivery)
-class ReplyDeliveryAdmin(OutboxAdmin):
+class ReplyDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "signal", "method", "state", "attempts", "next_attempt_at",
                     "delivered_at")  # fmt: skip
     list_filter = ("state", "method")

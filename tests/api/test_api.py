@@ -346,3 +346,45 @@ def test_the_documentation_page_uses_local_files_only(client, analyst):
     body = page.content.decode()
     assert "drf_spectacular_sidecar/swagger-ui-dist" in body
     assert "cdn" not in body.lower() and "https://" not in body
+
+
+def test_report_replies_and_notes_lists_have_a_fixed_query_count(
+    api, analyst, executor, region, agency
+):
+    from reports.services import report_request
+    from signals_app.workflow import services
+
+    caller, writer = api(analyst), api(executor)
+    caller.get(reverse("api:status_list"))
+    writer.get(reverse("api:status_list"))
+    signal = drive(
+        SignalFactory(region=region), Status.IN_PROGRESS,
+        analyst=analyst, executor=executor, agency=agency,
+    )  # fmt: skip
+    counts: dict[str, list[int]] = {"reports": [], "notes": [], "replies": []}
+    for more in (1, 12):
+        for index in range(more):
+            report_request(region=region, year=2025, month=1 + index % 12, actor=analyst)
+            services.note_add(signal=signal, text=f"Заметка {more}-{index}", actor=analyst)
+            services.reply_draft_save(signal=signal, text=f"Черновик {index}", actor=executor)
+        for name, url, who in (
+            ("reports", reverse("api:report_list"), caller),
+            ("notes", reverse("api:signal_notes", args=[signal.number]), caller),
+            ("replies", reverse("api:signal_replies", args=[signal.number]), writer),
+        ):
+            with CaptureQueriesContext(connection) as captured:
+                assert who.get(url).status_code == 200
+            counts[name].append(len(captured))
+    assert all(first == second for first, second in counts.values()), counts
+
+
+def test_the_token_page_has_a_fixed_query_count(client, analyst):
+    client.force_login(analyst)
+    counts = []
+    for more in (1, 20):
+        for index in range(more):
+            api_token_create(user=analyst, name=f"Интеграция {index}", days=30)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("api_tokens")).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
