@@ -33,7 +33,8 @@ def main() -> int:
     parser.add_argument("--signals", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
-        "--only", choices=["deadline_add", "demo_load", "sla_sweep", "ingest", "ui", "reports"]
+        "--only",
+        choices=["deadline_add", "demo_load", "sla_sweep", "ingest", "ui", "reports", "api"],
     )
     args = parser.parse_args()
 
@@ -64,7 +65,10 @@ def main() -> int:
     if args.only in (None, "reports"):
         subprocess.run([sys.executable, str(ROOT / "bench" / "report_speed.py")], check=True)
         print()
-    if args.only in ("ui", "reports"):
+    if args.only in (None, "api"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "api.py")], check=True)
+        print()
+    if args.only in ("ui", "reports", "api"):
         return 0
 
     database = fresh_database("bench")

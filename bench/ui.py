@@ -77,6 +77,7 @@ def measure(
     requests: int,
     expect: str = "",
     budget_seconds: float | None = None,
+    headers: dict[str, str] | None = None,
 ) -> list[float]:
     """Sequential GETs (a warm-up of ten first); every answer must be 200 with `expect`.
 
@@ -92,7 +93,8 @@ def measure(
         path = paths[index % len(paths)]
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         started = time.perf_counter()
-        connection.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+        sent = {"Cookie": cookie, "Host": "127.0.0.1", **(headers or {})}
+        connection.request("GET", path, headers=sent)
         response = connection.getresponse()
         body = response.read()
         elapsed = time.perf_counter() - started

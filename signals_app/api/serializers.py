@@ -85,7 +85,7 @@ class DeadlineSerializer(serializers.Serializer):
     kind = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
     clock = serializers.CharField()
-    duration_seconds = serializers.FloatField(source="duration.total_seconds")
+    duration_seconds = serializers.SerializerMethodField()
     base_due = serializers.DateTimeField(
         help_text=_("Start plus the term in the calendar, before pauses.")
     )
@@ -94,6 +94,9 @@ class DeadlineSerializer(serializers.Serializer):
     fulfilled_at = serializers.DateTimeField(allow_null=True)
     state = serializers.ChoiceField(choices=["ok", "overdue", "paused", "done", "late", "none"])
     working_seconds_left = serializers.SerializerMethodField()
+
+    def get_duration_seconds(self, row) -> float:  # type: ignore[no-untyped-def]
+        return row.duration.total_seconds()
 
     def get_working_seconds_left(self, row) -> float | None:  # type: ignore[no-untyped-def]
         return row.left.total_seconds() if row.left is not None else None

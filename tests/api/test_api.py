@@ -168,19 +168,30 @@ def test_the_list_takes_the_queue_s_filters(api, analyst, region, agency, execut
 def test_the_detail_has_deadlines_with_their_explanation_and_the_timeline(
     api, analyst, supervisor, region, agency, executor
 ):
+    from agencies.services import calendar_default_for_region, calendar_sync
+    from signals_app.sla.defaults import sla_defaults_install
+
+    calendar_sync(calendar=calendar_default_for_region(region=region), year=2026)
+    sla_defaults_install(region=region)
     signal = SignalFactory(region=region, author_name="Иванов Пётр", author_contact="+7 900 1")
     drive(signal, Status.IN_PROGRESS, analyst=analyst, executor=executor, agency=agency)
-    body = api(analyst).get(reverse("api:signal_detail", args=[signal.number])).json()
+    response = api(analyst).get(reverse("api:signal_detail", args=[signal.number]))
+    assert response.status_code == 200, response.content[:300]
+    body = response.json()
     assert body["status"] == "in_progress" and body["agency"]["id"] == agency.pk
     assert body["author"] == {
         "name": "Иванов Пётр", "profile_url": "", "contact": "+7 900 1", "masked": False,
     }  # fmt: skip
-    assert [event["kind"] for event in body["timeline"]][:2] == ["created", "routed"]
-    assert "escalation_level" in body and body["escalations"] == []
-    if body["deadlines"]:  # a policy matched: each deadline says how it was computed
-        deadline = body["deadlines"][0]
-        assert {"base_due", "after_pauses", "due", "clock", "working_seconds_left"} <= set(deadline)
-        assert body["sla_explanation"]["deadlines"]
+    assert [event["kind"] for event in body["timeline"]][:2] == ["created", "sla_assigned"]
+    assert "routed" in [event["kind"] for event in body["timeline"]]
+    assert body["escalation_level"] == 0 and body["escalations"] == []
+    kinds = {deadline["kind"]: deadline for deadline in body["deadlines"]}
+    assert {"reaction", "answer"} <= set(kinds)
+    answer = kinds["answer"]
+    assert answer["duration_seconds"] > 0 and answer["state"] == "ok"
+    assert answer["due"] and answer["base_due"] and answer["working_seconds_left"] > 0
+    assert body["sla_explanation"]["policy"]["name"]
+    assert len(body["sla_explanation"]["deadlines"]) == len(body["deadlines"])
     masked = api(supervisor).get(reverse("api:signal_detail", args=[signal.number])).json()
     assert masked["author"] == {
         "name": "И*** П***",
