@@ -6,6 +6,7 @@ rights from the same services (a refused action is a 403 or 409 and writes nothi
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
@@ -13,7 +14,13 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -43,6 +50,15 @@ ERRORS = {
         (429, "Too many requests for this token; `retry_after` seconds."),
     )
 }
+
+
+# A real-looking number (the first signal of region 74 this year): the documentation shows it,
+# and the schema-driven tests send it, so they reach an existing signal as well as missing ones.
+NUMBER = OpenApiParameter(
+    "number", str, OpenApiParameter.PATH,
+    description="The signal's number: region-year-sequence.",
+    examples=[OpenApiExample("number", value=f"74-{date.today().year}-000001")],
+)  # fmt: skip
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -142,6 +158,7 @@ def detail_data(request: Request, signal: Signal) -> dict[str, Any]:
 @extend_schema(
     tags=["signals"],
     summary="One signal: deadlines with their explanation, escalations, timeline, replies",
+    parameters=[NUMBER],
     responses={200: io.SignalDetailSerializer, **errors(401, 404, 429)},
 )
 class SignalDetail(ApiView):
@@ -179,6 +196,7 @@ ACTION_RESPONSES = {200: io.SignalDetailSerializer, **errors(400, 401, 403, 404,
 
 @extend_schema(
     tags=["signals"], summary="Route (or reroute) to an agency", request=io.RouteInput,
+    parameters=[NUMBER],
     responses=ACTION_RESPONSES,
 )  # fmt: skip
 class SignalRoute(SignalAction):
@@ -197,6 +215,7 @@ class SignalRoute(SignalAction):
 
 @extend_schema(
     tags=["signals"], summary="Assign an executor of the signal's agency (null: nobody)",
+    parameters=[NUMBER],
     request=io.AssignInput, responses=ACTION_RESPONSES,
 )  # fmt: skip
 class SignalAssign(SignalAction):
@@ -212,6 +231,7 @@ class SignalAssign(SignalAction):
 @extend_schema(
     tags=["signals"],
     summary="Move to another status",
+    parameters=[NUMBER],
     description=(
         "The transition table decides what is allowed: `awaiting_info` asks the citizen "
         "(reason = the question), `in_progress` resumes or reopens (reason required to reopen), "
@@ -238,10 +258,12 @@ class SignalTransition(SignalAction):
 @extend_schema_view(
     get=extend_schema(
         tags=["signals"], summary="Replies: the published and submitted ones, and your drafts",
+        parameters=[NUMBER],
         responses={200: io.ReplySerializer(many=True), **errors(401, 404, 429)},
     ),
     post=extend_schema(
         tags=["signals"], summary="Write a reply: submit it for review, or keep it as a draft",
+        parameters=[NUMBER],
         request=io.ReplyInput,
         responses={201: io.ReplySerializer, **errors(400, 401, 403, 404, 409, 429)},
     ),
@@ -279,6 +301,7 @@ class SignalReplies(ApiView):
 @extend_schema(
     tags=["signals"],
     summary="Approve (publish) or return a submitted reply",
+    parameters=[NUMBER],
     request=io.ReviewInput,
     responses={200: io.ReplySerializer, **errors(400, 401, 403, 404, 409, 429)},
 )
@@ -307,10 +330,12 @@ class ReplyReview(ApiView):
 @extend_schema_view(
     get=extend_schema(
         tags=["signals"], summary="Internal notes",
+        parameters=[NUMBER],
         responses={200: io.NoteSerializer(many=True), **errors(401, 404, 429)},
     ),
     post=extend_schema(
         tags=["signals"], summary="Add an internal note (@login mentions notify)",
+        parameters=[NUMBER],
         request=io.NoteInput,
         responses={201: io.NoteSerializer, **errors(400, 401, 403, 404, 429)},
     ),

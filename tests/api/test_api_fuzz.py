@@ -9,6 +9,7 @@ import json
 import pytest
 import schemathesis
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as fuzz_settings
 from schemathesis.checks import not_a_server_error
@@ -19,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from agencies.services import api_token_create
+from signals_app.workflow import services
 from tests.factories import SignalFactory
 
 
@@ -38,8 +40,10 @@ def fuzz_caller(live_server, analyst, region, agency, category, settings, eager)
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "100000/min"}
     }  # fmt: skip
-    for _ in range(3):
-        SignalFactory(region=region, category=category)
+    signals = [SignalFactory(region=region, category=category) for _ in range(3)]
+    # The schema's example number names the first: route it so the actions meet a live signal.
+    assert signals[0].number == f"{region.code}-{timezone.now().year}-000001"
+    services.signal_route(signal=signals[0], agency=agency, actor=analyst)
     _token, raw = api_token_create(user=analyst, name="fuzz", days=1)
     return live_server.url, {"Authorization": f"Bearer {raw}"}
 
