@@ -203,6 +203,16 @@ def test_failures_are_retried_then_the_subscription_is_disabled_with_a_notificat
     assert first.number  # the first signal itself was never held up by the receiver
 
 
+def test_the_disabling_notice_links_to_the_subscription(admin_client, admin_user):
+    subscription = WebhookSubscription.objects.create(
+        name="BI", url="https://bi.example.org/", events=["signal.created"]
+    )
+    link = reverse("admin:signals_app_webhooksubscription_change", args=[subscription.pk])
+    Notification.objects.create(user=admin_user, kind="webhook", title="Вебхук отключён", body=link)
+    page = admin_client.get(reverse("signals_app:notification_list")).content.decode()
+    assert f'<a href="{link}">Вебхук отключён</a>' in page
+
+
 def test_the_admin_manages_subscriptions_and_shows_deliveries(admin_client, receiver, region):
     response = admin_client.post(
         reverse("admin:signals_app_webhooksubscription_add"),
