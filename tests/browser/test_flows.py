@@ -181,3 +181,43 @@ def test_supervisor_generates_a_report_and_sees_the_dashboard(page, world, regio
     page.goto(page.base_url + "/reports/dashboard/")
     expect(page.locator("#board")).to_contain_text("Поступило сегодня")
     shot(page, "21-dashboard")
+
+
+def test_an_integrator_makes_a_token_reads_the_docs_and_calls_the_api(page, world, region):
+    import json
+    import urllib.request
+
+    from agencies.models import ApiToken
+
+    signal = SignalFactory(region=region, text="Яма на дороге")
+    login(page, "analyst")
+    page.click("header a:text-is('API')")
+    page.fill("#id_name", "Выгрузка в BI")
+    page.click(".stacked-form button[type=submit]")
+    token = page.locator("code.token-value").inner_text()
+    assert token.startswith("cur_") and ApiToken.objects.filter(name="Выгрузка в BI").exists()
+    shot(page, "30-api-token")
+    page.reload()
+    expect(page.locator("code.token-value")).to_have_count(0)  # shown once
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)  # fmt: skip
+    page.goto(page.base_url + "/api/docs/")
+    expect(page.locator(".swagger-ui .info")).to_contain_text("ЦУР: API")
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/signals/").first).to_be_visible()
+    shot(page, "31-api-docs")
+    assert violations == []
+    request = urllib.request.Request(
+        page.base_url + "/api/v1/signals/", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request) as response:
+        numbers = [row["number"] for row in json.load(response)["results"]]
+    assert numbers == [signal.number]
+    page.goto(page.base_url + "/api/tokens/")
+    page.click("button:text-is('Отозвать')")
+    expect(page.locator("td", has_text="отозван")).to_be_visible()
+    try:
+        urllib.request.urlopen(request)
+        raise AssertionError("a revoked token still opens the API")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 401
