@@ -19,9 +19,8 @@ import subprocess
 import sys
 from urllib.parse import quote
 
-import dj_database_url
 import psycopg
-from common import ROOT
+from common import ROOT, ui_database
 from ui import WORDS, gunicorn, measure, report, stop, wait_for
 
 PORT = 8774
@@ -44,12 +43,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    base = dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
-    )
-    url = f"postgres://{base['USER']}@{base['HOST']}:{base['PORT'] or 5432}/{base['NAME']}_ui"
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "DEBUG": "false",
-           "SECRET_KEY": "bench-" + "k" * 40, "API_RATE": "1000000/min"}  # fmt: skip
+    url, env = ui_database()
+    env = {**env, "API_RATE": "1000000/min"}
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True)
     token = (

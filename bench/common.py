@@ -54,3 +54,14 @@ def percentile(values: list[float], share: float) -> float:
     """The value below which `share` of the values lie (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def ui_database() -> tuple[str, dict[str, str]]:
+    """The million-signal database of bench/ui.py and an environment for a server on it."""
+    base = dj_database_url.parse(
+        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
+    )
+    url = f"postgres://{base['USER']}@{base['HOST']}:{base['PORT'] or 5432}/{base['NAME']}_ui"
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "DEBUG": "false",
+           "SECRET_KEY": "bench-" + "k" * 40}  # fmt: skip
+    return url, env

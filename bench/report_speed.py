@@ -15,9 +15,8 @@ import subprocess
 import sys
 import time
 
-import dj_database_url
 import psycopg
-from common import ROOT
+from common import ROOT, ui_database
 from ui import SESSION, gunicorn, measure, report, stop, wait_for
 
 PORT = 8773
@@ -49,12 +48,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    base = dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
-    )
-    url = f"postgres://{base['USER']}@{base['HOST']}:{base['PORT'] or 5432}/{base['NAME']}_ui"
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "DEBUG": "false",
-           "SECRET_KEY": "bench-" + "k" * 40, "MEDIA_ROOT": str(ROOT / ".local" / "bench-media")}  # fmt: skip
+    url, env = ui_database()
+    env = {**env, "MEDIA_ROOT": str(ROOT / ".local" / "bench-media")}
     manage = [sys.executable, str(ROOT / "manage.py")]
     with psycopg.connect(url) as conn:
         total = conn.execute("SELECT count(*) FROM signals_app_signal").fetchone()[0]

@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 import dj_database_url
 import psycopg
-from common import ROOT, fresh_database, percentile
+from common import ROOT, fresh_database, percentile, ui_database
 
 OUR_PORT = 8771
 HELPDESK_PORT = 8772
@@ -134,10 +134,7 @@ def report(name: str, times: list[float], budget_ms: float | None = None) -> Non
 
 
 def our_database(signals: int, reuse: bool) -> str:
-    base = dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cur")
-    )
-    url = f"postgres://{base['USER']}@{base['HOST']}:{base['PORT'] or 5432}/{base['NAME']}_ui"
+    url, _env = ui_database()
     if reuse:
         try:
             with psycopg.connect(url) as conn:
