@@ -54,6 +54,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
         return JsonResponse(
             {"code": "not_found", "message": _("No such address in the API."), "errors": {}},
             status=404,
+            json_dumps_params={"ensure_ascii": False},
         )
     from django.views import defaults
 
@@ -72,6 +73,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
                 "errors": {},
             },
             status=500,
+            json_dumps_params={"ensure_ascii": False},
         )
     from django.views import defaults
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -113,13 +114,13 @@ class ReportList(ApiView, generics.ListAPIView):
             pk=values["region"], **({} if regions is None else {"pk__in": regions})
         ).first()
         if region is None:
-            raise serializers.ValidationError({"region": ["No such region among yours."]})
+            raise serializers.ValidationError({"region": [_("No such region among yours.")]})
         parts = {}
         for name, model in (("municipality", Municipality), ("agency", Agency)):
             if values.get(name):
                 parts[name] = model.objects.filter(pk=values[name], region=region).first()
                 if parts[name] is None:
-                    raise serializers.ValidationError({name: ["Not in this region."]})
+                    raise serializers.ValidationError({name: [_("Not in this region.")]})
         report = report_request(
             region=region, year=values["year"], month=values["month"], actor=request.user, **parts
         )

@@ -4,6 +4,7 @@ categories) and the statuses of the workflow."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -85,7 +86,7 @@ class ReferenceList(ApiView):
         chosen = request.query_params.get("region", "")
         if chosen:
             if not chosen.isdigit():
-                raise serializers.ValidationError({"region": ["A region id is a number."]})
+                raise serializers.ValidationError({"region": [_("A region id is a number.")]})
             rows = rows.filter(region_id=int(chosen))
         return Response(self.out(rows, many=True).data)
 

@@ -35,7 +35,6 @@ from signals_app.api.auth import PerTokenThrottle
 from signals_app.filters import SignalFilterSet
 from signals_app.models import Note, Reply, Signal, Status
 from signals_app.selectors import signal_visible_to
-from signals_app.sla.services import sla_explain
 from signals_app.ui import selectors as ui
 from signals_app.workflow import services as workflow
 
@@ -131,26 +130,14 @@ def signal_or_404(request: Request, number: str) -> Signal:
 
 
 def detail_data(request: Request, signal: Signal) -> dict[str, Any]:
-    """The detail serialiser's input: the signal with the page's deadline, timeline and reply
-    reads attached."""
-    schedules: dict = {}
-    explanation = sla_explain(signal, schedules)
-    replies = list(
-        signal.replies.select_related("author", "reviewer", "delivery").order_by("created_at")
-    )
-    signal.api_explanation = explanation  # type: ignore[attr-defined]
-    signal.api_deadlines = ui.sla_panel(  # type: ignore[attr-defined]
-        signal, explanation, now=timezone.now(), cache=schedules
-    )
-    signal.api_escalations = ui.escalations_of(signal)  # type: ignore[attr-defined]
-    signal.api_timeline = ui.timeline(signal)  # type: ignore[attr-defined]
-    signal.api_replies = [  # type: ignore[attr-defined]
-        reply
-        for reply in replies
-        if reply.state not in (Reply.State.DRAFT, Reply.State.RETURNED)
-        or reply.author_id == request.user.pk
-    ]
-    signal.api_attachments = ui.attachments_of(signal)  # type: ignore[attr-defined]
+    """The detail serialiser's input: the signal with the page's own reads attached."""
+    case = ui.case_file(signal, now=timezone.now())
+    signal.api_explanation = case.explanation  # type: ignore[attr-defined]
+    signal.api_deadlines = case.deadlines  # type: ignore[attr-defined]
+    signal.api_escalations = case.escalations  # type: ignore[attr-defined]
+    signal.api_timeline = case.timeline  # type: ignore[attr-defined]
+    signal.api_replies = ui.replies_seen_by(case.replies, request.user)  # type: ignore[attr-defined]
+    signal.api_attachments = case.attachments  # type: ignore[attr-defined]
     context = {"request": request, "staff": staff_context(user=request.user)}
     return io.SignalDetailSerializer(signal, context=context).data
 
@@ -271,14 +258,10 @@ class SignalTransition(SignalAction):
 class SignalReplies(ApiView):
     def get(self, request: Request, number: str) -> Response:
         signal = signal_or_404(request, number)
-        replies = [
-            reply
-            for reply in signal.replies.select_related("author", "reviewer", "delivery").order_by(
-                "created_at"
-            )
-            if reply.state not in (Reply.State.DRAFT, Reply.State.RETURNED)
-            or reply.author_id == request.user.pk
-        ]
+        replies = ui.replies_seen_by(
+            signal.replies.select_related("author", "reviewer", "delivery").order_by("created_at"),
+            request.user,
+        )
         return Response(io.ReplySerializer(replies, many=True).data)
 
     def post(self, request: Request, number: str) -> Response:

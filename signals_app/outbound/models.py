@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinLengthValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -93,9 +94,11 @@ class WebhookSubscription(models.Model):
     """An outside system that wants to hear of events, signed with its own secret."""
 
     name = models.CharField(_("name"), max_length=200)
-    url = models.URLField(_("URL"), max_length=1000)
+    url = models.URLField(
+        _("URL"), max_length=1000, validators=[URLValidator(schemes=["http", "https"])]
+    )
     secret = models.CharField(
-        _("secret"), max_length=200, default=new_secret,
+        _("secret"), max_length=200, default=new_secret, validators=[MinLengthValidator(16)],
         help_text=_("The receiver checks the HMAC-SHA256 signature with it (see the README)."),
     )  # fmt: skip
     events = ArrayField(

@@ -662,3 +662,41 @@ def sla_panel(
 
 def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+# --- what the signal page and the API's detail both read -------------------------------------
+
+
+@dataclass
+class CaseFile:
+    """A signal's replies (oldest first, with author, reviewer and delivery), its deadlines
+    with their explanation, escalations, timeline and attachments."""
+
+    replies: list[Reply]
+    explanation: dict[str, Any]
+    deadlines: list[DeadlineRow]
+    escalations: list[Escalation]
+    timeline: list[TimelineEntry]
+    attachments: list[Attachment]
+
+
+def case_file(signal: Signal, *, now: datetime) -> CaseFile:
+    from signals_app.sla.services import sla_explain
+
+    schedules: dict = {}
+    explanation = sla_explain(signal, schedules)
+    return CaseFile(
+        replies=list(
+            signal.replies.select_related("author", "reviewer", "delivery").order_by("created_at")
+        ),
+        explanation=explanation,
+        deadlines=sla_panel(signal, explanation, now=now, cache=schedules),
+        escalations=escalations_of(signal),
+        timeline=timeline(signal),
+        attachments=attachments_of(signal),
+    )
+
+
+def replies_seen_by(replies: Iterable[Reply], user: User) -> list[Reply]:
+    """Drafts are their author's private work; every other reply is part of the case."""
+    return [r for r in replies if r.state != Reply.State.DRAFT or r.author_id == user.pk]

@@ -42,7 +42,7 @@ from signals_app.models import (
     Status,
 )
 from signals_app.selectors import QUEUE_TABS, signal_counts_for_user, signal_visible_to
-from signals_app.sla.services import sla_explain, sla_extend
+from signals_app.sla.services import sla_extend
 from signals_app.ui import selectors as ui
 from signals_app.ui import services
 from signals_app.workflow import services as workflow
@@ -359,14 +359,11 @@ def _signal_or_404(request: HttpRequest, number: str) -> Signal:
 
 
 def _page_context(request: HttpRequest, signal: Signal) -> dict:
-    replies = list(
-        signal.replies.select_related("author", "reviewer", "delivery").order_by("created_at")
-    )
+    case = ui.case_file(signal, now=timezone.now())
+    replies = case.replies
     submitted = next((r for r in replies if r.state == Reply.State.SUBMITTED), None)
     actions = ui.actions_for(user=request.user, signal=signal, submitted=submitted)
     context = staff_context(user=request.user)
-    schedules: dict = {}
-    explanation = sla_explain(signal, schedules)
     drafts = [
         r
         for r in replies
@@ -380,11 +377,11 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         "replies": [r for r in replies if r.state != Reply.State.DRAFT],
         "submitted": submitted,
         "drafts": drafts,
-        "timeline": ui.timeline(signal),
-        "attachments": ui.attachments_of(signal),
-        "escalations": ui.escalations_of(signal),
-        "sla": explanation,
-        "deadlines": ui.sla_panel(signal, explanation, now=timezone.now(), cache=schedules),
+        "timeline": case.timeline,
+        "attachments": case.attachments,
+        "escalations": case.escalations,
+        "sla": case.explanation,
+        "deadlines": case.deadlines,
         "related": ui.related_signals(signal, user=request.user),
         "agencies": ui.agency_choices(signal) if "route" in actions else [],
         "people": ui.assignee_choices(signal.agency_id) if "assign" in actions else [],

@@ -144,10 +144,11 @@ def _move(
         reason=reason,
         changes=changes,
     )
-    outbound.webhook_emit(
-        event=WebhookEvent.STATUS_CHANGED, signal=signal,
-        extra={"from_status": source, "to_status": to_status},
-    )  # fmt: skip
+    if following is None:  # children are announced together by _children_follow
+        outbound.webhook_emit(
+            event=WebhookEvent.STATUS_CHANGED, signal=signal,
+            extra={"from_status": source, "to_status": to_status},
+        )  # fmt: skip
     logger.info(
         "signal_status_changed signal_id=%s from=%s to=%s actor_id=%s",
         signal.pk,
@@ -168,7 +169,10 @@ def _children_follow(parent: Signal, *, actor: User | None, reason: str) -> None
         .exclude(status=parent.status)
         .order_by("pk")
     )
-    for child in children:
+    moved: dict[int, dict[str, Any]] = {}
+    followers = list(children)
+    for child in followers:
+        moved[child.pk] = {"from_status": child.status, "to_status": parent.status}
         fields = []
         if child.agency_id != parent.agency_id and parent.agency_id is not None:
             child.agency_id = parent.agency_id
@@ -188,6 +192,7 @@ def _children_follow(parent: Signal, *, actor: User | None, reason: str) -> None
             extra_fields=fields,
             following=parent,
         )
+    outbound.webhook_emit_many(event=WebhookEvent.STATUS_CHANGED, signals=followers, extra=moved)
 
 
 # --- creation ------------------------------------------------------------------------------

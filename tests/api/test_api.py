@@ -399,3 +399,15 @@ def test_the_token_page_has_a_fixed_query_count(client, analyst):
             assert client.get(reverse("api_tokens")).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_refusals_speak_the_user_s_language(api, analyst, foreign_analyst, region):
+    caller = api(analyst)
+    bad_region = caller.get(reverse("api:agency_list"), region="x").json()
+    assert bad_region["errors"]["region"] == ["Идентификатор региона — число."]
+    foreign = api(foreign_analyst).post(
+        reverse("api:report_list"), {"region": region.pk, "year": 2026, "month": 10}
+    )
+    assert foreign.json()["errors"]["region"] == ["Среди ваших регионов такого нет."]
+    unknown = caller.get("/api/v1/nothing/")
+    assert "В API нет такого адреса." in unknown.content.decode()  # readable, not \\u-escaped

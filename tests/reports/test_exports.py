@@ -146,3 +146,12 @@ def test_my_exports_lists_only_mine_with_a_fixed_query_count(client, analyst, su
     body = response.content.decode()
     assert body.count("q=труба") == 30 and "status=new" not in body
     assert counts[0] == counts[1]
+
+
+def test_my_exports_shows_how_far_a_running_export_is(client, analyst):
+    Export.objects.create(
+        owner=analyst, format="csv", state=Export.State.RUNNING, rows=2000, total=8000
+    )
+    client.force_login(analyst)
+    body = client.get(reverse("reports:export_create")).content.decode()
+    assert "2000 / 8000 (25%)" in body and "Формат" in body

@@ -382,3 +382,33 @@ def test_a_claimed_row_is_not_sent_twice_at_once(region, agency, analyst, execut
     assert engine.claim(ReplyDelivery, delivery.pk) is not None
     assert engine.claim(ReplyDelivery, delivery.pk) is None  # "sending" with a live lease
     assert json.loads(json.dumps(delivery.target)) == delivery.target
+
+
+@pytest.mark.parametrize("posted", ["", "junk", "999999", "-1"])
+def test_a_resend_of_no_delivery_is_refused_with_a_message(
+    client, region, agency, analyst, executor, vk_source, posted
+):
+    delivery = _queued(_vk_signal(region, vk_source), executor, analyst, agency)
+    client.force_login(analyst)
+    response = client.post(
+        reverse("signals_app:signal_action", args=[delivery.signal.number, "redeliver"]),
+        {"delivery": posted},
+    )
+    assert response.status_code == 400
+    assert "Выберите доставку" in response.content.decode()
+    delivery.refresh_from_db()
+    assert delivery.state == OutboxState.PENDING and delivery.attempts == 0
+
+
+def test_a_delivery_that_is_not_failed_is_not_sent_again(
+    client, region, agency, analyst, executor, vk_source
+):
+    delivery = _queued(_vk_signal(region, vk_source), executor, analyst, agency)
+    client.force_login(analyst)
+    response = client.post(
+        reverse("signals_app:signal_action", args=[delivery.signal.number, "redeliver"]),
+        {"delivery": delivery.pk},
+    )
+    assert response.status_code in (400, 409)
+    assert "только недоставленный" in response.content.decode()
+    assert ReplyDelivery.objects.get(pk=delivery.pk).state == OutboxState.PENDING

@@ -225,3 +225,32 @@ def test_the_admin_manages_subscriptions_and_shows_deliveries(admin_client, rece
     for name in ("webhooksubscription", "webhookdelivery", "replydelivery"):
         assert admin_client.get(reverse(f"admin:signals_app_{name}_changelist")).status_code == 200
     assert WebhookSubscription(name="x", url="https://x", events=[]).secret  # a default secret
+
+
+def test_a_mass_incident_announces_its_children_in_one_go(receiver, region, agency, analyst):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _subscribe(receiver, ["signal.status_changed"])
+    lead = SignalFactory(region=region)
+    children = [SignalFactory(region=region) for _ in range(4)]
+    services.signal_merge(parent=lead, children=[c.pk for c in children], actor=analyst)
+    WebhookDelivery.objects.all().delete()
+    with CaptureQueriesContext(connection) as captured:
+        services.signal_route(signal=lead, agency=agency, actor=analyst)
+    lookups = [q for q in captured if "signals_app_webhooksubscription" in q["sql"]]
+    assert len(lookups) == 2  # the lead's move, then all its children together
+    moved = {d.payload["data"]["signal"]["number"]: d.payload["data"]["to_status"]
+             for d in WebhookDelivery.objects.all()}  # fmt: skip
+    assert moved == dict.fromkeys([lead.number, *(c.number for c in children)], "in_progress")
+
+
+def test_a_subscription_needs_an_http_address_and_a_real_secret(admin_client):
+    response = admin_client.post(
+        reverse("admin:signals_app_webhooksubscription_add"),
+        {"name": "FTP", "url": "ftp://files.example.org/in", "secret": "short",
+         "events": ["signal.created"], "is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 200  # the form again, with its errors
+    body = response.content.decode()
+    assert "errorlist" in body and not WebhookSubscription.objects.exists()
