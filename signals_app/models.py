@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import MD5, Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality, OfficialPage, Region
@@ -191,7 +192,7 @@ class InboundMessage(models.Model):
     )
     external_id = models.CharField(_("external id"), max_length=200)
     payload = models.JSONField(_("payload"))
-    received_at = models.DateTimeField(_("received at"), db_default=Now())
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_default=Now())
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.PENDING
     )
@@ -522,7 +523,7 @@ class SignalEvent(models.Model):
     to_status = models.CharField(_("to status"), max_length=16, choices=Status.choices, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
-    created_at = models.DateTimeField(_("time"), db_default=Now())
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_default=Now())
 
     class Meta:
         verbose_name = _("signal event")

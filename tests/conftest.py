@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
+
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 
 from agencies.models import Membership, Role
@@ -15,6 +19,23 @@ from tests.factories import (
     SourceFactory,
     UserFactory,
 )
+
+TEST_NOW = os.environ.get("TEST_NOW", "").strip()
+
+
+@pytest.fixture(autouse=True)
+def _travel_to_test_now():
+    """With TEST_NOW (ISO 8601 with an offset, e.g. 2027-01-01T09:00+05:00), every test starts
+    at that moment and the clock runs on from it: a test that passes only on some days of the
+    year fails here. Tests that pin their own clock travel again from inside this one."""
+    if not TEST_NOW:
+        yield
+        return
+    moment = datetime.fromisoformat(TEST_NOW)
+    if moment.tzinfo is None:
+        raise pytest.UsageError("TEST_NOW needs its UTC offset, e.g. 2027-01-01T09:00+05:00")
+    with time_machine.travel(moment, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

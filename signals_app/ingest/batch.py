@@ -369,11 +369,15 @@ def _write(items: list[_Item]) -> None:
             """
             UPDATE signals_app_inboundmessage m
                SET state = 'processed', error = '', attempts = m.attempts + 1,
-                   signal_id = d.signal_id, processed_at = now()
+                   signal_id = d.signal_id, processed_at = %s
               FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, signal_id)
              WHERE m.id = d.id
             """,
-            [[item.message.pk for item in items], [item.signal.pk for item in items]],
+            [
+                timezone.now(),
+                [item.message.pk for item in items],
+                [item.signal.pk for item in items],
+            ],
         )
 
 
@@ -392,7 +396,9 @@ def _number(items: list[_Item]) -> None:
             )
 
 
-EVENT_COLUMNS = ("signal_id", "kind", "from_status", "to_status", "changes", "reason")
+EVENT_COLUMNS = (
+    "signal_id", "kind", "from_status", "to_status", "changes", "reason", "created_at",
+)  # fmt: skip
 
 
 def _webhooks(signals: list[Signal]) -> None:
@@ -408,10 +414,11 @@ def _webhooks(signals: list[Signal]) -> None:
 def _events(item: _Item) -> list[tuple]:
     """The timeline rows (the system is the actor; the time is the transaction's)."""
     signal = item.signal
+    now = timezone.now()
 
     def event(kind: str, *, source: str = "", target: str = "", changes: Any = None,
               reason: str = "") -> tuple:  # fmt: skip
-        return (signal.pk, kind, source, target, Jsonb(changes or {}), reason)
+        return (signal.pk, kind, source, target, Jsonb(changes or {}), reason, now)
 
     events = [
         event(SignalEvent.Kind.CREATED, target=Status.NEW, changes={"channel": signal.channel})

@@ -52,11 +52,11 @@ def inbound_store(*, source: Source, external_id: str, payload: dict[str, Any]) 
             """
             INSERT INTO signals_app_inboundmessage
                 (source_id, external_id, payload, received_at, state, attempts, error)
-            VALUES (%s, %s, %s::jsonb, now(), 'pending', 0, '')
+            VALUES (%s, %s, %s::jsonb, %s, 'pending', 0, '')
             ON CONFLICT (source_id, external_id) DO NOTHING
             RETURNING id
             """,
-            [source.pk, external_id, _json(payload)],
+            [source.pk, external_id, _json(payload), timezone.now()],
         )
         row = cursor.fetchone()
     if row is None:
@@ -81,14 +81,19 @@ def inbound_store_many(
             """
             INSERT INTO signals_app_inboundmessage
                 (source_id, external_id, payload, received_at, state, attempts, error)
-            SELECT %s, item.external_id, item.payload::jsonb, now(), 'pending', 0, ''
+            SELECT %s, item.external_id, item.payload::jsonb, %s, 'pending', 0, ''
             FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY
                 AS item(external_id, payload, position)
             ORDER BY item.position
             ON CONFLICT (source_id, external_id) DO NOTHING
             RETURNING id, external_id
             """,
-            [source.pk, [key for key, _ in items], [_json(payload) for _, payload in items]],
+            [
+                source.pk,
+                timezone.now(),
+                [key for key, _ in items],
+                [_json(payload) for _, payload in items],
+            ],
         )
         stored = {key: (pk, True) for pk, key in cursor.fetchall()}
     missing = {key for key, _ in items} - stored.keys()

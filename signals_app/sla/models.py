@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region
@@ -210,7 +211,7 @@ class SLAPolicyVersion(models.Model):
     )
     number = models.PositiveIntegerField(_("version"))
     terms = models.JSONField(_("terms"))
-    created_at = models.DateTimeField(_("created at"), db_default=Now())
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now())
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -246,7 +247,7 @@ class Escalation(models.Model):
     cycle = models.PositiveSmallIntegerField(_("cycle"), default=1)
     target = models.CharField(_("whom"), max_length=16, choices=EscalationStep.Target.choices)
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
-    fired_at = models.DateTimeField(_("fired at"), db_default=Now())
+    fired_at = models.DateTimeField(_("fired at"), default=timezone.now, db_default=Now())
 
     class Meta:
         verbose_name = _("escalation")
@@ -283,7 +284,7 @@ class Notification(models.Model):
     kind = models.CharField(_("kind"), max_length=32)
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("text"), blank=True)
-    created_at = models.DateTimeField(_("created at"), db_default=Now())
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now())
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 

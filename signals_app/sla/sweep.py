@@ -160,10 +160,11 @@ def _insert_events(events: list[SignalEvent]) -> None:
             """
             INSERT INTO signals_app_signalevent
                 (signal_id, kind, actor_id, from_status, to_status, changes, reason, created_at)
-            SELECT u.signal_id, u.kind, NULL, '', '', u.changes::jsonb, '', now()
+            SELECT u.signal_id, u.kind, NULL, '', '', u.changes::jsonb, '', %s
             FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS u(signal_id, kind, changes)
             """,
             [
+                timezone.now(),
                 [e.signal_id for e in events],
                 [e.kind for e in events],
                 [json.dumps(e.changes, ensure_ascii=False) for e in events],
@@ -178,12 +179,13 @@ def _insert_notifications(notifications: list[Notification]) -> list[int]:
         cursor.execute(
             """
             INSERT INTO signals_app_notification (user_id, signal_id, kind, title, body, created_at)
-            SELECT u.user_id, u.signal_id, u.kind, u.title, '', now()
+            SELECT u.user_id, u.signal_id, u.kind, u.title, '', %s
             FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[])
                  AS u(user_id, signal_id, kind, title)
             RETURNING id
             """,
             [
+                timezone.now(),
                 [n.user_id for n in notifications],
                 [n.signal_id for n in notifications],
                 [n.kind for n in notifications],

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,8 +14,12 @@ from signals_app.models import Signal
 from signals_app.workflow import services
 from tests.factories import MunicipalityFactory, SignalFactory
 
+TUESDAY_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Yekaterinburg"))
 
+
+@time_machine.travel(TUESDAY_MORNING, tick=False)
 def test_figures_of_today_and_the_week(region, agency, analyst, municipality):
+    """A Tuesday morning: the half hour the figures are read after stays within the day."""
     now = timezone.now()
     other_place = MunicipalityFactory(region=region, name="Копейск")
     fresh = SignalFactory(region=region, municipality=municipality, received_at=now)

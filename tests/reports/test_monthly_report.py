@@ -8,6 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from agencies.models import CalendarDay
@@ -31,6 +32,13 @@ def local(day: int, hour: int, month: int = 11) -> datetime:
 
 @pytest.fixture
 def november(region, agency, analyst, executor, category, source):
+    """The month's signals, driven through the workflow on the last day of November (the
+    moves are stamped with the clock: driven later, the rejection would fall after the month)."""
+    with time_machine.travel(local(30, 12), tick=False):
+        return _november(region, agency, analyst, executor, category, source)
+
+
+def _november(region, agency, analyst, executor, category, source):
     calendar = calendar_default_for_region(region=region)
     CalendarDay.objects.create(calendar=calendar, date=date(2026, 11, 4), kind="holiday")
     answered = {

@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from config.celery import app as celery_app
 from config.localrun import redis_server_binary
 from signals_app.models import InboundMessage, Signal
 from tests.factories import SourceFactory
+from tests.travel import child_argv
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,8 +107,8 @@ def start_worker(redis_url: str) -> subprocess.Popen:
         "LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "-Q", "ingest", "-l", "WARNING", "-n", f"outage{os.getpid()}@%h"],
+        child_argv("-m", "celery", "-A", "config", "worker", "--pool", "solo",
+                   "-Q", "ingest", "-l", "WARNING", "-n", f"outage{os.getpid()}@%h"),
         env=env, cwd=ROOT, start_new_session=True,
     )  # fmt: skip
 

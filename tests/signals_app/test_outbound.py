@@ -8,7 +8,6 @@ import json
 import os
 import signal as os_signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -25,6 +24,7 @@ from signals_app.workflow import services
 from tests import standins
 from tests.factories import SignalFactory, SourceFactory
 from tests.signals_app.helpers import drive
+from tests.travel import child_argv
 
 ANSWER = "Здравствуйте! Подачу воды восстановили в 14:00."
 
@@ -298,7 +298,7 @@ def _worker(delivery_id: int) -> subprocess.Popen:
         "from signals_app.outbound.services import reply_delivery_send\n"
         f"reply_delivery_send(delivery_id={delivery_id})\n"
     )
-    return subprocess.Popen([sys.executable, "-c", code], env=env)
+    return subprocess.Popen(child_argv("-c", code), env=env)
 
 
 def _kill_mid_call(standin, route, delivery):  # type: ignore[no-untyped-def]
