@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from agencies.models import Membership, Role, User
 
@@ -79,3 +80,33 @@ def staff_context(*, user: User) -> StaffContext:
     )
     user._staff_context = context  # type: ignore[attr-defined]
     return context
+
+
+def agency_line(agency_id: int) -> list[int]:
+    """The agency and those above it (its parent, the parent's parent…), nearest first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE line(id, parent_id, depth) AS (
+                SELECT id, parent_id, 0 FROM agencies_agency WHERE id = %s
+                UNION ALL
+                SELECT a.id, a.parent_id, line.depth + 1
+                  FROM agencies_agency a JOIN line ON a.id = line.parent_id
+                 WHERE line.depth < 20
+            )
+            SELECT id FROM line ORDER BY depth
+            """,
+            [agency_id],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def agency_staff(*, agency_id: int) -> QuerySet[User]:
+    """The people who may work on an agency's signals: active members of the agency and of the
+    agencies above it (a ministry's staff take its hospitals' signals), by name."""
+    return (
+        User.objects.filter(memberships__agency_id__in=agency_line(agency_id), is_active=True)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+        .only("id", "username", "first_name", "last_name")
+    )

@@ -24,6 +24,12 @@ urlpatterns = [
         name="reply_review",
     ),
     path("signals/<slug:number>/notes/", views.SignalNotes.as_view(), name="signal_notes"),
+    path("signals/<slug:number>/actions/", views.SignalActions.as_view(), name="signal_actions"),
+    path(
+        "signals/<slug:number>/actions/<slug:name>/",
+        views.SignalActionByName.as_view(),
+        name="signal_action",
+    ),
     path("regions/", reference.RegionList.as_view(), name="region_list"),
     path("municipalities/", reference.MunicipalityList.as_view(), name="municipality_list"),
     path("agencies/", reference.AgencyList.as_view(), name="agency_list"),

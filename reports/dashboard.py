@@ -14,7 +14,8 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
 
 from agencies.models import Agency, Region
-from signals_app.models import OPEN_STATUSES, Signal
+from signals_app.choices import OPEN_STATUSES
+from signals_app.models import Signal
 
 
 def dashboard_figures(

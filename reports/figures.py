@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 
 from agencies.models import Agency, Region, WorkCalendar
-from signals_app.models import OPEN_STATUSES, Channel, Status
-from signals_app.sla.services import schedule_load
+from signals_app.choices import OPEN_STATUSES, Channel, Status
+from signals_app.sla.selectors import schedule_load
 
 PERCENTILES = (0.5, 0.9)
 # Answer time in working hours: the buckets of the distribution chart (seconds).

@@ -21,12 +21,11 @@ from openpyxl import Workbook
 from agencies.models import User
 from agencies.selectors import staff_context
 from reports.models import Export
-from signals_app.filters import SignalFilterSet, default_order
+from signals_app.access import mask_name, may_see_personal_data
+from signals_app.errors import InvalidInput
+from signals_app.filters import SignalFilterSet, default_order, saved_view_query
 from signals_app.models import Notification
 from signals_app.selectors import signal_visible_to
-from signals_app.ui.selectors import mask_name, may_see_personal_data
-from signals_app.ui.services import saved_view_query
-from signals_app.workflow.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 

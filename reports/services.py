@@ -26,7 +26,7 @@ from agencies.models import Agency, Municipality, Region, Role, User
 from agencies.selectors import staff_context
 from reports.figures import month_bounds, monthly_figures, previous_month
 from reports.models import Report
-from signals_app.workflow.errors import ActionForbidden, InvalidInput
+from signals_app.errors import ActionForbidden, InvalidInput
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from reports.exports import PdfUnavailable, report_pdf, report_signals_csv, repo
 from reports.models import Export
 from reports.queue_exports import export_request
 from reports.services import report_request
-from signals_app.workflow.errors import WorkflowError
+from signals_app.errors import WorkflowError
 
 
 class ReportForm(forms.Form):
@@ -188,7 +188,7 @@ def dashboard(request: HttpRequest, agency_id: int | None = None) -> HttpRespons
     """The centre's live figures (or one agency's), refreshed every minute."""
     agency = None
     if agency_id is not None:
-        from signals_app.ui.selectors import agency_for_user
+        from signals_app.selectors import agency_for_user
 
         agency = agency_for_user(user=request.user, agency_id=agency_id)
         if agency is None:

@@ -27,7 +27,7 @@ from signals_app.models import (
     Source,
     TextClassifier,
 )
-from signals_app.sla.services import sla_policy_publish
+from signals_app.sla.policies import sla_policy_publish
 from signals_app.sla.tasks import sla_recalculate
 
 

@@ -30,8 +30,14 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
 def copy_rows(
     cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
-    """COPY rows (tuples in the order of `columns`) into a table."""
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    """COPY rows (tuples in the order of `columns`) into a table.
+
+    A refused row (a constraint) raises Django's IntegrityError, as an INSERT would.
+    """
+    with (
+        connection.wrap_database_errors,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row(row)
 
@@ -39,8 +45,9 @@ def copy_rows(
 def copy_instances(objects: Sequence[models.Model]) -> None:
     """Write unsaved model instances that already carry their ids (see reserve_ids).
 
-    Every concrete column is written except generated ones; auto_now(_add) fields are set as
-    save() would set them, JSON values are sent as jsonb.
+    Every concrete column is written except generated ones; auto_now(_add) fields left empty are
+    set as save() would set them (a value the caller gave is kept: a history loaded after the
+    fact has its own times), JSON values are sent as jsonb.
     """
     if not objects:
         return
@@ -57,7 +64,8 @@ def copy_instances(objects: Sequence[models.Model]) -> None:
 
     def row(instance: models.Model) -> list[Any]:
         for field in stamped:
-            field.pre_save(instance, add=True)
+            if getattr(instance, field.attname) is None:
+                field.pre_save(instance, add=True)
         values = []
         for field in fields:
             value = getattr(instance, field.attname)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
+from signals_app.access import user_may_act, user_may_report
 from signals_app.selectors import user_is_analyst
 from signals_app.sla.notifications import notification_unread_count
-from signals_app.ui.selectors import user_may_act, user_may_report
 
 
 def notifications(request: HttpRequest) -> dict[str, int | bool]:

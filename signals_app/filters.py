@@ -8,17 +8,20 @@ selectors — a filter only narrows it.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import django_filters
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality
 from agencies.selectors import staff_context
-from signals_app.models import OPEN_STATUSES, Category, Channel, Priority, Reply, Signal, Status
+from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
+from signals_app.models import Category, Reply, Signal
 
 DEADLINE_CHOICES = (
     ("overdue", _("Overdue")),
@@ -199,3 +202,19 @@ class SignalFilterSet(django_filters.FilterSet):
 def default_order(queryset: QuerySet[Signal]) -> QuerySet[Signal]:
     """Sort by the next deadline (none last), then the newest first."""
     return queryset.order_by(F("next_deadline_at").asc(nulls_last=True), "-received_at", "-id")
+
+
+# What a saved view keeps of a query string: the filters and the order, not the page.
+_NOT_SAVED = {"page", "after", "csrfmiddlewaretoken"}
+
+
+def saved_view_query(params: QueryDict) -> str:
+    """The query string a saved view stores: non-empty filters, no page number."""
+    pairs = [
+        (key, value)
+        for key in sorted(params)
+        if key not in _NOT_SAVED
+        for value in params.getlist(key)
+        if value != ""
+    ]
+    return urlencode(pairs)

@@ -15,44 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality, OfficialPage, Region
-
-
-class Channel(models.TextChoices):
-    VK = "vk", _("VK")
-    OK = "ok", _("Odnoklassniki")
-    TELEGRAM = "telegram", _("Telegram")
-    POS = "pos", _("Gosuslugi feedback platform (POS)")
-    WIDGET = "widget", _("Website widget")
-    PHONE = "phone", _("Phone")
-    EMAIL = "email", _("E-mail")
-    API = "api", _("API")
-    OPEN311 = "open311", _("Open311")
-    IMPORT = "import", _("Import")
-
-
-SOCIAL_CHANNELS = frozenset({Channel.VK, Channel.OK, Channel.TELEGRAM})
-
-
-class Status(models.TextChoices):
-    NEW = "new", _("New")
-    IN_PROGRESS = "in_progress", _("In progress")
-    AWAITING_INFO = "awaiting_info", _("Awaiting details")
-    REPLY_REVIEW = "reply_review", _("Reply under review")
-    ANSWERED = "answered", _("Answered")
-    CLOSED = "closed", _("Closed")
-    REJECTED = "rejected", _("Rejected")
-
-
-OPEN_STATUSES = frozenset(
-    {Status.NEW, Status.IN_PROGRESS, Status.AWAITING_INFO, Status.REPLY_REVIEW}
-)
-
-
-class Priority(models.TextChoices):
-    LOW = "low", _("Low")
-    NORMAL = "normal", _("Normal")
-    HIGH = "high", _("High")
-    CRITICAL = "critical", _("Critical")
+from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
 
 
 class Category(models.Model):
@@ -494,6 +457,7 @@ class SignalEvent(models.Model):
         REPLY_SUBMITTED = "reply_submitted", _("Reply submitted for review")
         REPLY_APPROVED = "reply_approved", _("Reply approved and published")
         REPLY_RETURNED = "reply_returned", _("Reply returned for rework")
+        REPLY_EDITED = "reply_edited", _("Reply edited by the reviewer")
         NOTE_ADDED = "note_added", _("Note added")
         MERGED = "merged", _("Merged into a mass incident")
         MASS_INCIDENT = "mass_incident", _("Became a mass incident")
@@ -569,6 +533,15 @@ class Reply(models.Model):
         related_name="+",
         null=True,
         verbose_name=_("author"),
+    )
+    last_editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("last edited by"),
+        help_text=_("The author, or the reviewer who changed the text: neither approves it."),
     )
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -711,7 +684,6 @@ from signals_app.sla.models import (  # noqa: E402
 __all__ = [
     "Attachment",
     "Category",
-    "Channel",
     "ClassificationRule",
     "DeadlineKind",
     "DeliveryAttempt",
@@ -722,7 +694,6 @@ __all__ = [
     "MassIncidentProposal",
     "Note",
     "Notification",
-    "Priority",
     "Reply",
     "ReplyDelivery",
     "RoutingRule",
@@ -732,7 +703,6 @@ __all__ = [
     "SignalEvent",
     "SignalNumberCounter",
     "Source",
-    "Status",
     "TextClassifier",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -5,16 +5,15 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from agencies.models import Role, User
+from agencies.models import Agency, Role, User
 from agencies.selectors import staff_context
+from signals_app.choices import OPEN_STATUSES, Status
 from signals_app.models import (
-    OPEN_STATUSES,
     ImportJob,
     InboundMessage,
     MassIncidentProposal,
     Signal,
     Source,
-    Status,
 )
 
 
@@ -130,3 +129,16 @@ def signal_counts_for_user(*, user: User) -> dict[str, int]:
         )
     )
     return {key: value or 0 for key, value in counts.items()}
+
+
+def agency_for_user(*, user: User, agency_id: int) -> Agency | None:
+    """An agency the user may look at: their own (and below), or any in their centre regions."""
+    context = staff_context(user=user)
+    agency = Agency.objects.select_related("region").filter(pk=agency_id).first()
+    if agency is None:
+        return None
+    if context.is_superuser or agency.pk in context.agency_roles:
+        return agency
+    if any(context.is_centre(role, agency.region_id) for role in (Role.ANALYST, Role.SUPERVISOR)):
+        return agency
+    return None

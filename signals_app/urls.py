@@ -1,24 +1,24 @@
 from django.urls import path
 
 from signals_app import views
-from signals_app.ui import views as ui
+from signals_app.ui.views import answers, queue, saved, signal, work
 
 app_name = "signals_app"
 
 urlpatterns = [
-    path("", ui.signal_list, name="signal_list"),
-    path("new/", ui.signal_list_new, name="signal_list_new"),
-    path("filters/", ui.signal_filters, name="signal_filters"),
-    path("bulk/", ui.signal_bulk, name="signal_bulk"),
-    path("bulk/fields/", ui.signal_bulk_fields, name="signal_bulk_fields"),
-    path("counts/", ui.signal_counts, name="signal_counts"),
-    path("my/", ui.my_work, name="my_work"),
-    path("views/", ui.saved_view_list, name="saved_view_list"),
-    path("views/save/", ui.saved_view_save, name="saved_view_save"),
-    path("views/<int:view_id>/", ui.saved_view_change, name="saved_view_change"),
-    path("templates/", ui.answer_template_list, name="answer_template_list"),
-    path("templates/<int:template_id>/", ui.answer_template_list, name="answer_template_edit"),
-    path("agencies/<int:agency_id>/", ui.agency_detail, name="agency_detail"),
+    path("", queue.signal_list, name="signal_list"),
+    path("new/", queue.signal_list_new, name="signal_list_new"),
+    path("filters/", queue.signal_filters, name="signal_filters"),
+    path("bulk/", queue.signal_bulk, name="signal_bulk"),
+    path("bulk/fields/", queue.signal_bulk_fields, name="signal_bulk_fields"),
+    path("counts/", queue.signal_counts, name="signal_counts"),
+    path("my/", work.my_work, name="my_work"),
+    path("views/", saved.saved_view_list, name="saved_view_list"),
+    path("views/save/", saved.saved_view_save, name="saved_view_save"),
+    path("views/<int:view_id>/", saved.saved_view_change, name="saved_view_change"),
+    path("templates/", answers.answer_template_list, name="answer_template_list"),
+    path("templates/<int:template_id>/", answers.answer_template_list, name="answer_template_edit"),
+    path("agencies/<int:agency_id>/", work.agency_detail, name="agency_detail"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/panel/", views.notification_panel, name="notification_panel"),
     path("notifications/badge/", views.notification_badge, name="notification_badge"),
@@ -35,12 +35,12 @@ urlpatterns = [
         name="mass_proposal_decide",
     ),
     # A signal's number is region-year-sequence (74-2026-000123): after the fixed paths above.
-    path("<slug:number>/", ui.signal_detail, name="signal_detail"),
-    path("<slug:number>/do/<slug:action>/", ui.signal_action, name="signal_action"),
-    path("<slug:number>/template/", ui.signal_template, name="signal_template"),
+    path("<slug:number>/", signal.signal_detail, name="signal_detail"),
+    path("<slug:number>/do/<slug:action>/", signal.signal_action, name="signal_action"),
+    path("<slug:number>/template/", signal.signal_template, name="signal_template"),
     path(
         "<slug:number>/attachments/<int:attachment_id>/",
-        ui.attachment_file,
+        signal.attachment_file,
         name="attachment_file",
     ),
 ]

@@ -17,12 +17,12 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from signals_app import selectors
+from signals_app.errors import WorkflowError
 from signals_app.ingest.imports import MAX_IMPORT_BYTES, import_create, import_report_csv
 from signals_app.ingest.mass import mass_incident_confirm, mass_incident_dismiss
 from signals_app.ingest.services import inbound_reprocess
 from signals_app.models import Source
 from signals_app.sla.notifications import notification_list_for_user, notification_mark_read
-from signals_app.workflow.errors import WorkflowError
 
 PAGE_SIZE = 50
 

@@ -6,7 +6,8 @@ import factory
 from django.utils import timezone
 
 from agencies.models import Agency, Municipality, Region, User
-from signals_app.models import Category, Channel, Source
+from signals_app.choices import Channel
+from signals_app.models import Category, Source
 from signals_app.workflow.services import signal_create
 
 

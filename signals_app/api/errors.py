@@ -12,7 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from signals_app.workflow.errors import (
+from signals_app.errors import (
     ActionForbidden,
     ConflictError,
     InvalidInput,
@@ -38,7 +38,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, WorkflowError):
         for kind, http_status, code in WORKFLOW:
             if isinstance(exc, kind):
-                return Response(body(code, exc), status=http_status)
+                return Response(body(code, exc, getattr(exc, "errors", None)), status=http_status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

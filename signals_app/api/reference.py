@@ -13,7 +13,8 @@ from rest_framework.response import Response
 from agencies.models import Agency, Municipality, Region, User
 from agencies.selectors import staff_context
 from signals_app.api.views import ApiView, errors
-from signals_app.models import OPEN_STATUSES, Category, Status
+from signals_app.choices import OPEN_STATUSES, Status
+from signals_app.models import Category
 
 
 def regions_for(user: User) -> QuerySet[Region]:

@@ -10,8 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from signals_app.models import Channel, Priority, Reply, Status
-from signals_app.ui.selectors import mask_name, may_see_personal_data
+from signals_app.access import mask_name, may_see_personal_data
+from signals_app.choices import Channel, Priority, Status
+from signals_app.models import Reply
+from signals_app.workflow import inputs
 
 
 class NamedSerializer(serializers.Serializer):
@@ -202,16 +204,12 @@ class VersionedInput(serializers.Serializer):
     )  # fmt: skip
 
 
-class RouteInput(VersionedInput):
-    agency = serializers.IntegerField(min_value=1)
-    assignee = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+class RouteBody(VersionedInput, inputs.RouteInput):
+    pass
 
 
-class AssignInput(VersionedInput):
-    assignee = serializers.IntegerField(
-        min_value=1, allow_null=True, help_text=_("null takes the assignee off.")
-    )
+class AssignBody(VersionedInput, inputs.AssignInput):
+    pass
 
 
 class TransitionInput(VersionedInput):
@@ -219,8 +217,8 @@ class TransitionInput(VersionedInput):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class ReplyInput(VersionedInput):
-    text = serializers.CharField(max_length=20_000)
+class ReplyBody(VersionedInput):
+    text = serializers.CharField(max_length=20_000, allow_blank=True)
     kind = serializers.ChoiceField(choices=Reply.Kind.choices, default=Reply.Kind.FINAL)
     submit = serializers.BooleanField(
         default=True, help_text=_("false keeps it as your private draft.")
@@ -232,8 +230,40 @@ class ReviewInput(VersionedInput):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class NoteInput(serializers.Serializer):
-    text = serializers.CharField(max_length=20_000)
+class NoteBody(inputs.NoteInput):
+    pass
+
+
+class ActionFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=["string", "integer", "choice", "boolean"])
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    nullable = serializers.BooleanField()
+    help = serializers.CharField(allow_blank=True)
+    choices = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class ActionSerializer(serializers.Serializer):
+    """An action the user may take on the signal now (the same registry as the page)."""
+
+    name = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    bulk = serializers.BooleanField(help_text=_("The queue's bulk bar offers it too."))
+    key = serializers.CharField(allow_blank=True, help_text=_("Its keyboard key on the pages."))
+    url = serializers.SerializerMethodField()
+    input_fields = serializers.SerializerMethodField(help_text=_("What to send with it."))
+
+    def get_url(self, action: Any) -> str:
+        signal = self.context["signal"]
+        return self.context["request"].build_absolute_uri(
+            reverse("api:signal_action", args=[signal.number, action.name])
+        )
+
+    @extend_schema_field(ActionFieldSerializer(many=True))
+    def get_input_fields(self, action: Any) -> list[dict[str, Any]]:
+        from signals_app.workflow.actions import input_fields
+
+        return input_fields(action)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -28,15 +29,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agencies.models import Agency, User
+from agencies.models import User
 from agencies.selectors import staff_context
 from signals_app.api import serializers as io
 from signals_app.api.auth import PerTokenThrottle
+from signals_app.casefile import case_file, replies_seen_by
+from signals_app.choices import Status
+from signals_app.errors import InvalidTransition
 from signals_app.filters import SignalFilterSet
-from signals_app.models import Note, Reply, Signal, Status
+from signals_app.models import Note, Reply, Signal
 from signals_app.selectors import signal_visible_to
-from signals_app.ui import selectors as ui
-from signals_app.workflow import services as workflow
+from signals_app.workflow import actions as registry
 
 ERRORS = {
     code: OpenApiResponse(io.ErrorSerializer, description=text)
@@ -131,12 +134,12 @@ def signal_or_404(request: Request, number: str) -> Signal:
 
 def detail_data(request: Request, signal: Signal) -> dict[str, Any]:
     """The detail serialiser's input: the signal with the page's own reads attached."""
-    case = ui.case_file(signal, now=timezone.now())
+    case = case_file(signal, now=timezone.now())
     signal.api_explanation = case.explanation  # type: ignore[attr-defined]
     signal.api_deadlines = case.deadlines  # type: ignore[attr-defined]
     signal.api_escalations = case.escalations  # type: ignore[attr-defined]
     signal.api_timeline = case.timeline  # type: ignore[attr-defined]
-    signal.api_replies = ui.replies_seen_by(case.replies, request.user)  # type: ignore[attr-defined]
+    signal.api_replies = replies_seen_by(case.replies, request.user)  # type: ignore[attr-defined]
     signal.api_attachments = case.attachments  # type: ignore[attr-defined]
     context = {"request": request, "staff": staff_context(user=request.user)}
     return io.SignalDetailSerializer(signal, context=context).data
@@ -153,66 +156,61 @@ class SignalDetail(ApiView):
         return Response(detail_data(request, signal_or_404(request, number)))
 
 
-class SignalAction(ApiView):
-    """An action on one signal: validate the body, call the service, answer the fresh signal."""
-
-    input_class: type[io.serializers.Serializer]
-
-    def post(self, request: Request, number: str) -> Response:
-        signal = signal_or_404(request, number)
-        data = self.input_class(data=request.data)
-        data.is_valid(raise_exception=True)
-        self.act(request, signal, dict(data.validated_data))
-        return Response(detail_data(request, signal_or_404(request, number)))
-
-    def act(self, request: Request, signal: Signal, data: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-
-def _user_or_400(user_id: int | None) -> User | None:
-    if user_id is None:
+def version_of(data: Any) -> int | None:
+    """The signal version the client saw (optional); a bad one is bad input."""
+    value = data.get("version") if hasattr(data, "get") else None
+    if value in (None, ""):
         return None
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        raise ValidationError({"assignee": [_("No such active user.")]})
-    return user
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) < 1:
+        raise ValidationError({"version": [_("A positive whole number.")]})
+    return int(value)
+
+
+def body_of(request: Request) -> Any:
+    """The JSON object sent (a list or a string is bad input, not a crash)."""
+    data = request.data
+    if not hasattr(data, "get"):
+        raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+    return data
+
+
+def act(request: Request, signal: Signal, name: str, data: Any) -> Any:
+    """Perform a registry action on the signal with the request's input and version."""
+    return registry.perform(
+        name, user=request.user, signal=signal, data=data,
+        expected_version=version_of(request.data if hasattr(request.data, "get") else {}),
+    )  # fmt: skip
 
 
 ACTION_RESPONSES = {200: io.SignalDetailSerializer, **errors(400, 401, 403, 404, 409, 429)}
 
 
+class SignalAction(ApiView):
+    """One named action on one signal: the registry checks the input and the right, the
+    service performs it; the answer is the fresh signal."""
+
+    action_name = ""
+
+    def post(self, request: Request, number: str) -> Response:
+        signal = signal_or_404(request, number)
+        act(request, signal, self.action_name, body_of(request))
+        return Response(detail_data(request, signal_or_404(request, number)))
+
+
 @extend_schema(
-    tags=["signals"], summary="Route (or reroute) to an agency", request=io.RouteInput,
-    parameters=[NUMBER],
-    responses=ACTION_RESPONSES,
+    tags=["signals"], summary="Route (or reroute) to an agency", request=io.RouteBody,
+    parameters=[NUMBER], responses=ACTION_RESPONSES,
 )  # fmt: skip
 class SignalRoute(SignalAction):
-    input_class = io.RouteInput
-
-    def act(self, request: Request, signal: Signal, data: dict[str, Any]) -> None:
-        agency = Agency.objects.filter(pk=data["agency"], region_id=signal.region_id).first()
-        if agency is None:
-            raise ValidationError({"agency": [_("No such agency in the signal's region.")]})
-        workflow.signal_route(
-            signal=signal, agency=agency, assignee=_user_or_400(data.get("assignee")),
-            reason=data.get("reason", ""), actor=request.user,
-            expected_version=data.get("version"),
-        )  # fmt: skip
+    action_name = "route"
 
 
 @extend_schema(
     tags=["signals"], summary="Assign an executor of the signal's agency (null: nobody)",
-    parameters=[NUMBER],
-    request=io.AssignInput, responses=ACTION_RESPONSES,
+    parameters=[NUMBER], request=io.AssignBody, responses=ACTION_RESPONSES,
 )  # fmt: skip
 class SignalAssign(SignalAction):
-    input_class = io.AssignInput
-
-    def act(self, request: Request, signal: Signal, data: dict[str, Any]) -> None:
-        workflow.signal_assign(
-            signal=signal, assignee=_user_or_400(data["assignee"]), actor=request.user,
-            expected_version=data.get("version"),
-        )  # fmt: skip
+    action_name = "assign"
 
 
 @extend_schema(
@@ -220,26 +218,30 @@ class SignalAssign(SignalAction):
     summary="Move to another status",
     parameters=[NUMBER],
     description=(
-        "The transition table decides what is allowed: `awaiting_info` asks the citizen "
-        "(reason = the question), `in_progress` resumes or reopens (reason required to reopen), "
-        "`closed` closes an answered signal, `rejected` needs a reason, `new` restores a "
-        "rejected one."
+        "The action that makes the move decides what is allowed (`GET …/actions/` lists them): "
+        "`awaiting_info` asks the citizen (reason = the question), `in_progress` resumes or "
+        "reopens (reason required to reopen), `closed` closes an answered signal, `rejected` "
+        "needs a reason, `new` restores a rejected one."
     ),
     request=io.TransitionInput,
     responses=ACTION_RESPONSES,
 )
-class SignalTransition(SignalAction):
-    input_class = io.TransitionInput
-
-    def act(self, request: Request, signal: Signal, data: dict[str, Any]) -> None:
-        target, reason = data["to_status"], data.get("reason", "")
-        common = {"signal": signal, "actor": request.user, "expected_version": data.get("version")}
-        if target == Status.CLOSED:
-            workflow.signal_close(**common)
-        elif target == Status.IN_PROGRESS and signal.status in (Status.ANSWERED, Status.CLOSED):
-            workflow.signal_reopen(reason=reason, **common)
-        else:
-            workflow.signal_transition(to_status=target, reason=reason, **common)
+class SignalTransition(ApiView):
+    def post(self, request: Request, number: str) -> Response:
+        signal = signal_or_404(request, number)
+        data = io.TransitionInput(data=body_of(request))
+        data.is_valid(raise_exception=True)
+        target = data.validated_data["to_status"]
+        if signal.status == target:  # the same status: nothing to do
+            return Response(detail_data(request, signal))
+        made_by = registry.action_for_move(signal, target)
+        if made_by is None:
+            raise InvalidTransition(
+                _("A signal in status “%(source)s” cannot move to “%(target)s”.")
+                % {"source": Status(signal.status).label, "target": Status(target).label}
+            )
+        act(request, signal, made_by.name, {"reason": data.validated_data.get("reason", "")})
+        return Response(detail_data(request, signal_or_404(request, number)))
 
 
 @extend_schema_view(
@@ -251,14 +253,14 @@ class SignalTransition(SignalAction):
     post=extend_schema(
         tags=["signals"], summary="Write a reply: submit it for review, or keep it as a draft",
         parameters=[NUMBER],
-        request=io.ReplyInput,
+        request=io.ReplyBody,
         responses={201: io.ReplySerializer, **errors(400, 401, 403, 404, 409, 429)},
     ),
 )  # fmt: skip
 class SignalReplies(ApiView):
     def get(self, request: Request, number: str) -> Response:
         signal = signal_or_404(request, number)
-        replies = ui.replies_seen_by(
+        replies = replies_seen_by(
             signal.replies.select_related("author", "reviewer", "delivery").order_by("created_at"),
             request.user,
         )
@@ -266,18 +268,11 @@ class SignalReplies(ApiView):
 
     def post(self, request: Request, number: str) -> Response:
         signal = signal_or_404(request, number)
-        data = io.ReplyInput(data=request.data)
+        data = io.ReplyBody(data=body_of(request), context={"signal": signal})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if values["submit"]:
-            reply = workflow.reply_submit(
-                signal=signal, text=values["text"], kind=values["kind"], actor=request.user,
-                expected_version=values.get("version"),
-            )  # fmt: skip
-        else:
-            reply = workflow.reply_draft_save(
-                signal=signal, text=values["text"], kind=values["kind"], actor=request.user
-            )
+        name = "reply" if values["submit"] else "draft"
+        reply = act(request, signal, name, {"text": values["text"], "kind": values["kind"]})
         return Response(io.ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
 
 
@@ -291,21 +286,17 @@ class SignalReplies(ApiView):
 class ReplyReview(ApiView):
     def post(self, request: Request, number: str, reply_id: int) -> Response:
         signal = signal_or_404(request, number)
-        reply = Reply.objects.filter(pk=reply_id, signal=signal).first()
-        if reply is None:
+        if not Reply.objects.filter(pk=reply_id, signal=signal).exists():
             raise Http404
-        data = io.ReviewInput(data=request.data)
+        data = io.ReviewInput(data=body_of(request))
         data.is_valid(raise_exception=True)
         values = data.validated_data
         if values["decision"] == "approve":
-            reply = workflow.reply_approve(
-                reply=reply, actor=request.user, expected_version=values.get("version")
-            )
+            reply = act(request, signal, "approve", {"reply": reply_id})
         else:
-            reply = workflow.reply_return(
-                reply=reply, comment=values.get("comment", ""), actor=request.user,
-                expected_version=values.get("version"),
-            )  # fmt: skip
+            reply = act(
+                request, signal, "return", {"reply": reply_id, "comment": values.get("comment", "")}
+            )
         reply = Reply.objects.select_related("author", "reviewer", "delivery").get(pk=reply.pk)
         return Response(io.ReplySerializer(reply).data)
 
@@ -319,7 +310,7 @@ class ReplyReview(ApiView):
     post=extend_schema(
         tags=["signals"], summary="Add an internal note (@login mentions notify)",
         parameters=[NUMBER],
-        request=io.NoteInput,
+        request=io.NoteBody,
         responses={201: io.NoteSerializer, **errors(400, 401, 403, 404, 429)},
     ),
 )  # fmt: skip
@@ -331,9 +322,51 @@ class SignalNotes(ApiView):
 
     def post(self, request: Request, number: str) -> Response:
         signal = signal_or_404(request, number)
-        data = io.NoteInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        note = workflow.note_add(
-            signal=signal, text=data.validated_data["text"], actor=request.user
-        )
+        note = act(request, signal, "note", body_of(request))
         return Response(io.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=["signals"],
+    summary="What you may do to this signal now",
+    description=(
+        "The actions the signal page offers you, from the same registry: each with its input "
+        "fields. Perform one with `POST …/actions/<name>/` (or the named endpoints)."
+    ),
+    parameters=[NUMBER],
+    responses={200: io.ActionSerializer(many=True), **errors(401, 404, 429)},
+)
+class SignalActions(ApiView):
+    def get(self, request: Request, number: str) -> Response:
+        signal = signal_or_404(request, number)
+        available = registry.actions_available(request.user, signal)
+        return Response(
+            io.ActionSerializer(
+                available, many=True, context={"request": request, "signal": signal}
+            ).data
+        )
+
+
+@extend_schema(
+    tags=["signals"],
+    summary="Perform one action of the list (`GET …/actions/`) with its input fields",
+    parameters=[
+        NUMBER,
+        OpenApiParameter(
+            "name",
+            str,
+            OpenApiParameter.PATH,
+            description="An action's name from `GET …/actions/`.",
+            enum=list(registry.REGISTRY),
+        ),
+    ],
+    request={"application/json": OpenApiTypes.OBJECT},
+    responses=ACTION_RESPONSES,
+)
+class SignalActionByName(ApiView):
+    def post(self, request: Request, number: str, name: str) -> Response:
+        signal = signal_or_404(request, number)
+        if name not in registry.REGISTRY:
+            raise Http404
+        act(request, signal, name, body_of(request))
+        return Response(detail_data(request, signal_or_404(request, number)))

@@ -1,15 +1,15 @@
-"""Build the demo region: reference data through the ORM, signals through COPY.
+"""Build the demo region: reference data through the ORM, signals through the workflow.
 
-Signals are written with PostgreSQL COPY in chunks, because later benchmarks need a million
-of them in minutes. Their statuses are reached by walking the workflow's transition table, and
-every step writes the same SignalEvent rows the workflow services write.
+Each demo signal is a plan — who wrote what and where, and the course it took since (routed,
+taken, asked, answered, returned, reopened, closed) — handed to `signals_create_many` in chunks:
+the workflow checks every move against the transition table and writes the status, deadlines,
+replies, escalations and timeline with COPY, because later benchmarks need a million of them.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
-import json
 import random
 import uuid
 import zoneinfo
@@ -32,34 +32,17 @@ from agencies.models import (
     Region,
     Role,
     User,
-    WorkCalendar,
 )
 from agencies.services import calendar_default_for_region, calendar_sync
-from signals_app.bulk import copy_rows, reserve_ids
+from signals_app.choices import Channel
 from signals_app.demo import reference as ref
 from signals_app.models import (
-    OPEN_STATUSES,
     Category,
-    Channel,
-    Reply,
-    Signal,
-    SignalEvent,
     Source,
-    Status,
 )
-from signals_app.sla.clock import ZERO, Clock, elapsed
 from signals_app.sla.defaults import sla_defaults_install
-from signals_app.sla.engine import (
-    PolicyCandidate,
-    deadline_due,
-    policy_match,
-    shift_by_pause,
-    step_threshold,
-)
-from signals_app.sla.models import SLAPolicy, SLAPolicyVersion
-from signals_app.sla.services import schedule_load, terms_of
-from signals_app.workflow.services import signal_number_allocate, signal_number_format
-from signals_app.workflow.transitions import transition_for
+from signals_app.workflow.services import PlanStep, SignalPlan
+from signals_app.workflow.services.create import Prepared, signals_prepare, signals_write
 
 DEMO_PASSWORD = "demo-cur-74"  # noqa: S105 - printed for local evaluation, refused in production
 
@@ -371,40 +354,6 @@ def demo_users_create(*, region: Region) -> list[tuple[str, str]]:
 
 # --- signals ----------------------------------------------------------------------------------
 
-SIGNAL_COLUMNS = (
-    "id", "region_id", "number", "channel", "source_id", "external_id", "external_url",
-    "thread_id", "author_name", "author_profile_url", "author_contact", "text", "posted_at",
-    "received_at", "municipality_id", "address", "category_id", "priority", "status",
-    "rejection_reason", "agency_id", "assignee_id", "is_mass_incident", "reacted_at",
-    "answered_at", "resolved_at", "reopened_count", "version",
-    "created_at", "updated_at", "sla_version_id", "sla_started_at", "sla_paused_at",
-    "sla_paused_working", "sla_paused_calendar", "reaction_due_at", "answer_due_at",
-    "next_deadline_at", "sla_next_check_at", "escalation_level", "is_overdue",
-)  # fmt: skip
-ESCALATION_COLUMNS = ("signal_id", "deadline", "level", "cycle", "target", "recipients", "fired_at")
-EVENT_COLUMNS = (
-    "signal_id",
-    "kind",
-    "actor_id",
-    "from_status",
-    "to_status",
-    "changes",
-    "reason",
-    "created_at",
-)
-REPLY_COLUMNS = (
-    "signal_id",
-    "kind",
-    "state",
-    "text",
-    "author_id",
-    "reviewer_id",
-    "review_comment",
-    "submitted_at",
-    "published_at",
-    "created_at",
-)
-
 REJECT_REASONS = [
     "Спам",
     "Не является обращением",
@@ -417,6 +366,10 @@ ANSWERS = [
     "Добрый день! Вопрос взят на контроль, работы включены в план на текущий месяц.",
     "Здравствуйте! Проведена проверка, управляющей компании выдано предписание.",
 ]
+QUESTION = "Уточните, пожалуйста, точный адрес и номер подъезда."
+REWORK = "Ответ неполный: укажите сроки выполнения работ."
+NOT_SOLVED = "Заявитель сообщил, что проблема не решена."
+NO_ANSWER = "Заявитель не ответил на запрос уточнения."
 
 
 def _pick_agency(
@@ -441,49 +394,35 @@ def _pick_agency(
     return data.admin_by_municipality[municipality.pk]
 
 
-def _plan(rnd: random.Random) -> list[tuple[str, float]]:
-    """A random sequence of (target status, hours after the previous step) from new."""
+def _course(rnd: random.Random) -> list[tuple[str, float]]:
+    """A random course of actions from arrival: (action, hours after the previous one)."""
     if rnd.random() < 0.08:
-        return [(Status.REJECTED, rnd.uniform(0.1, 3))]
-    plan = [(Status.IN_PROGRESS, rnd.expovariate(1 / 1.5))]
+        return [("reject", rnd.uniform(0.1, 3))]
+    course = [("route", rnd.expovariate(1 / 1.5))]
     if rnd.random() < 0.1:
-        plan.append((Status.AWAITING_INFO, rnd.uniform(0.5, 6)))
+        course.append(("request_info", rnd.uniform(0.5, 6)))
         if rnd.random() < 0.15:  # the citizen never answered
-            return [*plan, (Status.REJECTED, 72 + rnd.uniform(0, 24))]
-        plan.append((Status.IN_PROGRESS, rnd.uniform(2, 48)))
-    plan.append((Status.REPLY_REVIEW, rnd.expovariate(1 / 20)))
+            return [*course, ("reject", 72 + rnd.uniform(0, 24))]
+        course.append(("resume", rnd.uniform(2, 48)))
+    course.append(("reply", rnd.expovariate(1 / 20)))
     if rnd.random() < 0.1:  # returned for rework once
-        plan += [
-            (Status.IN_PROGRESS, rnd.uniform(0.5, 8)),
-            (Status.REPLY_REVIEW, rnd.uniform(2, 24)),
-        ]
-    plan.append((Status.ANSWERED, rnd.uniform(0.2, 6)))
+        course += [("return", rnd.uniform(0.5, 8)), ("reply", rnd.uniform(2, 24))]
+    course.append(("approve", rnd.uniform(0.2, 6)))
     if rnd.random() < 0.04:  # "not solved": reopened and answered again
-        plan += [
-            (Status.IN_PROGRESS, rnd.uniform(12, 96)),
-            (Status.REPLY_REVIEW, rnd.uniform(4, 48)),
-            (Status.ANSWERED, rnd.uniform(0.2, 6)),
+        course += [
+            ("reopen", rnd.uniform(12, 96)),
+            ("reply", rnd.uniform(4, 48)),
+            ("approve", rnd.uniform(0.2, 6)),
         ]
-    plan.append((Status.CLOSED, rnd.uniform(24, 96)))
-    return plan
-
-
-def _walk(rnd: random.Random, start: datetime, now: datetime) -> list[tuple[str, datetime, str]]:
-    """A path of legal moves from new, each (target, time, action), cut at `now`."""
-    path: list[tuple[str, datetime, str]] = []
-    status, moment = Status.NEW, start
-    for target, hours in _plan(rnd):
-        moment += timedelta(hours=hours)
-        if moment > now:
-            break
-        move = transition_for(status, target)
-        assert move is not None, (status, target)  # the plan only follows the table
-        path.append((target, moment, move.action))
-        status = target
-    return path
+    course.append(("close", rnd.uniform(24, 96)))
+    return course
 
 
 class _SignalFactory:
+    """Demo signals as plans: who wrote what, where, and what happened to it since. The
+    workflow (`signals_create_many`) turns each plan into the signal, its status, deadlines,
+    replies, escalations and timeline, checking every move against the transition table."""
+
     def __init__(self, data: DemoReference, seed: int, now: datetime, days: int) -> None:
         self.data = data
         self.rnd = random.Random(seed)
@@ -501,25 +440,9 @@ class _SignalFactory:
         self.staff: dict[int, list[int]] = {}
         for agency_id, user_id in members:
             self.staff.setdefault(agency_id, []).append(user_id)
-        # Deadlines: the region's policies (matched by channel) on the region's calendar.
-        calendar = WorkCalendar.objects.filter(region=data.region, is_default=True).first()
-        self.schedule = schedule_load(calendar=calendar, time_zone=data.region.time_zone)
-        candidates = [
-            PolicyCandidate(p.pk, tuple(p.channels), p.category_id, p.priority, p.order)
-            for p in SLAPolicy.objects.filter(region=data.region, is_active=True)
-        ]
-        latest = {
-            v.policy_id: v
-            for v in SLAPolicyVersion.objects.filter(policy__region=data.region).order_by("number")
-        }
-        self.policy_for_channel = {}
-        for channel, _weight in CHANNEL_MIX:
-            match = policy_match(
-                candidates, channel=channel, category_id=None, topic_id=None, priority=""
-            )
-            if match is not None and match.policy_id in latest:
-                version = latest[match.policy_id]
-                self.policy_for_channel[channel] = (version.pk, terms_of(version))
+        self.agencies = Agency.objects.in_bulk(
+            list(Agency.objects.filter(region=data.region).values_list("pk", flat=True))
+        )
         # Subtopic weights per month, for seasonality.
         self.by_month: list[tuple[list[int], list[float]]] = []
         for month in range(12):
@@ -544,9 +467,7 @@ class _SignalFactory:
         times.sort()
         return times
 
-    def signal(
-        self, signal_id: int, number: str, received: datetime, index: int
-    ) -> tuple[tuple, list[tuple], list[tuple]]:
+    def plan(self, received: datetime, index: int) -> SignalPlan:
         rnd, data = self.rnd, self.data
         channel = self.channels[
             bisect.bisect(self.channel_cum, rnd.random() * self.channel_cum[-1])
@@ -579,11 +500,7 @@ class _SignalFactory:
         first, last = rnd.choice(ref.FIRST_NAMES), rnd.choice(ref.LAST_NAMES)
         if first.endswith("а") or first.endswith("я"):
             last += "а"
-        author = f"{first} {last}"
-        profile = ""
-        contact = ""
-        external_url = ""
-        external_id = f"demo-{self.batch}-{index}"
+        profile = contact = external_url = ""
         if channel in (Channel.VK, Channel.OK):
             uid = rnd.randint(10_000, 900_000_000)
             profile = (
@@ -602,210 +519,64 @@ class _SignalFactory:
             contact = f"+7 9{rnd.randint(0, 99):02d} {rnd.randint(100, 999)}-{rnd.randint(10, 99)}-{rnd.randint(10, 99)}"
         elif channel == Channel.EMAIL:
             contact = f"citizen{rnd.randint(1, 99999)}@example.org"
+        fields = {
+            "region": data.region, "channel": channel, "source": source,
+            "external_id": f"demo-{self.batch}-{index}", "external_url": external_url,
+            "author_name": f"{first} {last}", "author_profile_url": profile,
+            "author_contact": contact, "text": text,
+            "posted_at": received - timedelta(minutes=rnd.randint(1, 30)),
+            "received_at": received, "municipality_id": municipality.pk, "address": address,
+            "category": category, "priority": category.default_priority,
+        }  # fmt: skip
+        steps = self._steps(received, self.agencies[agency_id])
+        return SignalPlan(fields=fields, steps=steps, created_at=received, history=True)
 
-        path = _walk(rnd, received, self.now)
-        events = [
-            (
-                signal_id,
-                SignalEvent.Kind.CREATED,
-                None,
-                "",
-                Status.NEW,
-                json.dumps({"channel": channel}),
-                "",
-                received,
-            )
-        ]
-        replies: list[tuple] = []
-        status = Status.NEW
-        reacted = answered = resolved = None
-        reason = ""
-        reopened = 0
+    def _steps(self, received: datetime, agency: Agency) -> list[PlanStep]:
+        """The course of the signal, as plan steps with their moments and actors, up to now."""
+        rnd = self.rnd
         analyst = rnd.choice(self.analysts)
-        staff = self.staff.get(agency_id, [])
+        staff = self.staff.get(agency.pk, [])
         executor = rnd.choice(staff) if staff else None
-        assignee = None
-        routed = False
-        for target, moment, action in path:
-            actor = analyst
-            step_reason = ""
+        steps: list[PlanStep] = []
+        moment = received
+        for action, hours in _course(rnd):
+            moment += timedelta(hours=hours)
+            if moment > self.now:
+                break
+            by_agency = action in ("request_info", "resume", "reply")
+            step = PlanStep(action, at=moment, actor_id=executor if by_agency else analyst)
             if action == "route":
-                events.append(
-                    (
-                        signal_id,
-                        SignalEvent.Kind.ROUTED,
-                        analyst,
-                        "",
-                        "",
-                        json.dumps({"agency": [None, agency_id]}),
-                        "",
-                        moment,
-                    )
-                )
-                routed = True
-                reacted = reacted or moment + timedelta(minutes=rnd.randint(5, 90))
-                assignee = executor
+                step.agency, step.assignee_id = agency, executor
             elif action == "reject":
-                step_reason = reason = rnd.choice(REJECT_REASONS)
+                # Spam and the like at once, or no answer to the question in three days.
+                step.reason = rnd.choice(REJECT_REASONS) if not steps else NO_ANSWER
             elif action == "request_info":
-                actor = executor
-                step_reason = "Уточните, пожалуйста, точный адрес и номер подъезда."
-            elif action == "resume":
-                actor = executor
-            elif action == "submit_reply":
-                actor = executor
-                replies.append(
-                    [
-                        signal_id,
-                        Reply.Kind.FINAL,
-                        Reply.State.SUBMITTED,
-                        rnd.choice(ANSWERS).format(days=rnd.randint(3, 14)),
-                        executor,
-                        None,
-                        "",
-                        moment,
-                        None,
-                        moment,
-                    ]
-                )
-                events.append(
-                    (
-                        signal_id,
-                        SignalEvent.Kind.REPLY_SUBMITTED,
-                        executor,
-                        "",
-                        "",
-                        "{}",
-                        "",
-                        moment,
-                    )
-                )
-            elif action == "return_reply":
-                step_reason = "Ответ неполный: укажите сроки выполнения работ."
-                replies[-1][2] = Reply.State.RETURNED
-                replies[-1][5] = analyst
-                replies[-1][6] = step_reason
-            elif action == "approve_reply":
-                replies[-1][2] = Reply.State.PUBLISHED
-                replies[-1][5] = analyst
-                replies[-1][8] = moment
-                events.append(
-                    (signal_id, SignalEvent.Kind.REPLY_APPROVED, analyst, "", "", "{}", "", moment)
-                )
-                answered = moment
-            elif action == "close":
-                resolved = moment
+                step.reason = QUESTION
+            elif action == "reply":
+                step.text = rnd.choice(ANSWERS).format(days=rnd.randint(3, 14))
+            elif action == "return":
+                step.reason = REWORK
             elif action == "reopen":
-                step_reason = "Заявитель сообщил, что проблема не решена."
-                reopened += 1
-                resolved = None
-            events.append(
-                (
-                    signal_id,
-                    SignalEvent.Kind.STATUS_CHANGED,
-                    actor,
-                    status,
-                    target,
-                    "{}",
-                    step_reason,
-                    moment,
-                )
-            )
-            status = target
-        if status != Status.REJECTED:
-            reason = ""
-        if not routed:
-            agency_id_value = None
-            assignee = None
-        else:
-            agency_id_value = agency_id
-        last_change = path[-1][1] if path else received
-        sla = self._sla(channel, received, path, status, reacted, answered, resolved, signal_id)
-        row = (
-            signal_id, data.region.pk, number, channel, source.pk, external_id, external_url,
-            "", author, profile, contact, text, received - timedelta(minutes=rnd.randint(1, 30)),
-            received, municipality.pk, address, category.pk, category.default_priority, status,
-            reason, agency_id_value, assignee, False, reacted, answered, resolved, reopened,
-            1 + len(path), received, last_change, *sla[0],
-        )  # fmt: skip
-        return row, events + sla[1], [tuple(r) for r in replies], sla[2]
+                step.reason = NOT_SOLVED
+            steps.append(step)
+            if action == "route" and executor is not None:
+                # The executor reacts within the next hour or two (before whatever comes next).
+                steps.append(
+                    PlanStep("take", at=moment + timedelta(minutes=rnd.randint(5, 90)),
+                             actor_id=executor)
+                )  # fmt: skip
+        return _take_in_time(steps, self.now)
 
-    def _sla(self, channel, received, path, status, reacted, answered, resolved, signal_id):  # type: ignore[no-untyped-def]
-        """Deadline columns, SLA events and the ladder steps that fired, as the engine would."""
-        found = self.policy_for_channel.get(channel)
-        if found is None:
-            return (None, None, None, ZERO, ZERO, None, None, None, None, 0, False), [], []
-        version_id, terms = found
-        schedule = self.schedule
-        fulfilled = {"reaction": reacted, "answer": answered, "resolution": resolved}
-        dues = {
-            kind: deadline_due(received, term, schedule) for kind, term in terms.deadlines.items()
-        }
-        events: list[tuple] = []
-        paused_working = paused_calendar = ZERO
-        paused_at = None
-        previous = Status.NEW
-        for target, moment, _action in path:
-            if target == Status.AWAITING_INFO:
-                paused_at = moment
-                events.append(
-                    (signal_id, SignalEvent.Kind.SLA_PAUSED, None, "", "", "{}", "", moment)
-                )
-            elif previous == Status.AWAITING_INFO and paused_at is not None:
-                working = elapsed_working(paused_at, moment, schedule)
-                calendar = moment - paused_at
-                for kind, term in terms.deadlines.items():
-                    done = fulfilled.get(kind)
-                    if done is None or done > moment:
-                        dues[kind] = shift_by_pause(dues[kind], term, working, calendar, schedule)
-                paused_working += working
-                paused_calendar += calendar
-                events.append((
-                    signal_id, SignalEvent.Kind.SLA_RESUMED, None, "", "",
-                    json.dumps({"paused_from": paused_at.isoformat(), "working_seconds": working.total_seconds(),
-                                "calendar_seconds": calendar.total_seconds()}),
-                    "", moment,
-                ))  # fmt: skip
-                paused_at = None
-            previous = target
-        open_ = status in OPEN_STATUSES
-        running = [due for kind, due in dues.items() if fulfilled.get(kind) is None]
-        next_deadline = min(running) if running and open_ else None
-        # The ladder: steps whose threshold came while their deadline was still running fired.
-        escalations = []
-        level = 0
-        overdue = False
-        upcoming = None
-        spans: dict[str, timedelta] = {}
-        for step in terms.steps:
-            term = terms.deadlines.get(step.deadline)
-            if term is None:
-                continue
-            if step.deadline not in spans and term.clock != Clock.CALENDAR:
-                spans[step.deadline] = elapsed_working(received, dues[step.deadline], schedule)
-            at = step_threshold(
-                step, received, dues[step.deadline], term, schedule, spans.get(step.deadline)
-            )
-            done = fulfilled.get(step.deadline)
-            cutoff = min(done, self.now) if done else self.now
-            if status == Status.REJECTED:
-                cutoff = min(cutoff, path[-1][1])
-            if at <= cutoff and not (
-                status == Status.AWAITING_INFO and paused_at and at > paused_at
-            ):
-                escalations.append((signal_id, step.deadline, step.level, 1, step.target, 0, at))
-                level = max(level, step.level)
-                overdue = overdue or (step.flag_overdue and done is None)
-            elif (
-                open_ and done is None and paused_at is None and (upcoming is None or at < upcoming)
-            ):
-                upcoming = at
-        due_of = {kind: dues.get(kind) for kind in ("reaction", "answer", "resolution")}
-        columns = (
-            version_id, received, paused_at, paused_working, paused_calendar,
-            due_of["reaction"], due_of["answer"], next_deadline, upcoming, level, overdue,
-        )  # fmt: skip
-        return columns, events, escalations
+
+def _take_in_time(steps: list[PlanStep], now: datetime) -> list[PlanStep]:
+    """Keep an executor's reaction before the next step (and before now)."""
+    for index, step in enumerate(steps):
+        if step.action != "take":
+            continue
+        following = steps[index + 1].at if index + 1 < len(steps) else now
+        route_at = steps[index - 1].at
+        step.at = max(route_at, min(step.at, following - timedelta(seconds=1)))
+    return [step for step in steps if step.at <= now]
 
 
 def demo_signals_load(
@@ -814,49 +585,38 @@ def demo_signals_load(
     count: int,
     seed: int = 74,
     days: int = 182,
-    chunk: int = 50_000,
+    chunk: int = 10_000,
     progress=None,
 ) -> int:
-    """Insert `count` demo signals with their events and replies; return how many were written."""
+    """Create `count` demo signals with their histories; return how many were written."""
     demo_refused_in_production()
     now = timezone.now()
     factory = _SignalFactory(data, seed, now, days)
     times = factory.received_times(count)
-    chunks = [times[start : start + chunk] for start in range(0, count, chunk)]
     written = 0
-    # Python builds the rows of the next chunk in a thread while PostgreSQL ingests and
-    # checks the current one, so both cores work. The thread never touches the database.
+    cache: dict = {}
+
+    def prepare(start: int) -> Prepared:
+        plans = [
+            factory.plan(received, start + offset)
+            for offset, received in enumerate(times[start : start + chunk])
+        ]
+        return signals_prepare(plans, now=now, cache=cache)
+
+    # The next chunk is prepared in a thread (its own database connection, only reading) while
+    # the current one is written: Python and PostgreSQL work at the same time.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = (
-            pool.submit(_generate, factory, reserve_ids(Signal, len(chunks[0])), chunks[0], 0)
-            if chunks
-            else None
-        )
-        for index, part in enumerate(chunks):
+        pending = pool.submit(prepare, 0) if times else None
+        for start in range(0, count, chunk):
             assert pending is not None
-            rows, events, replies, escalations = pending.result()
-            if index + 1 < len(chunks):
-                following = chunks[index + 1]
-                pending = pool.submit(
-                    _generate,
-                    factory,
-                    reserve_ids(Signal, len(following)),
-                    following,
-                    (index + 1) * chunk,
-                )
-            with transaction.atomic(), connection.cursor() as cursor:
-                # Numbers are taken inside the inserting transaction, as signal_create does.
-                numbers = _numbers(data.region, part, factory.zone)
-                numbered = (
-                    (*row[:2], number, *row[3:]) for row, number in zip(rows, numbers, strict=True)
-                )
-                copy_rows(cursor, "signals_app_signal", SIGNAL_COLUMNS, numbered)
-                copy_rows(cursor, "signals_app_signalevent", EVENT_COLUMNS, events)
-                copy_rows(cursor, "signals_app_reply", REPLY_COLUMNS, replies)
-                copy_rows(cursor, "signals_app_escalation", ESCALATION_COLUMNS, escalations)
-            written += len(part)
+            prepared = pending.result()
+            if start + chunk < count:
+                pending = pool.submit(prepare, start + chunk)
+            signals_write(prepared)
+            written += len(prepared.plans)
             if progress:
                 progress(written, count)
+        pool.submit(lambda: connection.close()).result()  # the thread's own connection
     # Fresh planner statistics: without them the first queries after a bulk load pick
     # plans made for an empty table.
     with connection.cursor() as cursor:
@@ -865,36 +625,3 @@ def demo_signals_load(
             " signals_app_escalation"
         )
     return written
-
-
-def elapsed_working(start: datetime, end: datetime, schedule) -> timedelta:  # type: ignore[no-untyped-def]
-    return elapsed(start, end, Clock.WORKING_HOURS, schedule)
-
-
-def _generate(
-    factory: _SignalFactory, ids: list[int], times: list[datetime], first_index: int
-) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
-    """Build one chunk's rows; the number column is filled in later, inside the transaction."""
-    rows, events, replies, escalations = [], [], [], []
-    for offset, (signal_id, received) in enumerate(zip(ids, times, strict=True)):
-        row, row_events, row_replies, row_escalations = factory.signal(
-            signal_id, "", received, first_index + offset
-        )
-        rows.append(row)
-        events.extend(row_events)
-        replies.extend(row_replies)
-        escalations.extend(row_escalations)
-    return rows, events, replies, escalations
-
-
-def _numbers(region: Region, times: list[datetime], zone: zoneinfo.ZoneInfo) -> list[str]:
-    years = [moment.astimezone(zone).year for moment in times]
-    numbers: list[str] = []
-    for year, group in itertools.groupby(years):
-        size = len(list(group))
-        first = signal_number_allocate(region=region, year=year, count=size)
-        numbers.extend(
-            signal_number_format(region_code=region.code, year=year, value=first + i)
-            for i in range(size)
-        )
-    return numbers

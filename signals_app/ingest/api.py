@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from signals_app.api.serializers import ErrorSerializer
+from signals_app.ingest.items import IngestItemSerializer, ItemChecker
 from signals_app.ingest.services import inbound_store_many
 from signals_app.models import Source
 
@@ -31,67 +32,6 @@ def error(code: str, message: Any, http_status: int, errors: Any = None) -> Resp
     return Response(
         {"code": code, "message": str(message), "errors": errors or {}}, status=http_status
     )
-
-
-class AuthorSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    profile_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
-    email = serializers.EmailField(max_length=200, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=100, required=False, allow_blank=True)
-
-
-class AttachmentSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=1000)
-    name = serializers.CharField(max_length=300, required=False, allow_blank=True)
-
-
-class OffsetDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with its UTC offset: a bare local time is ambiguous across regions."""
-
-    def to_internal_value(self, value):  # type: ignore[no-untyped-def]
-        if isinstance(value, str) and not (
-            value.endswith("Z") or "+" in value[10:] or "-" in value[10:]
-        ):
-            raise serializers.ValidationError(_("Give the time with its UTC offset (ISO 8601)."))
-        return super().to_internal_value(value)
-
-
-class IngestItemSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=200)
-    text = serializers.CharField(max_length=20_000)
-    posted_at = OffsetDateTimeField()
-    author = AuthorSerializer(required=False)
-    url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
-    municipality = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    address = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
-    lon = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
-    category = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    attachments = AttachmentSerializer(many=True, required=False, max_length=20)  # type: ignore[call-arg]
-    thread_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-    def validate(self, attrs):  # type: ignore[no-untyped-def]
-        if (attrs.get("lat") is None) != (attrs.get("lon") is None):
-            raise serializers.ValidationError({"lat": [_("lat and lon go together.")]})
-        return attrs
-
-
-class ItemChecker:
-    """Validates items one after another with one serializer (its fields are built once)."""
-
-    def __init__(self) -> None:
-        self.serializer = IngestItemSerializer()
-
-    def __call__(self, item: Any) -> tuple[str, dict[str, Any]]:
-        """The item's external id (trimmed) if it may be stored, else its field errors."""
-        if not isinstance(item, dict):
-            return "", {"item": [str(_("Not an object."))]}
-        try:
-            validated = self.serializer.run_validation(item)
-        except serializers.ValidationError as error:
-            detail = error.detail
-            return "", dict(detail) if isinstance(detail, dict) else {"item": detail}
-        return validated["external_id"], {}
 
 
 class IngestBatch(serializers.Serializer):

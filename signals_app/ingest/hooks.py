@@ -15,8 +15,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from signals_app.choices import Channel
 from signals_app.ingest.services import inbound_store
-from signals_app.models import Channel, Source
+from signals_app.models import Source
 
 
 def _text(message: str, status: int) -> HttpResponse:

@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Region, Role, User
 from agencies.selectors import staff_context
-from signals_app.models import OPEN_STATUSES, MassIncidentProposal, Signal
-from signals_app.workflow.errors import ActionForbidden, InvalidInput
+from signals_app.choices import OPEN_STATUSES
+from signals_app.errors import ActionForbidden, InvalidInput
+from signals_app.models import MassIncidentProposal, Signal
 from signals_app.workflow.services import signal_merge
 
 logger = logging.getLogger(__name__)

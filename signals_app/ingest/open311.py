@@ -21,8 +21,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Region
-from signals_app.ingest.services import inbound_process, inbound_store
-from signals_app.models import OPEN_STATUSES, Category, Channel, Reply, Signal, Source
+from signals_app.choices import OPEN_STATUSES, Channel
+from signals_app.ingest.process import inbound_process
+from signals_app.ingest.services import inbound_store
+from signals_app.models import (
+    Category,
+    Reply,
+    Signal,
+    Source,
+)
 
 MAX_RESULTS = 1000
 

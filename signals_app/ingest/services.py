@@ -1,42 +1,24 @@
-"""The inbox: store every payload first, then turn it into a signal — once.
+"""The inbox: store every payload first; processing comes after (`ingest.process`).
 
 The InboundMessage table is the durable queue; Celery only speeds it up. A message is stored in
 the request's transaction and queued after commit; if the broker is down the request still
-succeeds and the periodic sweep picks the message up. Processing is idempotent: the row is
-locked, its state re-checked, and the signal is unique on (source, external id).
+succeeds and the periodic sweep picks the message up.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from agencies.models import Agency, Municipality, OfficialPage, User
-from signals_app.ingest.classifier import classify_by_model
-from signals_app.ingest.duplicates import find_near_duplicate
-from signals_app.ingest.normalize import OUTCOMES, Outcome, PayloadError, api_outcome
-from signals_app.ingest.notify import notify_arrivals
-from signals_app.ingest.rules import classify_by_rules, route_by_rules
-from signals_app.models import Attachment, Category, InboundMessage, Signal, Source
-from signals_app.workflow.errors import WorkflowError
-from signals_app.workflow.services import (
-    signal_change_category,
-    signal_create,
-    signal_mark_deleted_at_source,
-    signal_mark_duplicate,
-    signal_route,
-    signal_text_update,
-)
+from agencies.models import User
+from signals_app import dispatch
+from signals_app.models import InboundMessage, Source
 
 logger = logging.getLogger(__name__)
-
-PENDING_GRACE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -117,15 +99,9 @@ def _json(payload: dict[str, Any]) -> str:
 
 
 def inbound_queue(*, message_ids: list[int]) -> None:
-    """Ask a worker to process the messages; a broker outage only delays them."""
-    from signals_app.ingest.tasks import process_messages
-
-    try:
-        process_messages.delay(message_ids)
-    except Exception as error:  # the broker is down: the sweep will find the messages
-        logger.warning(
-            "inbound_queue_failed count=%s error=%s", len(message_ids), type(error).__name__
-        )
+    """Ask a worker to process the messages; a broker outage only delays them (the sweep will
+    find the messages)."""
+    dispatch.send("ingest.process_messages", message_ids)
 
 
 WAKE_KEY = "ingest:wake"
@@ -143,209 +119,13 @@ def inbound_wake() -> None:
     """
     from django.core.cache import cache
 
-    from signals_app.ingest.tasks import process_pending
-
     try:
-        if cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS):
-            process_pending.delay()
-    except Exception:  # Redis or the broker is down: the sweep will find the messages
+        first = cache.add(WAKE_KEY, 1, timeout=WAKE_SECONDS)
+    except Exception:  # Redis is down: the sweep will find the messages
         logger.warning("inbound_wake_failed")
-
-
-def inbound_process(*, message_id: int) -> Signal | None:
-    """Turn one stored message into a signal, once; record a failure instead of raising."""
-    with transaction.atomic():
-        message = (
-            InboundMessage.objects.select_for_update(skip_locked=True)
-            .select_related("source", "source__region")
-            .filter(pk=message_id)
-            .first()
-        )
-        if message is None or message.state in (
-            InboundMessage.State.PROCESSED,
-            InboundMessage.State.IGNORED,
-        ):
-            return None  # gone, taken by another worker right now, or already done
-        message.attempts += 1
-        try:
-            with transaction.atomic():
-                signal, state = _apply(message)
-        except (PayloadError, WorkflowError, IntegrityError, ValueError) as error:
-            message.state = InboundMessage.State.FAILED
-            message.error = f"{type(error).__name__}: {error}"[:2000]
-            message.save(update_fields=["state", "error", "attempts"])
-            logger.warning(
-                "inbound_failed message_id=%s error=%s", message.pk, type(error).__name__
-            )
-            return None
-        message.state = state
-        message.error = ""
-        message.signal = signal
-        message.processed_at = timezone.now()
-        message.save(update_fields=["state", "error", "attempts", "signal", "processed_at"])
-        return signal
-
-
-def _apply(message: InboundMessage) -> tuple[Signal | None, str]:
-    """Do what the payload asks; return the signal (if any) and the message's new state."""
-    source = message.source
-    outcome_of = OUTCOMES.get(source.channel, api_outcome)
-    outcome: Outcome = outcome_of(message.payload, message.external_id)
-    existing = (
-        Signal.objects.filter(source=source, external_id=outcome.key).first()
-        if outcome.key
-        else None
-    )
-    if outcome.action == "ignore":
-        return existing, InboundMessage.State.IGNORED
-    if outcome.action == "delete":
-        if existing is None:
-            return None, InboundMessage.State.IGNORED
-        return signal_mark_deleted_at_source(signal=existing), InboundMessage.State.PROCESSED
-    assert outcome.data is not None
-    if existing is not None:
-        if outcome.action == "edit":
-            signal_text_update(signal=existing, text=outcome.data.text)
-        return existing, InboundMessage.State.PROCESSED  # a redelivery: nothing new
-    signal = _create(source, message, outcome)
-    signal.refresh_from_db()  # routing worked on its own locked copy
-    notify_arrivals([signal])
-    return signal, InboundMessage.State.PROCESSED
-
-
-def signal_fields(message: InboundMessage, outcome: Outcome) -> dict[str, Any]:
-    """The fields of the new signal that come straight from the message and its payload."""
-    data = outcome.data
-    assert data is not None
-    source = message.source
-    return {
-        "region": source.region,
-        "channel": source.channel,
-        "text": data.text.strip(),
-        "received_at": message.received_at,
-        "source": source,
-        "external_id": outcome.key,
-        "external_url": data.external_url,
-        "thread_id": data.thread_id,
-        "author_name": data.author_name,
-        "author_profile_url": data.author_profile_url,
-        "author_contact": data.author_contact,
-        "posted_at": data.posted_at,
-        "address": data.address,
-        "latitude": data.latitude,
-        "longitude": data.longitude,
-    }
-
-
-def _create(source: Source, message: InboundMessage, outcome: Outcome) -> Signal:
-    data = outcome.data
-    assert data is not None
-    region = source.region
-    signal = signal_create(
-        **signal_fields(message, outcome),
-        municipality=_municipality(region.pk, data.municipality_hint),
-        category=_category(region.pk, data.category_hint),
-    )
-    Attachment.objects.bulk_create(
-        [
-            Attachment(
-                signal=signal,
-                url=item["url"],
-                name=item["name"] or item["url"].rsplit("/", 1)[-1][:300],
-            )
-            for item in data.attachments
-        ]
-        + [
-            Attachment(
-                signal=signal,
-                file=item["path"],
-                name=str(item.get("name") or "photo")[:300],
-                content_type=str(item.get("content_type", ""))[:100],
-                size=item.get("size"),
-                sha256=str(item.get("sha256", "")),
-            )
-            for item in data.files
-        ]
-    )
-    original = find_near_duplicate(signal)
-    if original is not None:
-        # Not separate work: linked to the first one and set aside with the reason.
-        signal_mark_duplicate(signal=signal, original=original, actor=None)
-        signal.refresh_from_db()
-        return signal
-    if signal.category_id is None:
-        _classify(signal)
-    # A comment on an agency's official page goes to that agency; otherwise the routing rules.
-    agency = _page_agency(source, outcome.page_id, data.agency_id)
-    if agency is not None and agency.is_active and agency.region_id == region.pk:
-        signal_route(
-            signal=signal, agency=agency, actor=None, reason=str(_("Official page of the agency"))
-        )
-    else:
-        rule = route_by_rules(signal)
-        if rule is not None:
-            try:
-                signal_route(
-                    signal=signal,
-                    agency=rule.agency,
-                    assignee=rule.executor,
-                    actor=None,
-                    reason=str(rule),
-                )
-            except WorkflowError:  # an executor who has left the agency: route without them
-                signal_route(signal=signal, agency=rule.agency, actor=None, reason=str(rule))
-    return signal
-
-
-def _classify(signal: Signal) -> None:
-    """Rules first; then the region's text model, only when it is confident enough."""
-    category = classify_by_rules(signal)
-    note = str(_("Classification rule"))
-    if category is None:
-        prediction = classify_by_model(region_id=signal.region_id, texts=[signal.text])[0]
-        if prediction is not None:
-            category = Category.objects.filter(
-                pk=prediction.category_id, region_id=signal.region_id, is_active=True
-            ).first()
-            note = _("Text classifier v%(version)s, confidence %(confidence).2f") % {
-                "version": prediction.version,
-                "confidence": prediction.confidence,
-            }
-    if category is not None:
-        signal_change_category(signal=signal, category=category, actor=None, note=note)
-        signal.refresh_from_db()
-
-
-def _page_agency(source: Source, page_id: str, agency_id: int | None = None) -> Agency | None:
-    if agency_id is not None:  # the widget on this agency's own page
-        return Agency.objects.filter(pk=agency_id, region_id=source.region_id).first()
-    if source.official_page_id:
-        return source.official_page.agency if source.official_page else None
-    if page_id:
-        page = (
-            OfficialPage.objects.select_related("agency")
-            .filter(network=source.channel, external_id=page_id, is_active=True)
-            .first()
-        )
-        if page is not None:
-            return page.agency
-    return source.agency
-
-
-def _municipality(region_id: int, hint: str) -> Municipality | None:
-    if not hint:
-        return None
-    if hint.isdigit():
-        return Municipality.objects.filter(region_id=region_id, oktmo=hint).first()
-    return (
-        Municipality.objects.filter(region_id=region_id, name__iexact=hint).order_by("pk").first()
-    )
-
-
-def _category(region_id: int, hint: str) -> Category | None:
-    if not hint:
-        return None
-    return Category.objects.filter(region_id=region_id, code=hint, is_active=True).first()
+        return
+    if first:
+        dispatch.send("ingest.process_pending")
 
 
 def inbound_reprocess(*, message_ids: list[int], actor: User | None = None) -> int:
@@ -363,21 +143,3 @@ def inbound_reprocess(*, message_ids: list[int], actor: User | None = None) -> i
             transaction.on_commit(lambda: inbound_queue(message_ids=ids))
     logger.info("inbound_reprocess count=%s actor_id=%s", len(ids), actor.pk if actor else None)
     return len(ids)
-
-
-def inbound_sweep_pending(*, older_than: timedelta = PENDING_GRACE, limit: int = 1000) -> int:
-    """Process pending messages that no worker took (the broker was down, say)."""
-    cutoff = timezone.now() - older_than
-    ids = list(
-        InboundMessage.objects.filter(state=InboundMessage.State.PENDING, received_at__lte=cutoff)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    from signals_app.ingest.batch import inbound_process_batch
-
-    before = InboundMessage.objects.filter(pk__in=ids, state=InboundMessage.State.PENDING).count()
-    inbound_process_batch(message_ids=ids)
-    return (
-        before
-        - InboundMessage.objects.filter(pk__in=ids, state=InboundMessage.State.PENDING).count()
-    )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from signals_app.ingest.batch import inbound_drain, inbound_process_batch
-from signals_app.ingest.services import inbound_sweep_pending
+from signals_app.ingest.process import inbound_drain, inbound_process_batch, inbound_sweep_pending
 
 
 @shared_task(name="ingest.process_messages", acks_late=True, ignore_result=True)

@@ -16,8 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from agencies.models import Agency
-from signals_app.ingest.services import inbound_process, inbound_store
-from signals_app.models import Channel, Source
+from signals_app.choices import Channel
+from signals_app.ingest.process import inbound_process
+from signals_app.ingest.services import inbound_store
+from signals_app.models import Source
 
 MAX_PHOTO = 5 * 1024 * 1024
 PHOTO_SIGNATURES = {

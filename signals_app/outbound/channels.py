@@ -24,7 +24,8 @@ from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from signals_app.models import Channel, Reply, Signal
+from signals_app.choices import Channel
+from signals_app.models import Reply, Signal
 from signals_app.outbound.engine import Result
 
 VK_TRANSIENT = {

@@ -8,12 +8,9 @@ import hmac
 import json
 import logging
 import time
-import uuid
-from typing import Any
 
 import requests
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -21,6 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Role, User
+from signals_app import dispatch
+from signals_app.errors import InvalidTransition
+from signals_app.locks import signal_lock
 from signals_app.models import Notification, Reply, Signal
 from signals_app.outbound import channels, engine
 from signals_app.outbound.models import (
@@ -30,37 +30,12 @@ from signals_app.outbound.models import (
     WebhookEvent,
     WebhookSubscription,
 )
-from signals_app.workflow.errors import InvalidTransition
-from signals_app.workflow.permissions import require
-from signals_app.workflow.transitions import CENTRE
+from signals_app.workflow.actions import authorize
 
 logger = logging.getLogger(__name__)
 
 
 # --- replies --------------------------------------------------------------------------------
-
-
-def reply_deliveries_enqueue(*, pairs: list[tuple[Reply, Signal]]) -> list[ReplyDelivery]:
-    """Outbox rows for replies being published, each planned for its own signal's channel;
-    call inside the publishing transaction (the first attempt goes on commit)."""
-    now = timezone.now()
-    rows = []
-    for reply, signal in pairs:
-        planned = channels.plan(signal)
-        rows.append(
-            ReplyDelivery(
-                reply=reply, signal=signal, method=planned.method, target=planned.target,
-                key=uuid.uuid4().hex,
-                state=OutboxState.PENDING if planned.method else OutboxState.SKIPPED,
-                next_attempt_at=now if planned.method else None, last_error=planned.reason,
-            )
-        )  # fmt: skip
-    made = ReplyDelivery.objects.bulk_create(rows)
-    from signals_app.outbound.tasks import deliver_reply
-
-    ids = [row.pk for row in made if row.method]
-    transaction.on_commit(lambda: [deliver_reply.delay(pk) for pk in ids])
-    return made
 
 
 def reply_delivery_send(*, delivery_id: int) -> ReplyDelivery | None:
@@ -85,85 +60,19 @@ def reply_delivery_send(*, delivery_id: int) -> ReplyDelivery | None:
 @transaction.atomic
 def reply_delivery_retry(*, delivery: ReplyDelivery, actor: User) -> ReplyDelivery:
     """Send a failed delivery again now (the centre's analysts, from the signal page)."""
+    signal = signal_lock(delivery.signal_id)  # the lock order: the signal, then its rows
     locked = ReplyDelivery.objects.select_for_update().get(pk=delivery.pk)
-    require(actor=actor, signal=locked.signal, roles=CENTRE)
+    authorize("redeliver", actor=actor, signal=signal)
     if locked.state != OutboxState.FAILED:
         raise InvalidTransition(_("Only a failed delivery can be sent again."))
     locked.state, locked.next_attempt_at, locked.attempts = OutboxState.PENDING, timezone.now(), 0
     locked.save(update_fields=["state", "next_attempt_at", "attempts"])
     logger.info("reply_delivery_retried delivery_id=%s actor_id=%s", locked.pk, actor.pk)
-    from signals_app.outbound.tasks import deliver_reply
-
-    transaction.on_commit(lambda: deliver_reply.delay(locked.pk))
+    dispatch.send_on_commit("outbound.deliver_reply", locked.pk)
     return locked
 
 
 # --- webhooks -------------------------------------------------------------------------------
-
-
-def signal_summary(signal: Signal, region_code: str) -> dict[str, Any]:
-    """What a webhook tells of a signal: no author, no text (personal data stays here)."""
-    return {
-        "number": signal.number, "region": region_code, "channel": signal.channel,
-        "status": signal.status, "priority": signal.priority, "category_id": signal.category_id,
-        "agency_id": signal.agency_id, "municipality_id": signal.municipality_id,
-        "received_at": signal.received_at, "next_deadline_at": signal.next_deadline_at,
-        "escalation_level": signal.escalation_level, "is_overdue": signal.is_overdue,
-        "url": settings.SITE_URL.rstrip("/") + reverse("api:signal_detail", args=[signal.number]),
-    }  # fmt: skip
-
-
-def webhook_emit(*, event: str, signal: Signal, extra: dict[str, Any] | None = None) -> int:
-    """One event of one signal; see `webhook_emit_many`."""
-    return webhook_emit_many(event=event, signals=[signal], extra={signal.pk: extra or {}})
-
-
-def webhook_emit_many(
-    *, event: str, signals: list[Signal], extra: dict[int, dict[str, Any]] | None = None
-) -> int:
-    """An event per signal for every active subscription that wants it (its region's or all).
-
-    Call inside the transaction of the change, so the events exist exactly when the change
-    does; the first attempt goes on commit. One query when nobody subscribes.
-    """
-    if not signals:
-        return 0
-    subscriptions = list(
-        WebhookSubscription.objects.filter(is_active=True, events__contains=[event]).only(
-            "pk", "region_id"
-        )
-    )
-    if not subscriptions:
-        return 0
-    from agencies.models import Region
-
-    codes = dict(
-        Region.objects.filter(pk__in={s.region_id for s in signals}).values_list("pk", "code")
-    )
-    now = timezone.now()
-    rows = []
-    for signal in signals:
-        wanted = [sub for sub in subscriptions if sub.region_id in (None, signal.region_id)]
-        if not wanted:
-            continue
-        event_id = uuid.uuid4()
-        data = {"signal": signal_summary(signal, codes.get(signal.region_id, "")),
-                **((extra or {}).get(signal.pk) or {})}  # fmt: skip
-        payload = json.loads(
-            json.dumps({"id": str(event_id), "type": event, "created_at": now, "data": data},
-                       cls=DjangoJSONEncoder)
-        )  # fmt: skip
-        rows += [
-            WebhookDelivery(subscription_id=sub.pk, event=event, event_id=event_id,
-                            payload=payload, next_attempt_at=now)
-            for sub in wanted
-        ]  # fmt: skip
-    made = WebhookDelivery.objects.bulk_create(rows)
-    from signals_app.outbound.tasks import deliver_webhook
-
-    ids = [row.pk for row in made]
-    transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in ids])
-    return len(made)
 
 
 def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -259,18 +168,16 @@ def webhook_subscription_enable(*, subscription: WebhookSubscription) -> Webhook
 
 def outbound_sweep() -> dict[str, int]:
     """Recover rows whose worker died, then queue every due delivery."""
-    from signals_app.outbound.tasks import deliver_reply, deliver_webhook
-
     recovered = engine.recover_stale(
         ReplyDelivery, resend=lambda row: row.method in channels.IDEMPOTENT
     ) + engine.recover_stale(WebhookDelivery, resend=lambda row: True)
     replies = engine.due_ids(ReplyDelivery)
     hooks = engine.due_ids(WebhookDelivery)
     for pk in replies:
-        deliver_reply.delay(pk)
+        dispatch.send("outbound.deliver_reply", pk)
     for pk in hooks:
-        deliver_webhook.delay(pk)
+        dispatch.send("outbound.deliver_webhook", pk)
     return {"recovered": recovered, "replies": len(replies), "webhooks": len(hooks)}
 
 
-__all__ = ["WebhookEvent", "outbound_sweep", "reply_deliveries_enqueue", "webhook_emit"]
+__all__ = ["WebhookEvent", "outbound_sweep"]

@@ -10,7 +10,7 @@ from django.db import transaction
 from agencies.models import Region
 from signals_app.sla.clock import Clock
 from signals_app.sla.models import EscalationStep, SLAPolicy
-from signals_app.sla.services import sla_policy_publish
+from signals_app.sla.policies import sla_policy_publish
 
 Target = EscalationStep.Target
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region
+from signals_app.choices import Channel, Priority, Status
 from signals_app.sla.clock import Clock
 
 
@@ -125,8 +126,6 @@ class SLAPolicy(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from signals_app.models import Channel, Priority, Status
-
         errors: dict[str, str] = {}
         unknown = sorted(set(self.channels) - set(Channel.values))
         if unknown:

@@ -9,7 +9,6 @@ their actions, create notifications, store each signal's next check. E-mails go 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,22 +19,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Membership, Role, User
-from signals_app.models import OPEN_STATUSES, Priority, Signal, SignalEvent
-from signals_app.outbound import services as outbound
+from signals_app import dispatch, timeline
+from signals_app.choices import OPEN_STATUSES
+from signals_app.models import Signal
+from signals_app.outbound import outbox
 from signals_app.outbound.models import WebhookEvent
+from signals_app.sla import deadlines
 from signals_app.sla.engine import Step, due_steps
 from signals_app.sla.models import DeadlineKind, EscalationStep, Notification
-from signals_app.sla.services import _fired_for, _states, schedule_for_signal, terms_of
+from signals_app.sla.selectors import deadline_states, fired_steps, schedule_for_signal, terms_of
+from signals_app.workflow.services import signals_sweep_save
 
 logger = logging.getLogger(__name__)
 
 Target = EscalationStep.Target
-PRIORITY_UP: dict[str, str] = {
-    Priority.LOW: Priority.NORMAL,
-    Priority.NORMAL: Priority.HIGH,
-    Priority.HIGH: Priority.CRITICAL,
-    Priority.CRITICAL: Priority.CRITICAL,
-}
 
 _PICK_SQL = """
 SELECT id FROM signals_app_signal
@@ -81,7 +78,7 @@ def sla_sweep_batch(
         signals = list(
             Signal.objects.filter(pk__in=ids).select_related("sla_version", "agency", "region")
         )
-        fired = _fired_for(signals)
+        fired = fired_steps(signals)
         cache: dict = {}
         candidates: list[tuple[Signal, Step]] = []
         for signal in signals:
@@ -95,27 +92,24 @@ def sla_sweep_batch(
             terms = terms_of(signal.sla_version)
             schedule = schedule_for_signal(signal, cache)
             due, upcoming = due_steps(
-                terms, _states(signal, terms), fired.get(signal.pk, set()), schedule, now
+                terms, deadline_states(signal, terms), fired.get(signal.pk, set()), schedule, now
             )
             candidates += [(signal, step) for step in due]
             signal.sla_next_check_at = upcoming
         recipients = _recipients(candidates)
         claimed = _claim(candidates, recipients, now)
         was_overdue = {signal.pk for signal in signals if signal.is_overdue}
-        notifications, events = _fire(candidates, claimed, recipients)
-        # Plain array statements: Django's bulk_update/bulk_create spend most of a batch
-        # building expressions, and this runs every minute over thousands of rows.
-        _store_signals(signals)
-        _insert_events(events)
-        outbound.webhook_emit_many(
+        notifications, entries, escalated = _fire(candidates, claimed, recipients, now)
+        # Array statements: Django's bulk_update/bulk_create spend most of a batch building
+        # expressions, and this runs every minute over thousands of rows.
+        signals_sweep_save(signals=signals, escalated=escalated, entries=entries, now=now)
+        outbox.webhook_emit_many(
             event=WebhookEvent.OVERDUE,
             signals=[s for s in signals if s.is_overdue and s.pk not in was_overdue],
         )
-        notification_ids = _insert_notifications(notifications)
+        notification_ids = _insert_notifications(notifications, now)
         if notification_ids and digest:
-            from signals_app.sla.tasks import notification_digest
-
-            transaction.on_commit(lambda: notification_digest.delay(notification_ids))
+            dispatch.send_on_commit("default.notification_digest", notification_ids)
     logger.info(
         "sla_sweep_batch checked=%s fired=%s notifications=%s",
         len(signals),
@@ -131,48 +125,7 @@ def sla_sweep_batch(
     )
 
 
-def _store_signals(signals: list[Signal]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE signals_app_signal AS s
-            SET sla_next_check_at = u.next_check, escalation_level = u.level,
-                is_overdue = u.overdue, priority = u.priority
-            FROM unnest(%s::bigint[], %s::timestamptz[], %s::int[], %s::bool[], %s::text[])
-                 AS u(id, next_check, level, overdue, priority)
-            WHERE s.id = u.id
-            """,
-            [
-                [s.pk for s in signals],
-                [s.sla_next_check_at for s in signals],
-                [s.escalation_level for s in signals],
-                [s.is_overdue for s in signals],
-                [s.priority for s in signals],
-            ],
-        )
-
-
-def _insert_events(events: list[SignalEvent]) -> None:
-    if not events:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO signals_app_signalevent
-                (signal_id, kind, actor_id, from_status, to_status, changes, reason, created_at)
-            SELECT u.signal_id, u.kind, NULL, '', '', u.changes::jsonb, '', %s
-            FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS u(signal_id, kind, changes)
-            """,
-            [
-                timezone.now(),
-                [e.signal_id for e in events],
-                [e.kind for e in events],
-                [json.dumps(e.changes, ensure_ascii=False) for e in events],
-            ],
-        )
-
-
-def _insert_notifications(notifications: list[Notification]) -> list[int]:
+def _insert_notifications(notifications: list[Notification], now: datetime) -> list[int]:
     if not notifications:
         return []
     with connection.cursor() as cursor:
@@ -185,7 +138,7 @@ def _insert_notifications(notifications: list[Notification]) -> list[int]:
             RETURNING id
             """,
             [
-                timezone.now(),
+                now,
                 [n.user_id for n in notifications],
                 [n.signal_id for n in notifications],
                 [n.kind for n in notifications],
@@ -285,26 +238,24 @@ def _fire(
     candidates: list[tuple[Signal, Step]],
     claimed: set[tuple[int, str, int]],
     recipients: dict[tuple[int, str], list[int]],
-) -> tuple[list[Notification], list[SignalEvent]]:
+    now: datetime,
+) -> tuple[list[Notification], list[timeline.Entry], set[int]]:
+    """Apply the claimed steps to their signals; their notifications, timeline entries and the
+    ids of the signals they changed."""
     notifications: list[Notification] = []
-    events: list[SignalEvent] = []
+    entries: list[timeline.Entry] = []
+    escalated: set[int] = set()
     for signal, step in candidates:
         if (signal.pk, step.deadline, step.level) not in claimed:
             continue  # another sweep fired it first
         users = recipients[(signal.pk, step.target)]
-        changes: dict = {
-            "deadline": step.deadline,
-            "level": step.level,
-            "target": step.target,
-            "recipients": users,
-        }
-        signal.escalation_level = max(signal.escalation_level, step.level)
-        if step.flag_overdue:
-            signal.is_overdue = True
-        if step.raise_priority and PRIORITY_UP[signal.priority] != signal.priority:
-            changes["priority"] = [signal.priority, PRIORITY_UP[signal.priority]]
-            signal.priority = PRIORITY_UP[signal.priority]
-        events.append(SignalEvent(signal=signal, kind=SignalEvent.Kind.ESCALATED, changes=changes))
+        (fired,) = deadlines.fire(signal, [(step, now)])
+        escalated.add(signal.pk)
+        entries.append(
+            timeline.escalated(signal.pk, deadline=step.deadline, level=step.level,
+                               target=step.target, recipients=users, priority=fired.priority,
+                               at=now)
+        )  # fmt: skip
         if step.notify:
             title = _("Signal %(number)s: %(what)s") % {
                 "number": signal.number,
@@ -314,4 +265,4 @@ def _fire(
                 Notification(user_id=user_id, signal=signal, kind="escalation", title=title)
                 for user_id in users
             ]
-    return notifications, events
+    return notifications, entries, escalated

@@ -7,7 +7,7 @@ import smtplib
 from celery import shared_task
 
 from signals_app.sla.notifications import notifications_email_digest
-from signals_app.sla.services import sla_recalculate_policy
+from signals_app.sla.recalculate import sla_recalculate_policy
 from signals_app.sla.sweep import sla_sweep_batch
 
 SWEEP_BATCHES_PER_RUN = 20

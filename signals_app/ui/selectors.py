@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,23 +20,19 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Membership, Role, User
 from agencies.selectors import StaffContext, staff_context
+from signals_app.access import mask_name, may_see_personal_data
+from signals_app.casefile import user_name
+from signals_app.choices import OPEN_STATUSES, Status
 from signals_app.models import (
-    OPEN_STATUSES,
     AnswerTemplate,
-    Attachment,
     Category,
-    Note,
     Reply,
     SavedView,
     Signal,
-    SignalEvent,
-    Status,
 )
 from signals_app.selectors import signal_visible_to
-from signals_app.sla.models import Escalation
 from signals_app.ui import formatting
 from signals_app.ui.sla_badges import Badge, badges_for
-from signals_app.workflow.transitions import ANALYST, COORDINATOR, EXECUTOR, SUPERVISOR
 
 QUEUE_FIELDS = (
     "id",
@@ -67,24 +63,6 @@ QUEUE_FIELDS = (
     "reopened_count",
 )
 HIGHLIGHT_START, HIGHLIGHT_STOP = "\x02", "\x03"
-
-
-# --- personal data -------------------------------------------------------------------------
-
-
-def may_see_personal_data(context: StaffContext, signal: Signal) -> bool:
-    """The citizen's name and contacts: the region's analysts and the signal's agency staff.
-
-    Supervisors read figures, not people: they see the author masked.
-    """
-    if context.is_superuser or context.is_centre(Role.ANALYST, signal.region_id):
-        return True
-    return signal.agency_id is not None and signal.agency_id in context.agency_roles
-
-
-def mask_name(name: str) -> str:
-    """«Иванов Пётр» → «И*** П***»: enough to tell two authors apart, not to identify one."""
-    return " ".join(f"{part[0]}***" for part in name.split() if part) if name else ""
 
 
 # --- the queue ------------------------------------------------------------------------------
@@ -188,7 +166,7 @@ def queue_rows(signals: Iterable[Signal], *, user: User) -> list[QueueRow]:
                 received_ago=formatting.ago(signal.received_at, now),
                 badge_text=badge_text,
                 badge_title=badge_title,
-                assignee=_user_name(signal.assignee) if signal.assignee_id else "",
+                assignee=user_name(signal.assignee) if signal.assignee_id else "",
                 channel_mark=formatting.CHANNEL_MARKS.get(signal.channel, "?"),
             )
         )
@@ -198,20 +176,6 @@ def queue_rows(signals: Iterable[Signal], *, user: User) -> list[QueueRow]:
 def queue_new_rows(queryset: QuerySet[Signal], *, after_id: int) -> QuerySet[Signal]:
     """Rows of the current filter that arrived after the newest the page has shown."""
     return queryset.filter(pk__gt=after_id).order_by("-id")[:50]
-
-
-def user_may_act(*, user: User) -> bool:
-    """Whether the user holds any role that writes (supervisors only read)."""
-    context = staff_context(user=user)
-    return context.is_superuser or Role.ANALYST in context.roles or bool(context.agency_roles)
-
-
-def user_may_report(*, user: User) -> bool:
-    """Whether the user reads the centre's reports (supervisors and analysts)."""
-    context = staff_context(user=user)
-    return context.is_superuser or bool(
-        context.roles & {Role.SUPERVISOR, Role.ANALYST} and context.region_ids
-    )
 
 
 def default_view_for(*, user: User) -> str:
@@ -304,156 +268,6 @@ def signal_for_page(*, user: User, number: str) -> Signal | None:
     return next(iter(rows), None)
 
 
-@dataclass
-class Actions:
-    """What the user may do to this signal now; the services check it again on every POST."""
-
-    kinds: frozenset[str]
-    allowed: set[str] = field(default_factory=set)
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.allowed
-
-
-def actions_for(*, user: User, signal: Signal, submitted: Reply | None) -> Actions:
-    context = staff_context(user=user)
-    kinds = {role for role in (ANALYST, SUPERVISOR) if context.is_centre(role, signal.region_id)}
-    if signal.agency_id is not None and signal.agency_id in context.agency_roles:
-        kinds.add(context.agency_roles[signal.agency_id])
-    centre = ANALYST in kinds
-    staff = bool(kinds & {EXECUTOR, COORDINATOR})
-    status = signal.status
-    working = status in (Status.IN_PROGRESS, Status.AWAITING_INFO, Status.REPLY_REVIEW)
-    allowed: set[str] = set()
-    if centre:
-        if status == Status.NEW or working:
-            allowed.add("route")
-        if status in (Status.NEW, Status.AWAITING_INFO):
-            allowed |= {"reject", "duplicate"}
-        if status == Status.ANSWERED:
-            allowed.add("close")
-        if status in (Status.ANSWERED, Status.CLOSED):
-            allowed.add("reopen")
-        if status == Status.REJECTED:
-            allowed.add("restore")
-        if status in OPEN_STATUSES and signal.parent_id is None:
-            allowed.add("merge")
-        if submitted is not None:
-            allowed.add("review")
-        allowed.add("category")
-        allowed.add("redeliver")  # the page offers it on a failed delivery only
-    if (centre or COORDINATOR in kinds) and signal.agency_id and working:
-        allowed.add("assign")
-    if (centre or COORDINATOR in kinds) and status in OPEN_STATUSES:
-        allowed.add("priority")
-        if signal.sla_extended_at is None and signal.sla_version_id:
-            allowed.add("extend")
-    if staff:
-        mine_or_free = signal.assignee_id in (None, user.pk)
-        not_yet = signal.assignee_id is None or signal.reacted_at is None
-        if status in (Status.IN_PROGRESS, Status.AWAITING_INFO) and mine_or_free and not_yet:
-            allowed.add("take")
-        if status == Status.IN_PROGRESS:
-            allowed.add("request_info")
-        if status == Status.AWAITING_INFO:
-            allowed.add("resume")
-    may_write = (status == Status.NEW and centre) or (
-        status in (Status.IN_PROGRESS, Status.AWAITING_INFO) and staff
-    )
-    if may_write and submitted is None:
-        allowed.add("reply")
-    if kinds & {ANALYST, EXECUTOR, COORDINATOR}:
-        allowed.add("note")
-    return Actions(kinds=frozenset(kinds), allowed=allowed)
-
-
-@dataclass
-class TimelineEntry:
-    at: datetime
-    kind: str
-    label: str
-    actor: str
-    detail: list[str]
-    text: str = ""
-    event: SignalEvent | None = None
-
-
-def _user_name(user: User | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
-
-
-def timeline(signal: Signal) -> list[TimelineEntry]:
-    """Every event, with the notes and replies they refer to, oldest first (five queries)."""
-    events = list(signal.events.select_related("actor").order_by("created_at", "id"))
-    notes = {note.pk: note for note in Note.objects.filter(signal=signal).select_related("author")}
-    replies = {reply.pk: reply for reply in Reply.objects.filter(signal=signal)}
-    agency_ids: set[int] = set()
-    user_ids: set[int] = set()
-    category_ids: set[int] = set()
-    for event in events:
-        changes = event.changes or {}
-        for key, bucket in (
-            ("agency", agency_ids),
-            ("assignee", user_ids),
-            ("category", category_ids),
-        ):
-            value = changes.get(key)
-            if isinstance(value, list):
-                bucket.update(v for v in value if isinstance(v, int))
-    agencies = dict(Agency.objects.filter(pk__in=agency_ids).values_list("pk", "name"))
-    users = {u.pk: _user_name(u) for u in User.objects.filter(pk__in=user_ids)}
-    categories = dict(Category.objects.filter(pk__in=category_ids).values_list("pk", "name"))
-    names = {"agency": agencies, "assignee": users, "category": categories}
-    entries = []
-    for event in events:
-        detail = []
-        changes = event.changes or {}
-        if event.from_status or event.to_status:
-            detail.append(
-                f"{Status(event.from_status).label if event.from_status else '—'} → "
-                f"{Status(event.to_status).label if event.to_status else '—'}"
-            )
-        for key, lookup in names.items():
-            value = changes.get(key)
-            if isinstance(value, list) and len(value) == 2 and value[0] != value[1]:
-                old, new = (lookup.get(v, "—") if v else "—" for v in value)
-                detail.append(f"{old} → {new}")
-        for key in ("priority", "channel"):
-            value = changes.get(key)
-            if isinstance(value, list) and len(value) == 2:
-                detail.append(f"{value[0]} → {value[1]}")
-        if event.kind == SignalEvent.Kind.MERGED and changes.get("parent"):
-            detail.append(str(changes["parent"]))
-        if event.reason:
-            detail.append(event.reason)
-        text = ""
-        if event.kind == SignalEvent.Kind.NOTE_ADDED and changes.get("note") in notes:
-            text = notes[changes["note"]].text
-        if (
-            event.kind
-            in (
-                SignalEvent.Kind.REPLY_SUBMITTED,
-                SignalEvent.Kind.REPLY_APPROVED,
-            )
-            and changes.get("reply") in replies
-        ):
-            text = replies[changes["reply"]].text
-        entries.append(
-            TimelineEntry(
-                at=event.created_at,
-                kind=event.kind,
-                label=str(event.get_kind_display()),
-                actor=_user_name(event.actor),
-                detail=detail,
-                text=text,
-                event=event,
-            )
-        )
-    return entries
-
-
 def related_signals(signal: Signal, *, user: User) -> dict[str, list[Signal]]:
     """Same author, same address, same mass incident, suggested duplicates (five each)."""
     visible = (
@@ -507,29 +321,44 @@ def suggested_duplicates(signal: Signal, visible: QuerySet[Signal]) -> list[Sign
     return found + list(similar[: 5 - len(found)])
 
 
-def attachments_of(signal: Signal) -> list[Attachment]:
-    return list(signal.attachments.order_by("created_at", "id"))
-
-
-def escalations_of(signal: Signal) -> list[Escalation]:
-    return list(Escalation.objects.filter(signal=signal).order_by("fired_at", "id"))
-
-
 def agency_choices(signal: Signal) -> QuerySet[Agency]:
     return Agency.objects.filter(region_id=signal.region_id, is_active=True).only(
         "id", "name", "short_name"
     )
 
 
-def assignee_choices(agency_id: int | None) -> QuerySet[User]:
-    if agency_id is None:
-        return User.objects.none()
-    return (
-        User.objects.filter(memberships__agency_id=agency_id, is_active=True)
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-        .only("id", "username", "first_name", "last_name")
+def bulk_options(*, user: User, action: str) -> dict[str, Any]:
+    """What the bulk bar lists for an action's input: agencies and categories of the regions
+    where the user is an analyst, people of those regions and of the user's agencies."""
+    context = staff_context(user=user)
+    regions = (
+        None
+        if context.is_superuser
+        else set(context.region_ids)
+        if Role.ANALYST in context.roles
+        else set()
     )
+    if action == "route":
+        agencies = Agency.objects.filter(is_active=True).only(
+            "id", "name", "short_name", "region_id"
+        )
+        if regions is not None:
+            agencies = agencies.filter(region_id__in=regions)
+        return {"agencies": agencies.order_by("name")}
+    if action == "category":
+        categories = Category.objects.filter(is_active=True).select_related("parent")
+        if regions is not None:
+            categories = categories.filter(region_id__in=regions)
+        return {"categories": categories.order_by("parent__name", "name")}
+    if action == "assign":
+        people = User.objects.filter(is_active=True, memberships__isnull=False)
+        if regions is not None:
+            people = people.filter(
+                Q(memberships__agency__region_id__in=regions)
+                | Q(memberships__agency_id__in=context.agency_ids)
+            )
+        return {"people": people.distinct().order_by("last_name", "first_name", "username")[:500]}
+    return {}
 
 
 def category_choices(region_id: int) -> QuerySet[Category]:
@@ -541,19 +370,6 @@ def category_choices(region_id: int) -> QuerySet[Category]:
 
 
 # --- agency page and "my work" ----------------------------------------------------------------
-
-
-def agency_for_user(*, user: User, agency_id: int) -> Agency | None:
-    """An agency the user may look at: their own (and below), or any in their centre regions."""
-    context = staff_context(user=user)
-    agency = Agency.objects.select_related("region").filter(pk=agency_id).first()
-    if agency is None:
-        return None
-    if context.is_superuser or agency.pk in context.agency_roles:
-        return agency
-    if any(context.is_centre(role, agency.region_id) for role in (Role.ANALYST, Role.SUPERVISOR)):
-        return agency
-    return None
 
 
 def agency_figures(agency: Agency, *, now: datetime) -> dict[str, Any]:
@@ -600,103 +416,3 @@ def my_work(*, user: User) -> dict[str, QuerySet]:
             F("next_deadline_at").asc(nulls_last=True), "-id"
         )
     return work
-
-
-@dataclass
-class DeadlineRow:
-    kind: str
-    label: str
-    clock: str
-    duration: timedelta
-    base_due: datetime
-    after_pauses: datetime
-    due: datetime | None
-    fulfilled_at: datetime | None
-    left: timedelta | None  # working time; negative once overdue
-    state: str
-
-
-def sla_panel(
-    signal: Signal, explanation: dict[str, Any], *, now: datetime, cache: dict | None = None
-) -> list[DeadlineRow]:
-    """Each deadline of the signal with its computation steps and the working time left."""
-    from signals_app.sla.clock import Clock, elapsed
-    from signals_app.sla.models import CLOCK_CHOICES, DeadlineKind
-    from signals_app.sla.services import schedule_for_signal
-
-    if not explanation.get("deadlines"):
-        return []
-    schedule = schedule_for_signal(signal, cache)
-    clocks = dict(CLOCK_CHOICES)
-    rows = []
-    for item in explanation["deadlines"]:
-        due = _parse(item["due"])
-        fulfilled = _parse(item["fulfilled_at"])
-        left = None
-        state = "done" if fulfilled else "none"
-        if due is not None and fulfilled is None:
-            if signal.sla_paused_at is not None:
-                state = "paused"
-            elif due <= now:
-                left, state = -elapsed(due, now, Clock.WORKING_HOURS, schedule), "overdue"
-            else:
-                left, state = elapsed(now, due, Clock.WORKING_HOURS, schedule), "ok"
-        elif fulfilled is not None and due is not None and fulfilled > due:
-            state = "late"
-        rows.append(
-            DeadlineRow(
-                kind=item["kind"],
-                label=str(DeadlineKind(item["kind"]).label),
-                clock=str(clocks.get(item["clock"], item["clock"])),
-                duration=timedelta(seconds=item["duration_seconds"]),
-                base_due=_parse(item["base_due"]),  # type: ignore[arg-type]
-                after_pauses=_parse(item["after_pauses"]),  # type: ignore[arg-type]
-                due=due,
-                fulfilled_at=fulfilled,
-                left=left,
-                state=state,
-            )
-        )
-    return rows
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-# --- what the signal page and the API's detail both read -------------------------------------
-
-
-@dataclass
-class CaseFile:
-    """A signal's replies (oldest first, with author, reviewer and delivery), its deadlines
-    with their explanation, escalations, timeline and attachments."""
-
-    replies: list[Reply]
-    explanation: dict[str, Any]
-    deadlines: list[DeadlineRow]
-    escalations: list[Escalation]
-    timeline: list[TimelineEntry]
-    attachments: list[Attachment]
-
-
-def case_file(signal: Signal, *, now: datetime) -> CaseFile:
-    from signals_app.sla.services import sla_explain
-
-    schedules: dict = {}
-    explanation = sla_explain(signal, schedules)
-    return CaseFile(
-        replies=list(
-            signal.replies.select_related("author", "reviewer", "delivery").order_by("created_at")
-        ),
-        explanation=explanation,
-        deadlines=sla_panel(signal, explanation, now=now, cache=schedules),
-        escalations=escalations_of(signal),
-        timeline=timeline(signal),
-        attachments=attachments_of(signal),
-    )
-
-
-def replies_seen_by(replies: Iterable[Reply], user: User) -> list[Reply]:
-    """Drafts are their author's private work; every other reply is part of the case."""
-    return [r for r in replies if r.state != Reply.State.DRAFT or r.author_id == user.pk]

@@ -5,30 +5,12 @@ Each belongs to the user who made it; only the owner changes or deletes it.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.db import transaction
-from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from agencies.models import Region, User
+from signals_app.errors import ActionForbidden, InvalidInput
 from signals_app.models import AnswerTemplate, Category, SavedView
-from signals_app.workflow.errors import ActionForbidden, InvalidInput
-
-# What a saved view keeps of a query string: the filters and the order, not the page.
-_NOT_SAVED = {"page", "after", "csrfmiddlewaretoken"}
-
-
-def saved_view_query(params: QueryDict) -> str:
-    """The query string a saved view stores: non-empty filters, no page number."""
-    pairs = [
-        (key, value)
-        for key in sorted(params)
-        if key not in _NOT_SAVED
-        for value in params.getlist(key)
-        if value != ""
-    ]
-    return urlencode(pairs)
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from signals_app.models import Signal
 from signals_app.sla.clock import Clock, elapsed
-from signals_app.sla.services import schedule_key, schedules_for
+from signals_app.sla.selectors import schedule_key, schedules_for
 
 OK, WARNING, OVERDUE, PAUSED, NONE = "ok", "warning", "overdue", "paused", "none"
 

@@ -1,43 +1,38 @@
-"""The status workflow as data (DESIGN.md §4): every legal move and who may make it."""
+"""The status workflow as data (DESIGN.md §4): every legal move of a signal's status.
+
+Who may make a move, and through which action, is the action registry's business
+(`workflow.actions`); this table only says which moves exist. A rerouting keeps the status
+(in work → in work), so it is not a move.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signals_app.models import Status
-
-# Actor kinds. Agency roles come from memberships, centre roles from groups (agencies.Role).
-ANALYST = "analyst"
-SUPERVISOR = "supervisor"
-EXECUTOR = "executor"
-COORDINATOR = "coordinator"
-AGENCY_STAFF = frozenset({EXECUTOR, COORDINATOR})
-CENTRE = frozenset({ANALYST})
+from signals_app.choices import Status
 
 
 @dataclass(frozen=True)
 class Transition:
     source: Status
     target: Status
-    action: str
-    roles: frozenset[str]
     reason_required: bool = False
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(Status.NEW, Status.IN_PROGRESS, "route", CENTRE),
-    Transition(Status.NEW, Status.REPLY_REVIEW, "answer_by_centre", CENTRE),
-    Transition(Status.NEW, Status.REJECTED, "reject", CENTRE, reason_required=True),
-    Transition(Status.IN_PROGRESS, Status.AWAITING_INFO, "request_info", AGENCY_STAFF, True),
-    Transition(Status.IN_PROGRESS, Status.REPLY_REVIEW, "submit_reply", AGENCY_STAFF),
-    Transition(Status.AWAITING_INFO, Status.IN_PROGRESS, "resume", AGENCY_STAFF),
-    Transition(Status.AWAITING_INFO, Status.REJECTED, "reject", CENTRE, reason_required=True),
-    Transition(Status.REPLY_REVIEW, Status.ANSWERED, "approve_reply", CENTRE),
-    Transition(Status.REPLY_REVIEW, Status.IN_PROGRESS, "return_reply", CENTRE, True),
-    Transition(Status.ANSWERED, Status.CLOSED, "close", CENTRE),
-    Transition(Status.ANSWERED, Status.IN_PROGRESS, "reopen", CENTRE, reason_required=True),
-    Transition(Status.CLOSED, Status.IN_PROGRESS, "reopen", CENTRE, reason_required=True),
-    Transition(Status.REJECTED, Status.NEW, "restore", CENTRE),
+    Transition(Status.NEW, Status.IN_PROGRESS),
+    Transition(Status.NEW, Status.REPLY_REVIEW),  # the centre answers itself
+    Transition(Status.NEW, Status.REJECTED, reason_required=True),
+    Transition(Status.IN_PROGRESS, Status.AWAITING_INFO, reason_required=True),
+    Transition(Status.IN_PROGRESS, Status.REPLY_REVIEW),
+    Transition(Status.AWAITING_INFO, Status.IN_PROGRESS),
+    Transition(Status.AWAITING_INFO, Status.REJECTED, reason_required=True),
+    Transition(Status.REPLY_REVIEW, Status.ANSWERED),
+    Transition(Status.REPLY_REVIEW, Status.IN_PROGRESS, reason_required=True),
+    Transition(Status.ANSWERED, Status.CLOSED),
+    Transition(Status.ANSWERED, Status.IN_PROGRESS, reason_required=True),
+    Transition(Status.CLOSED, Status.IN_PROGRESS, reason_required=True),
+    Transition(Status.REJECTED, Status.NEW),
 )
 
 TRANSITION_TABLE: dict[tuple[str, str], Transition] = {(t.source, t.target): t for t in TRANSITIONS}
@@ -49,8 +44,3 @@ REOPENING = frozenset({(Status.ANSWERED, Status.IN_PROGRESS), (Status.CLOSED, St
 def transition_for(source: str, target: str) -> Transition | None:
     """The legal move from source to target, or None."""
     return TRANSITION_TABLE.get((source, target))
-
-
-def targets_from(source: str) -> list[str]:
-    """Statuses reachable in one move from source."""
-    return [t.target for t in TRANSITIONS if t.source == source]

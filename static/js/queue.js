@@ -1,4 +1,5 @@
-// The queue: j/k to move, Enter to open, x to select, a to assign, r to route; bulk selection.
+// The queue: j/k to move, Enter to open, x to select; the action keys (a to assign, r to route…)
+// come from the page (the bulk bar's options, or data-action-keys where there is no bar).
 (function () {
   "use strict";
   var current = null;
@@ -44,21 +45,35 @@
     label.textContent = prefix + selected().length;
   }
 
-  var pendingFocus = null;
+  var pendingFocus = false;
 
-  function bulk(actionName, fieldId) {
+  // Key → action name: the bulk bar's options carry their keys; pages without a bar say theirs.
+  function actionFor(key) {
+    var option = document.querySelector("[data-bulk-action] option[data-key='" + key + "']");
+    if (option) return option.value;
+    var holder = document.querySelector("[data-action-keys]");
+    if (!holder) return null;
+    var found = null;
+    holder.getAttribute("data-action-keys").split(" ").forEach(function (pair) {
+      var parts = pair.split("=");
+      if (parts[0] === key) found = parts[1];
+    });
+    return found;
+  }
+
+  function bulk(actionName) {
     var action = document.querySelector("[data-bulk-action]");
     if (!action) {
       // No bulk bar here: do it on the signal page.
-      if (current) window.location.href = current.getAttribute("data-href") + "#" + fieldId;
+      if (current) window.location.href = current.getAttribute("data-href") + "#action-" + actionName;
       return;
     }
     if (!selected().length && current && checkbox(current)) {
       checkbox(current).checked = true;
       updateCount();
     }
-    // The action's inputs are loaded when it is chosen; focus them once they arrive.
-    pendingFocus = fieldId === "action-assign" ? "bulk-assignee" : "bulk-agency";
+    // The action's inputs are loaded when it is chosen; focus the first once they arrive.
+    pendingFocus = true;
     action.value = actionName;
     action.dispatchEvent(new Event("change", { bubbles: true }));
   }
@@ -80,9 +95,11 @@
           updateCount();
         }
         break;
-      case "a": bulk("assign", "action-assign"); break;
-      case "r": bulk("route", "action-route"); break;
-      default: return;
+      default: {
+        var name = event.key.length === 1 ? actionFor(event.key) : null;
+        if (!name) return;
+        bulk(name);
+      }
     }
     event.preventDefault();
   });
@@ -116,7 +133,7 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target && event.target.id === "results") current = null;
     if (event.target && event.target.id === "bulk-fields" && pendingFocus) {
-      var field = document.getElementById(pendingFocus);
+      var field = event.target.querySelector("select, input");
       pendingFocus = null;
       if (field) field.focus();
     }

@@ -1,4 +1,5 @@
-// The signal page: a to assign, r to route (focus their forms); #action-… in the URL focuses too.
+// The signal page: an action's key (data-action-key on its field: a to assign, r to route…)
+// focuses its form; #action-… in the URL focuses too.
 (function () {
   "use strict";
 
@@ -14,8 +15,9 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || window.curKeys.typing(event)) return;
-    var target = { a: "action-assign", r: "action-route" }[event.key];
-    if (target && focusField(target)) event.preventDefault();
+    if (event.key.length !== 1) return;
+    var field = document.querySelector("[data-action-key='" + event.key + "']");
+    if (field && focusField(field.id)) event.preventDefault();
   });
 
   document.addEventListener("DOMContentLoaded", function () {

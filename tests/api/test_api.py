@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from agencies.models import ApiToken
 from agencies.services import api_token_check, api_token_create, api_token_revoke
-from signals_app.models import Signal, SignalEvent, Status
+from signals_app.choices import Status
+from signals_app.models import Signal, SignalEvent
 from tests.factories import SignalFactory
 from tests.signals_app.helpers import drive
 

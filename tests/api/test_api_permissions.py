@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from signals_app.models import Reply, SignalEvent, Status
+from signals_app.choices import Status
+from signals_app.models import Reply, SignalEvent
 from tests.factories import SignalFactory
 from tests.signals_app.helpers import drive
 

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from signals_app.models import Signal, Status
+from signals_app.choices import Status
+from signals_app.models import Signal
 from signals_app.workflow import services
 from tests.browser.conftest import login, shot
 from tests.factories import SignalFactory

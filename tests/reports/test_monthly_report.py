@@ -17,9 +17,10 @@ from reports.figures import monthly_figures
 from reports.models import Report
 from reports.selectors import previous_version, report_diff
 from reports.services import report_generate, report_request
-from signals_app.models import Signal, Status
+from signals_app.choices import Status
+from signals_app.errors import ActionForbidden, InvalidInput
+from signals_app.models import Signal
 from signals_app.workflow import services
-from signals_app.workflow.errors import ActionForbidden, InvalidInput
 from tests.factories import SignalFactory
 from tests.signals_app.helpers import drive
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from signals_app.models import Reply, Signal, Status
+from signals_app.choices import Status
+from signals_app.models import Reply, Signal
 from signals_app.workflow import services
 
 # The shortest legal path from new to each status.

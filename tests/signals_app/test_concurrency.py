@@ -7,9 +7,10 @@ import threading
 import pytest
 from django.db import connections
 
-from signals_app.models import Signal, SignalEvent, Status
+from signals_app.choices import Status
+from signals_app.errors import ConflictError, WorkflowError
+from signals_app.models import Signal, SignalEvent
 from signals_app.workflow import services
-from signals_app.workflow.errors import ConflictError, WorkflowError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

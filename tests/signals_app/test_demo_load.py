@@ -7,7 +7,14 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from agencies.models import Agency, Municipality, OfficialPage, User
-from signals_app.models import Category, Channel, Reply, Signal, SignalEvent, Source, Status
+from signals_app.choices import Channel, Status
+from signals_app.models import (
+    Category,
+    Reply,
+    Signal,
+    SignalEvent,
+    Source,
+)
 from signals_app.workflow.transitions import transition_for
 
 pytestmark = pytest.mark.django_db

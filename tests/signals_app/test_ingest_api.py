@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 
 from config.celery import app as celery_app
+from signals_app.ingest import process as ingest_process
 from signals_app.ingest import services as ingest
 from signals_app.models import InboundMessage, Signal, SignalEvent
 from tests.factories import MunicipalityFactory, SourceFactory
@@ -144,18 +146,18 @@ def test_nul_bytes_long_texts_and_html_are_handled(
 def test_with_the_broker_down_the_request_succeeds_and_the_sweep_processes_later(
     client, api_source, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from signals_app.ingest import tasks
+    from config.celery import app
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(tasks.process_messages, "delay", broker_down)
+    monkeypatch.setattr(app.tasks["ingest.process_messages"], "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client, item("offline"))
     assert response.status_code == 202
     assert InboundMessage.objects.get().state == "pending"
-    assert ingest.inbound_sweep_pending(older_than=ingest.timedelta(0)) == 1
-    assert ingest.inbound_sweep_pending(older_than=ingest.timedelta(0)) == 0
+    assert ingest_process.inbound_sweep_pending(older_than=timedelta(0)) == 1
+    assert ingest_process.inbound_sweep_pending(older_than=timedelta(0)) == 0
     assert Signal.objects.filter(external_id="offline").count() == 1
 
 
@@ -165,7 +167,7 @@ def test_a_failed_message_stays_with_its_error_and_can_be_reprocessed(
     stored = ingest.inbound_store(
         source=api_source, external_id="bad", payload={"external_id": "bad", "text": ""}
     )
-    ingest.inbound_process(message_id=stored.message.pk)
+    ingest_process.inbound_process(message_id=stored.message.pk)
     message = InboundMessage.objects.get(pk=stored.message.pk)
     assert (message.state, message.attempts) == ("failed", 1)
     assert "text is empty" in message.error
@@ -179,7 +181,7 @@ def test_a_failed_message_stays_with_its_error_and_can_be_reprocessed(
     message.refresh_from_db()
     assert (message.state, message.attempts) == ("processed", 2)
     assert Signal.objects.count() == 1
-    assert ingest.inbound_process(message_id=message.pk) is None  # already done
+    assert ingest_process.inbound_process(message_id=message.pk) is None  # already done
     assert Signal.objects.count() == 1
 
 
@@ -227,7 +229,7 @@ def test_admin_reprocesses_failed_messages_in_bulk(
         for i in range(2)
     ]
     for stored in bad:
-        ingest.inbound_process(message_id=stored.message.pk)
+        ingest_process.inbound_process(message_id=stored.message.pk)
     InboundMessage.objects.update(payload={"text": "Исправлено"})
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     celery_app.conf.task_always_eager = True
@@ -251,7 +253,7 @@ def test_analysts_see_and_reprocess_failed_messages(
     failed = []
     for i in range(rows):
         stored = ingest.inbound_store(source=api_source, external_id=f"x{i}", payload={"text": ""})
-        ingest.inbound_process(message_id=stored.message.pk)
+        ingest_process.inbound_process(message_id=stored.message.pk)
         failed.append(stored.message.pk)
     client.force_login(analyst)
     # session, user, staff context (2), unread count, page count, page
@@ -277,7 +279,7 @@ def test_only_analysts_of_the_region_reach_the_failed_messages(
     client, api_source, executor, foreign_analyst
 ):
     stored = ingest.inbound_store(source=api_source, external_id="z", payload={"text": ""})
-    ingest.inbound_process(message_id=stored.message.pk)
+    ingest_process.inbound_process(message_id=stored.message.pk)
     client.force_login(executor)
     assert client.get(reverse("signals_app:inbox_failed")).status_code == 403
     assert (

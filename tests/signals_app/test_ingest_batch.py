@@ -11,15 +11,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Membership, OfficialPage
+from signals_app.choices import Status
+from signals_app.ingest import process as ingest_process
 from signals_app.ingest import services as ingest
-from signals_app.ingest.batch import inbound_process_batch
+from signals_app.ingest.process import inbound_process_batch
 from signals_app.models import (
     ClassificationRule,
     InboundMessage,
     RoutingRule,
     Signal,
     SignalEvent,
-    Status,
 )
 from signals_app.sla.defaults import sla_defaults_install
 from tests.factories import (
@@ -131,7 +132,7 @@ def test_the_batch_reaches_the_same_end_state_as_one_by_one(region, world):
     # Both runs receive their messages at the same moment, so their deadlines can be compared.
     moment = datetime(2026, 11, 24, 10, 5, tzinfo=ZoneInfo("Asia/Yekaterinburg"))
     for name, process in (
-        ("single", lambda ids: [ingest.inbound_process(message_id=pk) for pk in ids]),
+        ("single", lambda ids: [ingest_process.inbound_process(message_id=pk) for pk in ids]),
         ("batch", lambda ids: inbound_process_batch(message_ids=ids)),
     ):
         try:
@@ -182,8 +183,6 @@ def test_a_repeat_of_an_earlier_signal_and_redeliveries_in_a_batch(region, world
 
 
 def test_a_database_error_in_a_batch_falls_back_to_one_by_one(region, world, monkeypatch):
-    from signals_app.ingest import batch
-
     source = SourceFactory(region=region, slug="api-z", channel="api")
     ids = [
         ingest.inbound_store(source=source, external_id=f"z{n}", payload={
@@ -191,12 +190,16 @@ def test_a_database_error_in_a_batch_falls_back_to_one_by_one(region, world, mon
         for n in range(4)
     ]  # fmt: skip
 
-    def broken(items):
+    real = ingest_process.signals_create_many
+
+    def broken(plans, **kwargs):
         from django.db import DataError
 
-        raise DataError("value too long")
+        if len(plans) > 1:
+            raise DataError("value too long")
+        return real(plans, **kwargs)
 
-    monkeypatch.setattr(batch, "_write", broken)
+    monkeypatch.setattr(ingest_process, "signals_create_many", broken)
     assert inbound_process_batch(message_ids=ids) == 0
     assert Signal.objects.filter(source=source).count() == 4  # each went alone
     assert not InboundMessage.objects.filter(pk__in=ids).exclude(state="processed").exists()

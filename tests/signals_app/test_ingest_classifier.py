@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from signals_app.ingest import classifier
+from signals_app.ingest import process as ingest_process
 from signals_app.ingest import services as ingest
 from signals_app.models import ClassificationRule, Signal, SignalEvent, TextClassifier
 from tests.factories import CategoryFactory, SignalFactory, SourceFactory
@@ -82,7 +83,7 @@ def process(source, text, external_id):
             "posted_at": "2026-11-24T10:00:00+05:00",
         },
     )
-    return ingest.inbound_process(message_id=stored.message.pk)
+    return ingest_process.inbound_process(message_id=stored.message.pk)
 
 
 def test_a_confident_prediction_sets_the_category_with_a_note(region, history, topics):

@@ -8,10 +8,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from signals_app.choices import Status
+from signals_app.errors import ActionForbidden, InvalidInput
 from signals_app.ingest import mass
-from signals_app.models import MassIncidentProposal, Reply, Signal, SignalEvent, Status
+from signals_app.models import (
+    MassIncidentProposal,
+    Reply,
+    Signal,
+    SignalEvent,
+)
 from signals_app.workflow import services
-from signals_app.workflow.errors import ActionForbidden, InvalidInput
 from tests.factories import MunicipalityFactory, SignalFactory
 
 pytestmark = pytest.mark.django_db

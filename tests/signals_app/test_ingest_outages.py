@@ -121,7 +121,7 @@ def stop_worker(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 
 def send_sweep(redis_url: str) -> None:
     """What beat sends every minute, here without waiting for the minute."""
-    Celery(broker=redis_url).send_task(
+    Celery(broker=redis_url, set_as_current=False).send_task(
         "ingest.sweep_pending", kwargs={"older_than_seconds": 0}, queue="ingest"
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from signals_app.ingest import process as ingest_process
 from signals_app.ingest import services as ingest
 from signals_app.models import ClassificationRule, RoutingRule, Signal
 from tests.factories import AgencyFactory, CategoryFactory, MunicipalityFactory, SourceFactory
@@ -28,7 +29,7 @@ def process(source, external_id, text, **extra):
     stored = ingest.inbound_store(
         source=source, external_id=external_id, payload={"text": text} | extra
     )
-    ingest.inbound_process(message_id=stored.message.pk)
+    ingest_process.inbound_process(message_id=stored.message.pk)
     return Signal.objects.get(source=source, external_id=external_id)
 
 

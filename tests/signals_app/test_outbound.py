@@ -17,7 +17,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from signals_app.models import Reply, Status
+from signals_app.choices import Status
+from signals_app.models import Reply
 from signals_app.outbound.models import DeliveryAttempt, OutboxState, ReplyDelivery
 from signals_app.outbound.services import outbound_sweep, reply_delivery_send
 from signals_app.workflow import services
@@ -327,10 +328,11 @@ def _queued(signal, executor, analyst, agency):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def held_tasks(monkeypatch, standin):
     """Deliveries queued on commit are held here, not sent: the test plays the worker."""
-    from signals_app.outbound import tasks
+    from config.celery import app
 
     held: list[int] = []
-    monkeypatch.setattr(tasks.deliver_reply, "delay", held.append)
+    task = app.tasks["outbound.deliver_reply"]
+    monkeypatch.setattr(task, "apply_async", lambda args, **_: held.append(args[0]))
     monkeypatch.setenv("_STANDIN_VK", standin.url + "/vk/method/")
     monkeypatch.setenv("_STANDIN_TG", standin.url + "/telegram")
     return held
@@ -389,6 +391,7 @@ def test_a_resend_of_no_delivery_is_refused_with_a_message(
     client, region, agency, analyst, executor, vk_source, posted
 ):
     delivery = _queued(_vk_signal(region, vk_source), executor, analyst, agency)
+    ReplyDelivery.objects.filter(pk=delivery.pk).update(state=OutboxState.FAILED)
     client.force_login(analyst)
     response = client.post(
         reverse("signals_app:signal_action", args=[delivery.signal.number, "redeliver"]),
@@ -397,7 +400,7 @@ def test_a_resend_of_no_delivery_is_refused_with_a_message(
     assert response.status_code == 400
     assert "Выберите доставку" in response.content.decode()
     delivery.refresh_from_db()
-    assert delivery.state == OutboxState.PENDING and delivery.attempts == 0
+    assert delivery.state == OutboxState.FAILED and delivery.attempts == 0
 
 
 def test_a_delivery_that_is_not_failed_is_not_sent_again(

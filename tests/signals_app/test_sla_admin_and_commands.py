@@ -112,7 +112,7 @@ def test_recalculate_command_runs_now_or_queues(policy, capsys):
     signal = SignalFactory(region=policy.region, channel="vk")
     policy.answer_duration = timedelta(hours=2)
     policy.save()
-    from signals_app.sla.services import sla_policy_publish
+    from signals_app.sla.policies import sla_policy_publish
 
     sla_policy_publish(policy=policy)
     call_command("sla_recalculate", policy=policy.pk, now=True)

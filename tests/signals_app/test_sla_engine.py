@@ -9,17 +9,15 @@ import pytest
 import time_machine
 
 from agencies.services import calendar_default_for_region, calendar_sync
-from signals_app.models import Reply, SignalEvent, SLAPolicy, Status
+from signals_app.choices import Status
+from signals_app.errors import ActionForbidden, InvalidInput
+from signals_app.models import Reply, SignalEvent, SLAPolicy
 from signals_app.sla.defaults import sla_defaults_install
 from signals_app.sla.engine import PolicyCandidate, policy_match
-from signals_app.sla.services import (
-    sla_explain,
-    sla_extend,
-    sla_policy_publish,
-    sla_recalculate_policy,
-)
+from signals_app.sla.policies import sla_policy_publish
+from signals_app.sla.recalculate import sla_recalculate_policy
+from signals_app.sla.selectors import sla_explain
 from signals_app.workflow import services
-from signals_app.workflow.errors import ActionForbidden, InvalidInput
 from tests.factories import CategoryFactory, SignalFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,16 +154,20 @@ def test_an_appeal_deadline_is_extended_once_with_a_reason(
     signal.refresh_from_db()
     assert signal.answer_due_at == at(2026, 12, 24, 10, 0)  # 30 calendar days
     with pytest.raises(InvalidInput):
-        sla_extend(signal=signal, reason=" ", actor=coordinator)
+        services.signal_deadline_extend(signal=signal, reason=" ", actor=coordinator)
     with pytest.raises(ActionForbidden):
-        sla_extend(signal=signal, reason="Запрос в другой орган", actor=executor)
-    sla_extend(signal=signal, reason="Запрос в другой орган", actor=coordinator)
+        services.signal_deadline_extend(
+            signal=signal, reason="Запрос в другой орган", actor=executor
+        )
+    services.signal_deadline_extend(
+        signal=signal, reason="Запрос в другой орган", actor=coordinator
+    )
     signal.refresh_from_db()
     assert signal.answer_due_at == at(2027, 1, 23, 10, 0)
     draft = Reply.objects.get(signal=signal, state=Reply.State.DRAFT)
     assert "23.01.2027" in draft.text
     with pytest.raises(InvalidInput):
-        sla_extend(signal=signal, reason="Ещё раз", actor=analyst)
+        services.signal_deadline_extend(signal=signal, reason="Ещё раз", actor=analyst)
     signal.refresh_from_db()
     assert signal.answer_due_at == at(2027, 1, 23, 10, 0)
     assert SignalEvent.objects.filter(signal=signal, kind="sla_extended").count() == 1
@@ -174,7 +176,7 @@ def test_an_appeal_deadline_is_extended_once_with_a_reason(
 def test_social_networks_cannot_be_extended(sla_region, analyst):
     signal = SignalFactory(region=sla_region, channel="vk")
     with pytest.raises(InvalidInput):
-        sla_extend(signal=signal, reason="Причина", actor=analyst)
+        services.signal_deadline_extend(signal=signal, reason="Причина", actor=analyst)
     assert not SignalEvent.objects.filter(signal=signal, kind="sla_extended").exists()
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from signals_app.models import Reply, SignalEvent, Status
+from signals_app.choices import Status
+from signals_app.models import Reply, SignalEvent
 from tests.factories import SignalFactory
 from tests.signals_app.helpers import drive
 
@@ -29,7 +30,7 @@ MATRIX = [
      {"coordinator", "executor"}),
     (Status.IN_PROGRESS, "note", {"text": "Заметка"}, {"analyst", "coordinator", "executor"}),
     (Status.REPLY_REVIEW, "approve", {"reply": "REPLY"}, {"analyst"}),
-    (Status.REPLY_REVIEW, "return", {"reply": "REPLY", "reason": "Доработать"}, {"analyst"}),
+    (Status.REPLY_REVIEW, "return", {"reply": "REPLY", "comment": "Доработать"}, {"analyst"}),
     (Status.ANSWERED, "close", {}, {"analyst"}),
     (Status.ANSWERED, "reopen", {"reason": "Не решено"}, {"analyst"}),
     (Status.REJECTED, "restore", {}, {"analyst"}),

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from signals_app.models import AnswerTemplate, SavedView, Signal, Status
+from signals_app.choices import Status
+from signals_app.models import AnswerTemplate, SavedView, Signal
 from signals_app.workflow import services
 from tests.factories import SignalFactory
 from tests.signals_app.helpers import drive
@@ -129,15 +130,26 @@ def test_bulk_route_reports_each_row_and_refuses_one(client, analyst, agency, re
     assert board["fresh"].agency_id == agency.pk and rejected.agency_id is None
 
 
-def test_bulk_by_an_executor_is_refused_row_by_row(client, executor, other_agency, board):
+def test_the_bulk_bar_offers_agency_staff_only_what_their_role_allows(
+    client, executor, analyst, other_agency, board
+):
     client.force_login(executor)
+    bar = client.get(reverse("signals_app:signal_list")).content.decode()
+    assert '<option value="assign"' not in bar  # coordinators and analysts assign
+    for refused in ("route", "category", "reject", "merge"):
+        assert f'<option value="{refused}"' not in bar
+    # Posted anyway, it is refused as an action the bar does not have, and nothing changes.
     response = client.post(
         reverse("signals_app:signal_bulk"),
         {"action": "route", "agency": other_agency.pk, "ids": [board["routed_mine"].pk]},
     )
-    assert "отказано" in response.content.decode()
+    assert response.status_code == 400 and "Выберите действие" in response.content.decode()
     board["routed_mine"].refresh_from_db()
     assert board["routed_mine"].agency_id != other_agency.pk
+    client.force_login(analyst)
+    bar = client.get(reverse("signals_app:signal_list")).content.decode()
+    for offered in ("route", "assign", "category", "reject", "merge"):
+        assert f'<option value="{offered}"' in bar
 
 
 def test_bulk_on_invisible_rows_counts_them_as_not_found(client, executor, board):
@@ -157,7 +169,7 @@ def test_bulk_on_invisible_rows_counts_them_as_not_found(client, executor, board
         ({"action": "explode"}, "Выберите действие"),
         ({"action": "route"}, "Отметьте хотя бы одно обращение"),
         ({"action": "reject", "reason": " "}, "нужно указать причину"),
-        ({"action": "route", "agency": "999999"}, "Выберите ведомство"),
+        ({"action": "route", "agency": "999999"}, "нет такого ведомства"),
     ],
 )
 def test_bulk_bad_input_is_a_clear_400(client, analyst, board, data, message):

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from signals_app.choices import Status
 from signals_app.models import (
     AnswerTemplate,
     Attachment,
@@ -14,7 +15,6 @@ from signals_app.models import (
     Reply,
     Signal,
     SignalEvent,
-    Status,
 )
 from signals_app.workflow import services
 from tests.factories import SignalFactory
@@ -151,7 +151,7 @@ def test_full_flow_through_the_page(client, analyst, executor, person_signal, ag
     person_signal.refresh_from_db()
     assert person_signal.status == Status.AWAITING_INFO
     assert act(client, person_signal, "resume").status_code == 302
-    response = act(client, person_signal, "reply", text="Черновик ответа", kind="final", save="1")
+    response = act(client, person_signal, "draft", text="Черновик ответа", kind="final", save="1")
     assert response.status_code == 302
     draft = Reply.objects.get(signal=person_signal)
     assert draft.state == Reply.State.DRAFT
@@ -179,9 +179,9 @@ def test_return_for_rework_needs_a_comment(client, analyst, executor, person_sig
     drive(person_signal, Status.REPLY_REVIEW, analyst=analyst, executor=executor, agency=agency)
     reply = Reply.objects.get(signal=person_signal)
     client.force_login(analyst)
-    assert act(client, person_signal, "return", reply=reply.pk, reason="").status_code == 400
+    assert act(client, person_signal, "return", reply=reply.pk, comment="").status_code == 400
     assert (
-        act(client, person_signal, "return", reply=reply.pk, reason="Уточните сроки").status_code
+        act(client, person_signal, "return", reply=reply.pk, comment="Уточните сроки").status_code
         == 302
     )
     reply.refresh_from_db()

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from signals_app.models import Notification, Status
+from signals_app.choices import Status
+from signals_app.models import Notification
 from signals_app.outbound.models import OutboxState, WebhookDelivery, WebhookSubscription
 from signals_app.outbound.services import outbound_sweep, webhook_subscription_enable
 from signals_app.workflow import services

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from signals_app.models import Reply, SignalEvent, Status
+from signals_app.choices import Status
+from signals_app.errors import ActionForbidden
+from signals_app.models import Reply, SignalEvent
 from signals_app.workflow import services
-from signals_app.workflow.errors import ActionForbidden
 from tests.signals_app.helpers import drive
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +155,7 @@ def test_an_executor_cannot_take_a_signal_assigned_to_a_colleague(
     new_signal, analyst, coordinator, executor, agency
 ):
     services.signal_route(signal=new_signal, agency=agency, actor=analyst, assignee=coordinator)
-    from signals_app.workflow.errors import InvalidInput
+    from signals_app.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         services.signal_take(signal=new_signal, actor=executor)

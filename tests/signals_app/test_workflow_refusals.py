@@ -5,9 +5,15 @@ from __future__ import annotations
 import pytest
 
 from agencies.models import Membership
-from signals_app.models import Note, Reply, Signal, SignalEvent, Status
+from signals_app.choices import Status
+from signals_app.errors import ConflictError, InvalidInput, InvalidTransition
+from signals_app.models import (
+    Note,
+    Reply,
+    Signal,
+    SignalEvent,
+)
 from signals_app.workflow import services
-from signals_app.workflow.errors import ConflictError, InvalidInput, InvalidTransition
 from tests.factories import AgencyFactory, CategoryFactory, UserFactory
 from tests.signals_app.helpers import drive
 

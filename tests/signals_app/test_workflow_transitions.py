@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from signals_app.models import Reply, SignalEvent, Status
+from signals_app.choices import Status
+from signals_app.errors import InvalidInput, InvalidTransition
+from signals_app.models import Reply, SignalEvent
 from signals_app.workflow import services
-from signals_app.workflow.errors import InvalidInput, InvalidTransition
 from signals_app.workflow.transitions import TRANSITIONS, transition_for
 from tests.signals_app.helpers import drive
 

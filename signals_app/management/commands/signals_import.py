@@ -8,7 +8,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from signals_app.ingest.imports import MAX_IMPORT_BYTES, import_create, import_run
-from signals_app.ingest.services import inbound_process
+from signals_app.ingest.process import inbound_process
 from signals_app.models import ImportJob, InboundMessage, Source
 
 

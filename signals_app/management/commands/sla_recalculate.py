@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from signals_app.sla.models import SLAPolicy
-from signals_app.sla.services import sla_recalculate_policy
+from signals_app.sla.recalculate import sla_recalculate_policy
 from signals_app.sla.tasks import sla_recalculate
 
 

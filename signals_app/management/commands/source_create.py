@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from agencies.models import Agency, Region
-from signals_app.models import Channel, Source
+from signals_app.choices import Channel
+from signals_app.models import Source
 
 
 class Command(BaseCommand):

@@ -1,7 +1,9 @@
-"""Domain errors of the workflow. Each carries a message fit to show to the user."""
+"""Domain errors (floor 1). Each carries a message fit to show to the user; raising one means
+the action was refused and nothing was written."""
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,24 +12,36 @@ class WorkflowError(Exception):
 
     default_message = _("The action is not possible.")
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | Promise | None = None) -> None:
         self.message = str(message or self.default_message)
         super().__init__(self.message)
 
 
 class InvalidTransition(WorkflowError):
+    """The signal's status does not allow it (now)."""
+
     default_message = _("This status change is not allowed.")
 
 
 class ActionForbidden(WorkflowError):
+    """The user's role does not allow it on this signal."""
+
     default_message = _("You are not allowed to do this.")
 
 
 class ConflictError(WorkflowError):
+    """The signal changed since the user saw it."""
+
     default_message = _(
         "Someone else has changed this signal in the meantime. Reload it and try again."
     )
 
 
 class InvalidInput(WorkflowError):
+    """The data given cannot be used; `errors` names the fields when it can."""
+
     default_message = _("The data given is not valid.")
+
+    def __init__(self, message: str | Promise | None = None, errors: dict | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {}

@@ -1,0 +1,269 @@
+"""From stored messages to signals — once (floor 4).
+
+One message or a batch, the same way: the payload is read by its channel's normaliser, the new
+signals are planned (`ingest.plan`) and created together (`signals_create_many`), their agencies
+told. A batch is one transaction over the messages it claims (`SKIP LOCKED`: workers draining
+at once share the work). Anything unusual — an edit or a deletion at the source, a redelivery of
+a known post, an error — goes the one-message way after the batch, so a bad message never sinks
+the good ones: it is recorded as failed, with its error, and re-processable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
+
+from signals_app.errors import WorkflowError
+from signals_app.ingest.normalize import OUTCOMES, Outcome, PayloadError, api_outcome
+from signals_app.ingest.notify import notify_arrivals
+from signals_app.ingest.plan import plan_arrivals
+from signals_app.ingest.services import WAKE_KEY
+from signals_app.models import InboundMessage, Signal, Source
+from signals_app.workflow.services import (
+    signal_mark_deleted_at_source,
+    signal_text_update,
+    signals_create_many,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+PENDING_GRACE = timedelta(minutes=1)
+# What a message that cannot become a signal raises: it is recorded as failed, not retried.
+MESSAGE_ERRORS = (
+    PayloadError,
+    WorkflowError,
+    IntegrityError,
+    ValueError,
+    TypeError,
+    AttributeError,
+)
+
+
+def outcome_of(message: InboundMessage) -> Outcome:
+    """What the payload asks for, read by its channel's normaliser."""
+    normalise = OUTCOMES.get(message.source.channel, api_outcome)
+    return normalise(message.payload, message.external_id)
+
+
+# --- one message ---------------------------------------------------------------------------
+
+
+def inbound_process(*, message_id: int) -> Signal | None:
+    """Turn one stored message into a signal, once; record a failure instead of raising."""
+    with transaction.atomic():
+        message = (
+            InboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("source", "source__region", "source__official_page")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.state in (
+            InboundMessage.State.PROCESSED,
+            InboundMessage.State.IGNORED,
+        ):
+            return None  # gone, taken by another worker right now, or already done
+        message.attempts += 1
+        try:
+            with transaction.atomic():
+                signal, state = _apply(message)
+        except MESSAGE_ERRORS as error:
+            message.state = InboundMessage.State.FAILED
+            message.error = f"{type(error).__name__}: {error}"[:2000]
+            message.save(update_fields=["state", "error", "attempts"])
+            logger.warning(
+                "inbound_failed message_id=%s error=%s", message.pk, type(error).__name__
+            )
+            return None
+        message.state = state
+        message.error = ""
+        message.signal = signal
+        message.processed_at = timezone.now()
+        message.save(update_fields=["state", "error", "attempts", "signal", "processed_at"])
+        return signal
+
+
+def _apply(message: InboundMessage) -> tuple[Signal | None, str]:
+    """Do what the payload asks; return the signal (if any) and the message's new state."""
+    outcome = outcome_of(message)
+    existing = (
+        Signal.objects.filter(source=message.source, external_id=outcome.key).first()
+        if outcome.key
+        else None
+    )
+    if outcome.action == "ignore":
+        return existing, InboundMessage.State.IGNORED
+    if outcome.action == "delete":
+        if existing is None:
+            return None, InboundMessage.State.IGNORED
+        return signal_mark_deleted_at_source(signal=existing), InboundMessage.State.PROCESSED
+    assert outcome.data is not None
+    if existing is not None:
+        if outcome.action == "edit":
+            signal_text_update(signal=existing, text=outcome.data.text)
+        return existing, InboundMessage.State.PROCESSED  # a redelivery: nothing new
+    if not outcome.data.text.strip():
+        raise PayloadError("text is empty")
+    (signal,) = signals_create_many(plan_arrivals([(message, outcome)]))
+    notify_arrivals([signal])
+    return signal, InboundMessage.State.PROCESSED
+
+
+# --- many messages -------------------------------------------------------------------------
+
+
+def inbound_process_batch(*, message_ids: list[int], fill: bool = False) -> int:
+    """Process pending messages in batches; return how many became signals on the batch path
+    (the rest went the one-message way).
+
+    With `fill`, a short list is followed by one more batch of whatever else is pending, so a
+    burst of single-event webhooks is processed in batches all the same.
+    """
+    done = 0
+    for start in range(0, len(message_ids), BATCH_SIZE):
+        done += _batch(message_ids[start : start + BATCH_SIZE])[1]
+    if fill and len(message_ids) < BATCH_SIZE:
+        done += _batch(None)[1]
+    return done
+
+
+def inbound_drain(*, max_batches: int = 200) -> None:
+    """Process pending messages batch after batch until none is left (see inbound_wake).
+
+    Each batch claims the oldest pending messages that no other worker holds (SKIP LOCKED), so
+    several workers draining at once share the work instead of colliding.
+    """
+    from django.core.cache import cache
+
+    for _round in range(max_batches):
+        taken, _created = _batch(None)
+        if taken:
+            continue
+        cache.delete(WAKE_KEY)
+        if not InboundMessage.objects.filter(state=InboundMessage.State.PENDING).exists():
+            return
+        # Pending but held by another worker, or stored after our look: once more, shortly.
+        time.sleep(0.2)
+    cache.delete(WAKE_KEY)
+
+
+def inbound_sweep_pending(*, older_than: timedelta = PENDING_GRACE, limit: int = 1000) -> int:
+    """Process pending messages that no worker took (the broker was down, say)."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        InboundMessage.objects.filter(state=InboundMessage.State.PENDING, received_at__lte=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    before = InboundMessage.objects.filter(pk__in=ids, state=InboundMessage.State.PENDING).count()
+    inbound_process_batch(message_ids=ids)
+    return (
+        before
+        - InboundMessage.objects.filter(pk__in=ids, state=InboundMessage.State.PENDING).count()
+    )
+
+
+def _batch(message_ids: list[int] | None) -> tuple[int, int]:
+    """One transaction over the given pending messages (None: the oldest unclaimed ones);
+    return how many were taken and how many became signals on the batch path."""
+    leftovers: list[int] = []
+    messages: list[InboundMessage] = []
+    created = 0
+    try:
+        with transaction.atomic():
+            claim = (
+                InboundMessage.objects.select_for_update(skip_locked=True)
+                .filter(state=InboundMessage.State.PENDING)
+                .only("id", "source_id", "external_id", "payload", "received_at", "attempts")
+                .order_by("received_at", "pk")
+            )
+            if message_ids is None:
+                messages = list(claim[:BATCH_SIZE])
+            else:
+                messages = list(claim.filter(pk__in=message_ids))
+            sources = Source.objects.select_related("region", "official_page").in_bulk(
+                {message.source_id for message in messages}
+            )
+            for message in messages:
+                message.source = sources[message.source_id]
+            items, leftovers = _sort(messages)
+            if items:
+                signals = signals_create_many(plan_arrivals(items))
+                notify_arrivals(signals)
+                _mark_processed([message for message, _outcome in items], signals)
+                created = len(items)
+    except (DatabaseError, *MESSAGE_ERRORS) as error:
+        # Something in the batch is wrong: each message goes alone, and only the bad one fails.
+        taken = [message.pk for message in messages] if messages else list(message_ids or [])
+        logger.warning("inbound_batch_fallback count=%s error=%s", len(taken), type(error).__name__)
+        leftovers, created = taken, 0
+    for message_id in leftovers:
+        inbound_process(message_id=message_id)
+    if created:
+        logger.info("inbound_batch_processed count=%s", created)
+    return len(messages), created
+
+
+def _sort(messages: list[InboundMessage]) -> tuple[list[tuple[InboundMessage, Outcome]], list[int]]:
+    """The messages that simply create a new signal, and the rest (for the one-message path)."""
+    leftovers: list[int] = []
+    candidates: list[tuple[InboundMessage, Outcome]] = []
+    for message in messages:
+        try:
+            outcome = outcome_of(message)
+        except MESSAGE_ERRORS:
+            leftovers.append(message.pk)  # recorded as failed, with its error, by that path
+            continue
+        data = outcome.data
+        if outcome.action != "create" or data is None or not outcome.key or not data.text.strip():
+            leftovers.append(message.pk)
+            continue
+        candidates.append((message, outcome))
+    known = _existing_keys(candidates)
+    items = []
+    seen: set[tuple[int, str]] = set()
+    for message, outcome in candidates:
+        key = (message.source_id, outcome.key)
+        if key in known or key in seen:
+            leftovers.append(message.pk)  # a redelivery or an edit of a known post
+            continue
+        seen.add(key)
+        items.append((message, outcome))
+    return items, leftovers
+
+
+def _existing_keys(candidates: list[tuple[InboundMessage, Outcome]]) -> set[tuple[int, str]]:
+    if not candidates:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT s.source_id, s.external_id FROM signals_app_signal s
+            JOIN unnest(%s::bigint[], %s::text[]) AS k(source_id, external_id)
+              ON s.source_id = k.source_id AND s.external_id = k.external_id
+             WHERE s.external_id <> ''
+            """,
+            [
+                [message.source_id for message, _ in candidates],
+                [outcome.key for _, outcome in candidates],
+            ],
+        )
+        return {(source_id, external_id) for source_id, external_id in cursor.fetchall()}
+
+
+def _mark_processed(messages: list[InboundMessage], signals: list[Signal]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE signals_app_inboundmessage m
+               SET state = 'processed', error = '', attempts = m.attempts + 1,
+                   signal_id = d.signal_id, processed_at = %s
+              FROM unnest(%s::bigint[], %s::bigint[]) AS d(id, signal_id)
+             WHERE m.id = d.id
+            """,
+            [timezone.now(), [m.pk for m in messages], [s.pk for s in signals]],
+        )

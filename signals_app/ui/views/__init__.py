@@ -1,0 +1,1 @@
+"""The case-management pages, one module per page (or family of pages)."""

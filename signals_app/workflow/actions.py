@@ -1,0 +1,459 @@
+"""What a user may do to a signal: every action defined once (floor 3).
+
+Each action names its label, who may take it in which statuses (`grants`), the moves of the
+transition table it makes, its input (`workflow.inputs`), the service that performs it, whether
+the bulk bar offers it and its keyboard key, and any further condition (`when`: the reply
+waiting for review, the four eyes, the deadline not yet extended…).
+
+`actions_available(user, signal)` is the only answer to "what may this user do here": the signal
+page, the bulk bar, the keyboard, the API (each action endpoint and `GET …/actions/`) read it,
+and every service asks `authorize` under its row lock before it writes — the same rules in the
+same order, so what is offered is exactly what is accepted. The order of the checks: the user's
+role for the action at all (a rights refusal), then the status (a status refusal), then the
+role in this status, then the condition.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
+
+from agencies.models import User
+from agencies.selectors import staff_context
+from signals_app.access import AGENCY_STAFF, ANALYST, CENTRE, COORDINATOR, EXECUTOR, kinds_in
+from signals_app.choices import AGENCY_WORK_STATUSES, OPEN_STATUSES, Status
+from signals_app.errors import ActionForbidden, InvalidInput, InvalidTransition, WorkflowError
+from signals_app.models import Reply, Signal
+from signals_app.workflow import inputs
+from signals_app.workflow.transitions import TRANSITION_TABLE
+
+ALL_STATUSES = frozenset(Status)
+ROLE_NAMES = {
+    ANALYST: gettext_lazy("analysts of the centre"),
+    COORDINATOR: gettext_lazy("coordinators of the agency"),
+    EXECUTOR: gettext_lazy("executors of the agency"),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """These roles may take the action in these statuses."""
+
+    statuses: frozenset[str]
+    roles: frozenset[str]
+
+
+class Situation:
+    """What the rules read of one signal for one user; the facts that need a query are read
+    on first use, or come from the caller (the page has the replies already)."""
+
+    def __init__(
+        self, signal: Signal, user: User | None, *, replies: Iterable[Reply] | None = None
+    ) -> None:
+        self.signal = signal
+        self.user = user
+        self._replies = list(replies) if replies is not None else None
+
+    @cached_property
+    def kinds(self) -> frozenset[str]:
+        if self.user is None:
+            return frozenset()
+        return kinds_in(staff_context(user=self.user), self.signal)
+
+    @cached_property
+    def submitted(self) -> Reply | None:
+        """The reply waiting for review, if any (one at a time)."""
+        if self._replies is not None:
+            return next((r for r in self._replies if r.state == Reply.State.SUBMITTED), None)
+        return self.signal.replies.filter(state=Reply.State.SUBMITTED).first()
+
+    @cached_property
+    def failed_delivery(self) -> bool:
+        from signals_app.outbound.models import OutboxState, ReplyDelivery
+
+        if self._replies is not None:
+            return any(
+                getattr(reply, "delivery", None) is not None
+                and reply.delivery.state == OutboxState.FAILED
+                for reply in self._replies
+                if reply.state == Reply.State.PUBLISHED
+            )
+        return ReplyDelivery.objects.filter(
+            signal_id=self.signal.pk, state=OutboxState.FAILED
+        ).exists()
+
+
+Condition = Callable[[Situation], WorkflowError | None]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: Promise
+    grants: tuple[Grant, ...]
+    service: str  # a function of workflow.services, or a dotted path
+    input: type[inputs.ActionInput] = inputs.NoInput
+    moves: frozenset[tuple[str, str]] = frozenset()
+    bulk: bool = False
+    key: str = ""
+    when: Condition | None = None
+    done: Promise | str = ""  # what the page says after it
+
+    @property
+    def statuses(self) -> frozenset[str]:
+        return frozenset().union(*(grant.statuses for grant in self.grants))
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset().union(*(grant.roles for grant in self.grants))
+
+    def roles_in(self, status: str) -> frozenset[str]:
+        return frozenset().union(
+            *(grant.roles for grant in self.grants if status in grant.statuses)
+        )
+
+    def refusal(self, situation: Situation) -> WorkflowError | None:
+        """Why this action is not possible here (None: it is)."""
+        signal, user = situation.signal, situation.user
+        if user is not None and not situation.kinds & self.roles:
+            return ActionForbidden(_("Only %(roles)s may do this: “%(action)s”.") % {
+                "roles": ", ".join(str(ROLE_NAMES[role]) for role in sorted(self.roles)),
+                "action": self.label,
+            })  # fmt: skip
+        if signal.status not in self.statuses:
+            return InvalidTransition(
+                _("“%(action)s” is not possible for a signal in status “%(status)s”.")
+                % {"action": self.label, "status": Status(signal.status).label}
+            )
+        if user is not None and not situation.kinds & self.roles_in(signal.status):
+            return ActionForbidden(
+                _("In status “%(status)s”, “%(action)s” is for %(roles)s.") % {
+                    "status": Status(signal.status).label, "action": self.label,
+                    "roles": ", ".join(
+                        str(ROLE_NAMES[role]) for role in sorted(self.roles_in(signal.status))
+                    ),
+                }
+            )  # fmt: skip
+        return self.when(situation) if self.when is not None else None
+
+    @cached_property
+    def function(self) -> Callable[..., Any]:
+        """The service that performs it."""
+        if "." in self.service:
+            module, _dot, name = self.service.rpartition(".")
+            return getattr(__import__(module, fromlist=[name]), name)
+        from signals_app.workflow import services
+
+        return getattr(services, self.service)
+
+    @cached_property
+    def parameters(self) -> frozenset[str]:
+        return frozenset(inspect.signature(self.function).parameters)
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+
+def _routed(situation: Situation) -> WorkflowError | None:
+    if situation.signal.agency_id is None:
+        return InvalidTransition(_("Only a signal in the work of an agency can be assigned."))
+    return None
+
+
+def _takeable(situation: Situation) -> WorkflowError | None:
+    signal, user = situation.signal, situation.user
+    if user is None:
+        return InvalidInput(_("Only a person takes a signal into work."))
+    if signal.assignee_id not in (None, user.pk):
+        return InvalidInput(_("The signal is assigned to someone else; ask the coordinator."))
+    mine = signal.assignee_id == user.pk and signal.reacted_at is not None
+    if mine and signal.status == Status.IN_PROGRESS:
+        return InvalidInput(_("The signal is yours already."))
+    return None
+
+
+def _nothing_under_review(situation: Situation) -> WorkflowError | None:
+    if situation.submitted is not None:
+        return InvalidInput(_("Another reply is already waiting for review."))
+    return None
+
+
+def _under_review(situation: Situation) -> WorkflowError | None:
+    if situation.submitted is None:
+        return InvalidTransition(_("No reply is waiting for review."))
+    return None
+
+
+def four_eyes(reply: Reply, user: User | None) -> WorkflowError | None:
+    """Whoever wrote or last edited a reply never approves it."""
+    if user is not None and user.pk in (reply.author_id, reply.last_editor_id):
+        return ActionForbidden(
+            _("You wrote or last edited this reply: another analyst approves it (four eyes).")
+        )
+    return None
+
+
+def _approvable(situation: Situation) -> WorkflowError | None:
+    refusal = _under_review(situation)
+    if refusal is None and situation.submitted is not None:
+        refusal = four_eyes(situation.submitted, situation.user)
+    return refusal
+
+
+def _extendable(situation: Situation) -> WorkflowError | None:
+    from signals_app.sla.selectors import terms_of
+
+    signal = situation.signal
+    if signal.sla_extended_at is not None:
+        return InvalidInput(_("The deadline has already been extended once."))
+    if not signal.sla_version_id or terms_of(signal.sla_version).extension is None:
+        return InvalidInput(_("The signal's policy does not allow an extension."))
+    return None
+
+
+def _may_lead(situation: Situation) -> WorkflowError | None:
+    if situation.signal.parent_id is not None:
+        return InvalidInput(_("A signal inside a mass incident cannot lead another one."))
+    return None
+
+
+def _delivery_failed(situation: Situation) -> WorkflowError | None:
+    if not situation.failed_delivery:
+        return InvalidTransition(_("Only a failed delivery can be sent again."))
+    return None
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+S = Status
+WRITING = frozenset({S.IN_PROGRESS, S.AWAITING_INFO})
+REVIEWABLE = frozenset({S.NEW, *AGENCY_WORK_STATUSES})  # where a reply may wait for review
+REPLY_GRANTS = (
+    Grant(frozenset({S.NEW}), CENTRE),  # the centre answers itself
+    Grant(WRITING, AGENCY_STAFF),
+)
+
+
+def _grant(statuses: Iterable[str], roles: Iterable[str]) -> tuple[Grant, ...]:
+    return (Grant(frozenset(statuses), frozenset(roles)),)
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("take", gettext_lazy("Take into work"), _grant(WRITING, AGENCY_STAFF), "signal_take",
+           moves=frozenset({(S.AWAITING_INFO, S.IN_PROGRESS)}), when=_takeable,
+           done=gettext_lazy("The signal is yours now.")),
+    Action("route", gettext_lazy("Route to an agency"),
+           _grant({S.NEW, *AGENCY_WORK_STATUSES}, CENTRE), "signal_route", inputs.RouteInput,
+           moves=frozenset({(S.NEW, S.IN_PROGRESS)}), bulk=True, key="r",
+           done=gettext_lazy("Routed.")),
+    Action("assign", gettext_lazy("Assign"), _grant(AGENCY_WORK_STATUSES, {ANALYST, COORDINATOR}),
+           "signal_assign", inputs.AssignInput, bulk=True, key="a", when=_routed,
+           done=gettext_lazy("Assignee saved.")),
+    Action("request_info", gettext_lazy("Request details from the citizen"),
+           _grant({S.IN_PROGRESS}, AGENCY_STAFF), "signal_request_info", inputs.QuestionInput,
+           moves=frozenset({(S.IN_PROGRESS, S.AWAITING_INFO)}),
+           done=gettext_lazy("Details requested; the deadlines are paused.")),
+    Action("resume", gettext_lazy("Details received: resume"),
+           _grant({S.AWAITING_INFO}, AGENCY_STAFF), "signal_resume",
+           moves=frozenset({(S.AWAITING_INFO, S.IN_PROGRESS)}),
+           done=gettext_lazy("Back in work; the deadlines run again.")),
+    Action("extend", gettext_lazy("Extend the deadline"),
+           _grant(OPEN_STATUSES, {ANALYST, COORDINATOR}), "signal_deadline_extend",
+           inputs.ReasonInput, when=_extendable,
+           done=gettext_lazy("Deadline extended; a draft notice to the citizen was added to the replies.")),
+    Action("reply", gettext_lazy("Submit a reply for review"), REPLY_GRANTS, "reply_submit",
+           inputs.ReplyTextInput,
+           moves=frozenset({(S.NEW, S.REPLY_REVIEW), (S.IN_PROGRESS, S.REPLY_REVIEW)}),
+           when=_nothing_under_review, done=gettext_lazy("The reply was submitted for review.")),
+    Action("draft", gettext_lazy("Save a draft reply"), REPLY_GRANTS, "reply_draft_save",
+           inputs.ReplyTextInput, done=gettext_lazy("Draft saved.")),
+    Action("approve", gettext_lazy("Approve and publish the reply"),
+           _grant(REVIEWABLE, CENTRE), "reply_approve", inputs.ApproveInput,
+           moves=frozenset({(S.REPLY_REVIEW, S.ANSWERED)}), when=_approvable,
+           done=gettext_lazy("The reply is approved and published.")),
+    Action("return", gettext_lazy("Return the reply for rework"), _grant(REVIEWABLE, CENTRE),
+           "reply_return", inputs.ReturnInput, moves=frozenset({(S.REPLY_REVIEW, S.IN_PROGRESS)}),
+           when=_under_review, done=gettext_lazy("The reply was returned for rework.")),
+    Action("revise", gettext_lazy("Edit the reply under review"), _grant(REVIEWABLE, CENTRE),
+           "reply_revise", inputs.ReviseInput, when=_under_review,
+           done=gettext_lazy("The reply was edited; another analyst approves it.")),
+    Action("close", gettext_lazy("Close"), _grant({S.ANSWERED}, CENTRE), "signal_close",
+           moves=frozenset({(S.ANSWERED, S.CLOSED)}), done=gettext_lazy("Closed.")),
+    Action("reopen", gettext_lazy("Reopen"), _grant({S.ANSWERED, S.CLOSED}, CENTRE),
+           "signal_reopen", inputs.ReasonInput,
+           moves=frozenset({(S.ANSWERED, S.IN_PROGRESS), (S.CLOSED, S.IN_PROGRESS)}),
+           done=gettext_lazy("Reopened.")),
+    Action("reject", gettext_lazy("Reject"), _grant({S.NEW, S.AWAITING_INFO}, CENTRE),
+           "signal_reject", inputs.ReasonInput,
+           moves=frozenset({(S.NEW, S.REJECTED), (S.AWAITING_INFO, S.REJECTED)}), bulk=True,
+           done=gettext_lazy("Rejected.")),
+    Action("restore", gettext_lazy("Restore to new"), _grant({S.REJECTED}, CENTRE),
+           "signal_restore", moves=frozenset({(S.REJECTED, S.NEW)}),
+           done=gettext_lazy("Restored to the new signals.")),
+    Action("duplicate", gettext_lazy("Link as a repeat of another signal"),
+           _grant({S.NEW, S.AWAITING_INFO}, CENTRE), "signal_mark_duplicate",
+           inputs.DuplicateInput,
+           moves=frozenset({(S.NEW, S.REJECTED), (S.AWAITING_INFO, S.REJECTED)}),
+           done=gettext_lazy("Marked as a repeat.")),
+    Action("merge", gettext_lazy("Merge into a mass incident"), _grant(OPEN_STATUSES, CENTRE),
+           "signal_merge", inputs.MergeInput, bulk=True, when=_may_lead,
+           done=gettext_lazy("Merged into this mass incident.")),
+    Action("category", gettext_lazy("Change the category"), _grant(ALL_STATUSES, CENTRE),
+           "signal_change_category", inputs.CategoryInput, bulk=True,
+           done=gettext_lazy("Category changed.")),
+    Action("priority", gettext_lazy("Change the priority"),
+           _grant(OPEN_STATUSES, {ANALYST, COORDINATOR}), "signal_change_priority",
+           inputs.PriorityInput, done=gettext_lazy("Priority changed.")),
+    Action("channel", gettext_lazy("Correct the channel"), _grant(ALL_STATUSES, CENTRE),
+           "signal_change_channel", inputs.ChannelInput, done=gettext_lazy("Channel corrected.")),
+    Action("note", gettext_lazy("Add an internal note"),
+           _grant(ALL_STATUSES, {ANALYST, EXECUTOR, COORDINATOR}), "note_add", inputs.NoteInput,
+           done=gettext_lazy("Note added.")),
+    Action("redeliver", gettext_lazy("Send the answer again"), _grant(ALL_STATUSES, CENTRE),
+           "signals_app.outbound.services.reply_delivery_retry", inputs.RedeliverInput,
+           when=_delivery_failed, done=gettext_lazy("The answer is being sent again.")),
+)  # fmt: skip
+REGISTRY: dict[str, Action] = {action.name: action for action in ACTIONS}
+# The status moves the generic "move to status" request may make, by target.
+BY_TARGET = ("request_info", "resume", "close", "reopen", "reject", "restore")
+
+
+def registry_problems() -> list[str]:
+    """What would make the registry disagree with the transition table (empty: nothing)."""
+    problems = []
+    made: set[tuple[str, str]] = set()
+    for action in ACTIONS:
+        for move in action.moves:
+            made.add(move)
+            if move not in TRANSITION_TABLE:
+                problems.append(f"{action.name}: {move} is not in the transition table")
+            if move[0] not in action.statuses:
+                problems.append(f"{action.name}: makes {move} but is not offered in {move[0]}")
+    for move in set(TRANSITION_TABLE) - made:
+        problems.append(f"no action makes {move}")
+    return problems
+
+
+# --- reading it ------------------------------------------------------------------------------
+
+
+def action(name: str) -> Action:
+    """The action of that name (KeyError for an unknown one)."""
+    return REGISTRY[name]
+
+
+def actions_available(
+    user: User, signal: Signal, *, replies: Iterable[Reply] | None = None
+) -> list[Action]:
+    """Every action this user may take on this signal now, in the registry's order."""
+    situation = Situation(signal, user, replies=replies)
+    return [item for item in ACTIONS if item.refusal(situation) is None]
+
+
+def bulk_actions_for(user: User) -> list[Action]:
+    """The bulk actions the bar may offer the user (their roles somewhere allow them); each
+    row is then checked on its own."""
+    from signals_app.access import kinds_anywhere
+
+    kinds = kinds_anywhere(user=user)
+    return [item for item in ACTIONS if item.bulk and kinds & item.roles]
+
+
+def action_for_move(signal: Signal, target: str) -> Action | None:
+    """The action that moves this signal to `target` (the API's generic status change)."""
+    for name in BY_TARGET:
+        candidate = REGISTRY[name]
+        if (signal.status, target) in candidate.moves:
+            return candidate
+    return None
+
+
+def authorize(name: str, *, actor: User | None, signal: Signal, **facts: Any) -> None:
+    """Raise the refusal of this action for this actor on this (locked) signal, if any; None
+    as the actor is the system, which the roles do not bind."""
+    refusal = REGISTRY[name].refusal(Situation(signal, actor, **facts))
+    if refusal is not None:
+        raise refusal
+
+
+def validate(name: str, *, user: User | None, signal: Signal, data: Mapping[str, Any]) -> dict:
+    """The action's input, checked (InvalidInput with the field errors when it is not)."""
+    form = REGISTRY[name].input(data=data, context={"signal": signal, "user": user})
+    if not form.is_valid():
+        raise InvalidInput(_("Check the data sent."), errors=form.errors)
+    return dict(form.validated_data)
+
+
+def perform(
+    name: str,
+    *,
+    user: User,
+    signal: Signal,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Any:
+    """Check that the action is possible, then its input, and perform it through its service
+    (which checks the right again under its lock); return what the service returns. A refusal
+    comes before any complaint about the input: who may not act learns that first."""
+    item = REGISTRY[name]
+    refusal = item.refusal(Situation(signal, user))
+    if refusal is not None:
+        raise refusal
+    values = validate(name, user=user, signal=signal, data=data)
+    arguments = {**values, "actor": user}
+    for parameter, value in (("signal", signal.pk), ("parent", signal.pk),
+                             ("expected_version", expected_version)):  # fmt: skip
+        if parameter in item.parameters:
+            arguments[parameter] = value
+    return item.function(**arguments)
+
+
+@dataclass
+class ActionSet:
+    """The actions available on one signal, as the page's templates ask for them."""
+
+    actions: list[Action] = field(default_factory=list)
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        return frozenset(item.name for item in self.actions)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def __bool__(self) -> bool:
+        return bool(self.actions)
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """Keyboard key → action name, for the actions that have one."""
+        return {item.key: item.name for item in self.actions if item.key}
+
+
+def input_fields(item: Action) -> list[dict[str, Any]]:
+    """The fields of an action's input, as the API's action list describes them."""
+    described = []
+    for name, form_field in item.input().fields.items():
+        kind = {
+            serializers.IntegerField: "integer", serializers.ChoiceField: "choice",
+            serializers.BooleanField: "boolean",
+        }.get(type(form_field), "string")  # fmt: skip
+        entry: dict[str, Any] = {
+            "name": name, "type": kind, "required": form_field.required,
+            "nullable": getattr(form_field, "allow_null", False),
+            "help": str(form_field.help_text or ""),
+        }  # fmt: skip
+        if isinstance(form_field, serializers.ChoiceField):
+            entry["choices"] = [
+                {"value": value, "label": str(label)} for value, label in form_field.choices.items()
+            ]
+        described.append(entry)
+    return described
