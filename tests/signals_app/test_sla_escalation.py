@@ -296,3 +296,31 @@ def test_one_digest_for_a_whole_sweep_run_of_several_batches(
     assert Escalation.objects.count() == 4
     assert len(mail.outbox) == 1
     assert mail.outbox[0].body.count("•") == 4
+
+
+@pytest.mark.django_db
+def test_an_escalation_is_a_change_an_old_form_cannot_overwrite(
+    client, ladder, region, municipality, agency, analyst, executor, coordinator
+):
+    """The coordinator opens the signal, the sweep raises its priority (breach + one working
+    day), the coordinator submits the form opened before: a conflict, not a silent revert."""
+    from django.urls import reverse
+
+    signal = _routed_signal(region, municipality, agency, analyst, executor)
+    seen = signal.version
+    _sweep_all(at(2026, 11, 25, 18, 0))  # every step up to "breach + 1 working day"
+    signal.refresh_from_db()
+    assert signal.priority == "high" and signal.version > seen
+    client.force_login(coordinator)
+    with time_machine.travel(at(2026, 11, 25, 18, 5), tick=False):
+        response = client.post(
+            reverse("signals_app:signal_action", args=[signal.number, "priority"]),
+            {"priority": "normal", "version": seen},
+        )
+    assert response.status_code == 409
+    signal.refresh_from_db()
+    assert signal.priority == "high"
+    assert not signal.events.filter(kind="priority_changed").exists()
+    # One sweep that fired the four steps at once is one change of the signal.
+    assert signal.events.filter(kind="escalated").count() == 4
+    assert signal.version == seen + 1
