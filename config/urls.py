@@ -8,10 +8,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import views
+from signals_app import channels
 from signals_app.api import tokens
-from signals_app.ingest import hooks, open311
-from signals_app.ingest.api import IngestView
-from signals_app.ingest.widget import widget
 
 admin.site.site_header = _("CUR back office: administration")
 admin.site.site_title = _("CUR back office")
@@ -33,7 +31,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("signals/", include("signals_app.urls")),
     path("reports/", include("reports.urls")),
-    path("api/v1/ingest/<slug:slug>/", IngestView.as_view(), name="ingest"),
+    # Every channel's webhook or form (each channel package's `intake.urlpatterns`).
+    *channels.intake_urlpatterns(),
     path("api/v1/", include("config.api_urls")),
     path("api/tokens/", tokens.token_list, name="api_tokens"),
     path("api/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="api_token_revoke"),
@@ -43,12 +42,6 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api_schema"),
         name="api_docs",
     ),
-    path("widget/<int:agency_id>/", widget, name="widget"),
-    path("open311/v2/services.json", open311.services, name="open311_services"),
-    path("open311/v2/requests.json", open311.requests_view, name="open311_requests"),
-    path("open311/v2/requests/<str:number>.json", open311.request_detail, name="open311_request"),
-    path("hooks/vk/<slug:slug>/", hooks.vk_callback, name="hook_vk"),
-    path("hooks/telegram/<slug:slug>/", hooks.telegram_webhook, name="hook_telegram"),
 ]
 
 handler404 = "config.views.not_found"

@@ -8,21 +8,14 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from signals_app.channels import CHANNELS
 
-class Channel(models.TextChoices):
-    VK = "vk", _("VK")
-    OK = "ok", _("Odnoklassniki")
-    TELEGRAM = "telegram", _("Telegram")
-    POS = "pos", _("Gosuslugi feedback platform (POS)")
-    WIDGET = "widget", _("Website widget")
-    PHONE = "phone", _("Phone")
-    EMAIL = "email", _("E-mail")
-    API = "api", _("API")
-    OPEN311 = "open311", _("Open311")
-    IMPORT = "import", _("Import")
-
-
-SOCIAL_CHANNELS = frozenset({Channel.VK, Channel.OK, Channel.TELEGRAM})
+# The channels are the registry's (one package each, signals_app/channels/): their codes and
+# names, in the registry's order.
+Channel = models.TextChoices(  # type: ignore[misc, call-overload]
+    "Channel", [(spec.code.upper(), (spec.code, spec.label)) for spec in CHANNELS]
+)
+SOCIAL_CHANNELS = frozenset(spec.code for spec in CHANNELS if spec.social)
 
 
 class Status(models.TextChoices):

@@ -1,10 +1,14 @@
 """Domain errors (floor 1). Each carries a message fit to show to the user; raising one means
-the action was refused and nothing was written."""
+the action was refused and nothing was written. Also the one JSON shape a refusal takes over
+HTTP (`error_body`, documented by `ErrorSerializer`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
 
 
 class WorkflowError(Exception):
@@ -45,3 +49,20 @@ class InvalidInput(WorkflowError):
     def __init__(self, message: str | Promise | None = None, errors: dict | None = None) -> None:
         super().__init__(message)
         self.errors = errors or {}
+
+
+# --- the one JSON shape of a refusal over HTTP (the REST API and the intakes) ----------------
+
+
+def error_body(code: str, message: Any, errors: Any = None) -> dict[str, Any]:
+    return {"code": code, "message": str(message), "errors": errors or {}}
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every 4xx of the API."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.JSONField(), help_text=_("Messages per field, if any.")
+    )

@@ -55,8 +55,8 @@ def _no_stale_ingest_state():
     keep this test's messages waiting for the sweep."""
     from django.core.cache import cache
 
-    from signals_app.ingest.hooks import source_cache_clear
     from signals_app.ingest.services import WAKE_KEY
+    from signals_app.ingest.webhooks import source_cache_clear
 
     cache.delete(WAKE_KEY)
     source_cache_clear()

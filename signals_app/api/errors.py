@@ -18,6 +18,7 @@ from signals_app.errors import (
     InvalidInput,
     InvalidTransition,
     WorkflowError,
+    error_body,
 )
 
 WORKFLOW = (
@@ -29,16 +30,14 @@ WORKFLOW = (
 )
 
 
-def body(code: str, message: Any, errors: Any = None) -> dict[str, Any]:
-    return {"code": code, "message": str(message), "errors": errors or {}}
-
-
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped; workflow refusals get their own status and code."""
     if isinstance(exc, WorkflowError):
         for kind, http_status, code in WORKFLOW:
             if isinstance(exc, kind):
-                return Response(body(code, exc, getattr(exc, "errors", None)), status=http_status)
+                return Response(
+                    error_body(code, exc, getattr(exc, "errors", None)), status=http_status
+                )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -52,11 +51,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = body("invalid", _("Check the data sent."), errors)
+        response.data = error_body("invalid", _("Check the data sent."), errors)
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "error"
-        response.data = body(code, exc.detail)
+        response.data = error_body(code, exc.detail)
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             response.data["retry_after"] = int(exc.wait + 0.999)
     return response

@@ -264,13 +264,3 @@ class ActionSerializer(serializers.Serializer):
         from signals_app.workflow.actions import input_fields
 
         return input_fields(action)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every 4xx of the API."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    errors = serializers.DictField(  # type: ignore[assignment]
-        child=serializers.JSONField(), help_text=_("Messages per field, if any.")
-    )

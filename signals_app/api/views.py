@@ -35,14 +35,14 @@ from signals_app.api import serializers as io
 from signals_app.api.auth import PerTokenThrottle
 from signals_app.casefile import case_file, replies_seen_by
 from signals_app.choices import Status
-from signals_app.errors import InvalidTransition
+from signals_app.errors import ErrorSerializer, InvalidTransition
 from signals_app.filters import SignalFilterSet
 from signals_app.models import Note, Reply, Signal
 from signals_app.selectors import signal_visible_to
 from signals_app.workflow import actions as registry
 
 ERRORS = {
-    code: OpenApiResponse(io.ErrorSerializer, description=text)
+    code: OpenApiResponse(ErrorSerializer, description=text)
     for code, text in (
         (400, "Invalid input: `errors` holds the messages per field."),
         (401, "No valid session or token."),

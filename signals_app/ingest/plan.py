@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Membership, Municipality, OfficialPage
+from signals_app.channels.payload import Outcome
 from signals_app.ingest.classifier import classify_by_model
 from signals_app.ingest.duplicates import Candidate, NearDuplicateIndex
-from signals_app.ingest.normalize import Outcome
 from signals_app.ingest.rules import (
     classification_rules,
     classify_by_rules,

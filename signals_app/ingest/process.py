@@ -17,8 +17,9 @@ from datetime import timedelta
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from signals_app import channels
+from signals_app.channels.payload import Outcome, PayloadError
 from signals_app.errors import WorkflowError
-from signals_app.ingest.normalize import OUTCOMES, Outcome, PayloadError, api_outcome
 from signals_app.ingest.notify import notify_arrivals
 from signals_app.ingest.plan import plan_arrivals
 from signals_app.ingest.services import WAKE_KEY
@@ -46,8 +47,7 @@ MESSAGE_ERRORS = (
 
 def outcome_of(message: InboundMessage) -> Outcome:
     """What the payload asks for, read by its channel's normaliser."""
-    normalise = OUTCOMES.get(message.source.channel, api_outcome)
-    return normalise(message.payload, message.external_id)
+    return channels.normaliser(message.source.channel)(message.payload, message.external_id)
 
 
 # --- one message ---------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,21 +19,10 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from signals_app.channels.spec import Result
 from signals_app.outbound.models import DeliveryAttempt, OutboxState, ReplyDelivery
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one remote call came to."""
-
-    kind: str  # "delivered", "transient" or "permanent"
-    remote_id: str = ""
-    retry_after: float | None = None
-    http_status: int | None = None
-    error_code: str = ""
-    detail: str = ""
 
 
 def lease_seconds() -> int:
@@ -151,3 +139,6 @@ def due_ids(model: type[Any], limit: int = 500) -> list[int]:
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+__all__ = ["Result", "backoff", "claim", "due_ids", "record", "recover_stale"]

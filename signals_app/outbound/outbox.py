@@ -18,9 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Region
-from signals_app import dispatch
+from signals_app import channels, dispatch
 from signals_app.models import Reply, Signal
-from signals_app.outbound import channels
 from signals_app.outbound.models import (
     OutboxState,
     ReplyDelivery,
@@ -35,7 +34,7 @@ def reply_deliveries_enqueue(*, pairs: list[tuple[Reply, Signal]]) -> list[Reply
     now = timezone.now()
     rows = []
     for reply, signal in pairs:
-        planned = channels.plan(signal)
+        planned = channels.reply_plan(signal)
         rows.append(
             ReplyDelivery(
                 reply=reply, signal=signal, method=planned.method, target=planned.target,

@@ -18,11 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Role, User
-from signals_app import dispatch
+from signals_app import channels, dispatch
 from signals_app.errors import InvalidTransition
 from signals_app.locks import signal_lock
 from signals_app.models import Notification, Reply, Signal
-from signals_app.outbound import channels, engine
+from signals_app.outbound import engine
 from signals_app.outbound.models import (
     OutboxState,
     ReplyDelivery,
@@ -47,7 +47,7 @@ def reply_delivery_send(*, delivery_id: int) -> ReplyDelivery | None:
     reply = Reply.objects.get(pk=delivery.reply_id)
     signal = Signal.objects.select_related("source").get(pk=delivery.signal_id)
     try:
-        result = channels.send(
+        result = channels.reply_send(
             method=delivery.method, target=delivery.target, key=delivery.key, reply=reply,
             signal=signal,
         )  # fmt: skip
@@ -169,7 +169,7 @@ def webhook_subscription_enable(*, subscription: WebhookSubscription) -> Webhook
 def outbound_sweep() -> dict[str, int]:
     """Recover rows whose worker died, then queue every due delivery."""
     recovered = engine.recover_stale(
-        ReplyDelivery, resend=lambda row: row.method in channels.IDEMPOTENT
+        ReplyDelivery, resend=lambda row: channels.idempotent(row.method)
     ) + engine.recover_stale(WebhookDelivery, resend=lambda row: True)
     replies = engine.due_ids(ReplyDelivery)
     hooks = engine.due_ids(WebhookDelivery)

@@ -1,4 +1,7 @@
-"""The default policies of DESIGN.md §5, installed per region (the demo uses them)."""
+"""The default policies of DESIGN.md §5, installed per region (the demo uses them).
+
+Which channels a policy covers is each channel's own say (`ChannelSpec.policy`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from agencies.models import Region
+from signals_app import channels
 from signals_app.sla.clock import Clock
 from signals_app.sla.models import EscalationStep, SLAPolicy
 from signals_app.sla.policies import sla_policy_publish
@@ -31,21 +35,21 @@ DEFAULT_LADDER: list[dict[str, Any]] = [
 DEFAULT_POLICIES: list[dict[str, Any]] = [
     {
         "name": "Социальные сети",
-        "channels": ["vk", "ok", "telegram"],
+        "group": "social",
         "order": 10,
         "reaction": (timedelta(hours=1), Clock.WORKING_HOURS),
         "answer": (timedelta(hours=8), Clock.WORKING_HOURS),
     },
     {
         "name": "ПОС и виджет",
-        "channels": ["pos", "widget"],
+        "group": "platform",
         "order": 20,
         "reaction": (timedelta(days=1), Clock.WORKING_DAYS),
         "answer": (timedelta(days=10), Clock.WORKING_DAYS),
     },
     {
         "name": "Обращения по 59-ФЗ",
-        "channels": ["email", "api"],
+        "group": "appeal",
         "order": 30,
         "reaction": (timedelta(days=3), Clock.CALENDAR),
         "answer": (timedelta(days=30), Clock.CALENDAR),
@@ -53,7 +57,7 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
     },
     {
         "name": "Прочие каналы",
-        "channels": [],
+        "group": None,  # every channel: the catch-all
         "order": 1000,
         "reaction": (timedelta(days=1), Clock.WORKING_DAYS),
         "answer": (timedelta(days=10), Clock.WORKING_DAYS),
@@ -70,7 +74,7 @@ def sla_defaults_install(*, region: Region) -> list[SLAPolicy]:
             region=region,
             name=spec["name"],
             defaults={
-                "channels": spec["channels"],
+                "channels": channels.policy_channels(spec["group"]) if spec["group"] else [],
                 "order": spec["order"],
                 "reaction_duration": spec["reaction"][0],
                 "reaction_clock": spec["reaction"][1],

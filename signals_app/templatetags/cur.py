@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django import template
 
+from signals_app import channels
 from signals_app.ui import formatting
 
 register = template.Library()
@@ -14,7 +15,7 @@ register = template.Library()
 @register.filter
 def channel_mark(channel: str) -> str:
     """The short mark drawn in the channel icon."""
-    return formatting.CHANNEL_MARKS.get(channel, "?")
+    return channels.mark(channel)
 
 
 register.filter("span", formatting.span)

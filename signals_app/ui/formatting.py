@@ -7,12 +7,6 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-# The short mark drawn in a channel's icon.
-CHANNEL_MARKS = {
-    "vk": "VK", "ok": "OK", "telegram": "TG", "pos": "ПОС", "widget": "W", "phone": "☎",
-    "email": "@", "api": "API", "open311": "311", "import": "⇪",
-}  # fmt: skip
-
 
 def span(value: timedelta | float | int | None) -> str:
     """A duration as «3 ч 05 мин» / «2 дн 4 ч» (absolute; the sign is the caller's business)."""

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Membership, Role, User
 from agencies.selectors import StaffContext, staff_context
+from signals_app import channels
 from signals_app.access import mask_name, may_see_personal_data
 from signals_app.casefile import user_name
 from signals_app.choices import OPEN_STATUSES, Status
@@ -167,7 +168,7 @@ def queue_rows(signals: Iterable[Signal], *, user: User) -> list[QueueRow]:
                 badge_text=badge_text,
                 badge_title=badge_title,
                 assignee=user_name(signal.assignee) if signal.assignee_id else "",
-                channel_mark=formatting.CHANNEL_MARKS.get(signal.channel, "?"),
+                channel_mark=channels.mark(signal.channel),
             )
         )
     return rows

@@ -11,12 +11,13 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from agencies.models import Agency
-from signals_app.choices import Channel
+from signals_app.channels.widget import SPEC
 from signals_app.ingest.process import inbound_process
 from signals_app.ingest.services import inbound_store
 from signals_app.models import Source
@@ -89,9 +90,7 @@ def _rate_limited(request: HttpRequest) -> bool:
 
 
 def _widget_source(agency: Agency) -> Source | None:
-    sources = Source.objects.filter(
-        region_id=agency.region_id, channel=Channel.WIDGET, is_active=True
-    )
+    sources = Source.objects.filter(region_id=agency.region_id, channel=SPEC.code, is_active=True)
     return sources.filter(agency=agency).first() or sources.filter(agency__isnull=True).first()
 
 
@@ -154,3 +153,6 @@ def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
         "signals_app/widget_done.html",
         {"agency": agency, "number": signal.number if signal else None},
     )
+
+
+urlpatterns = [path("widget/<int:agency_id>/", widget, name="widget")]

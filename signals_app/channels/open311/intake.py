@@ -15,13 +15,15 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.models import Region
-from signals_app.choices import OPEN_STATUSES, Channel
+from signals_app.channels.open311 import SPEC
+from signals_app.choices import OPEN_STATUSES
 from signals_app.ingest.process import inbound_process
 from signals_app.ingest.services import inbound_store
 from signals_app.models import (
@@ -105,7 +107,7 @@ def _replies(signals: list[Signal]) -> dict[int, str]:
 
 def _signals(region: Region):  # type: ignore[no-untyped-def]
     # Citizens see only what came in through Open311: other channels carry personal data.
-    return Signal.objects.filter(region=region, channel=Channel.OPEN311).select_related(
+    return Signal.objects.filter(region=region, channel=SPEC.code).select_related(
         "category", "agency"
     )
 
@@ -159,9 +161,7 @@ def _create(request: HttpRequest, region: Region) -> JsonResponse:
     source = next(
         (
             candidate
-            for candidate in Source.objects.filter(
-                region=region, channel=Channel.OPEN311, is_active=True
-            )
+            for candidate in Source.objects.filter(region=region, channel=SPEC.code, is_active=True)
             if candidate.secret and hmac.compare_digest(key.encode(), candidate.secret.encode())
         ),
         None,
@@ -216,3 +216,10 @@ def _create(request: HttpRequest, region: Region) -> JsonResponse:
         [{"service_request_id": signal.number, "service_notice": "", "account_id": None}],
         safe=False,
     )
+
+
+urlpatterns = [
+    path("open311/v2/services.json", services, name="open311_services"),
+    path("open311/v2/requests.json", requests_view, name="open311_requests"),
+    path("open311/v2/requests/<str:number>.json", request_detail, name="open311_request"),
+]

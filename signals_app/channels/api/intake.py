@@ -1,4 +1,5 @@
-"""The batch JSON intake: POST /api/v1/ingest/<source-slug>/ with `Authorization: Token …`."""
+"""The batch JSON intake: POST /api/v1/ingest/<source slug>/ with `Authorization: Token …`,
+one item or `{"items": [...]}` (1 to 1000), each validated alone and stored in the inbox."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from signals_app.api.serializers import ErrorSerializer
+from signals_app.errors import ErrorSerializer, error_body
 from signals_app.ingest.items import IngestItemSerializer, ItemChecker
 from signals_app.ingest.services import inbound_store_many
 from signals_app.models import Source
@@ -29,9 +31,7 @@ MAX_BODY = 5 * 1024 * 1024
 
 def error(code: str, message: Any, http_status: int, errors: Any = None) -> Response:
     """The one JSON shape of every refusal: code, message, field errors."""
-    return Response(
-        {"code": code, "message": str(message), "errors": errors or {}}, status=http_status
-    )
+    return Response(error_body(code, message, errors), status=http_status)
 
 
 class IngestBatch(serializers.Serializer):
@@ -168,3 +168,6 @@ def _token_ok(request: Request, source: Source) -> bool:
 
 
 assert MAX_BODY <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE, "raise DATA_UPLOAD_MAX_MEMORY_SIZE"
+
+
+urlpatterns = [path("api/v1/ingest/<slug:slug>/", IngestView.as_view(), name="ingest")]

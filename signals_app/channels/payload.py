@@ -1,0 +1,127 @@
+"""What a stored payload says (floor 2): the fields of a signal, or an edit, a deletion or
+nothing. Pure: no database access. The batch API's item shape (`api_outcome`) is also the shape
+of the widget's, Open311's and the file imports' payloads; a channel with its own shape has its
+own `normalise.py` (see `signals_app.channels`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+MAX_TEXT = 20_000
+
+
+class PayloadError(ValueError):
+    """The payload cannot become a signal; the message stays in the inbox as failed."""
+
+
+@dataclass
+class SignalData:
+    text: str
+    posted_at: datetime | None = None
+    author_name: str = ""
+    author_profile_url: str = ""
+    author_contact: str = ""
+    external_url: str = ""
+    thread_id: str = ""
+    address: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    municipality_hint: str = ""
+    category_hint: str = ""
+    attachments: list[dict[str, str]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    agency_id: int | None = None
+
+
+def clean_text(value: Any, *, limit: int = MAX_TEXT) -> str:
+    """A string without NUL bytes (PostgreSQL cannot store them), trimmed to the limit."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        value = str(value)
+    return value.replace("\x00", "").strip()[:limit]
+
+
+def _coordinate(value: Any, low: int, high: int, name: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError) as error:
+        raise PayloadError(f"{name} is not a number") from error
+    if not low <= number <= high:
+        raise PayloadError(f"{name} is out of range")
+    return number
+
+
+def normalize_api_item(payload: dict[str, Any]) -> SignalData:
+    """The batch JSON API item (already validated at the door; checked again here)."""
+    text = clean_text(payload.get("text"))
+    if not text:
+        raise PayloadError("text is empty")
+    posted_raw = payload.get("posted_at")
+    posted_at = parse_datetime(posted_raw) if isinstance(posted_raw, str) else None
+    author = payload.get("author") or {}
+    if not isinstance(author, dict):
+        raise PayloadError("author is not an object")
+    latitude = _coordinate(payload.get("lat"), -90, 90, "lat")
+    longitude = _coordinate(payload.get("lon"), -180, 180, "lon")
+    if (latitude is None) != (longitude is None):
+        raise PayloadError("lat and lon go together")
+    contact = ", ".join(
+        part
+        for part in (
+            clean_text(author.get("phone"), limit=100),
+            clean_text(author.get("email"), limit=200),
+        )
+        if part
+    )
+    attachments = [
+        {
+            "url": clean_text(item.get("url"), limit=1000),
+            "name": clean_text(item.get("name"), limit=300),
+        }
+        for item in payload.get("attachments") or []
+        if isinstance(item, dict) and item.get("url")
+    ]
+    return SignalData(
+        text=text,
+        posted_at=posted_at,
+        author_name=clean_text(author.get("name"), limit=300),
+        author_profile_url=clean_text(author.get("profile_url"), limit=500),
+        author_contact=contact[:300],
+        external_url=clean_text(payload.get("url"), limit=1000),
+        thread_id=clean_text(payload.get("thread_id"), limit=200),
+        address=clean_text(payload.get("address"), limit=500),
+        latitude=latitude,
+        longitude=longitude,
+        municipality_hint=clean_text(payload.get("municipality"), limit=200),
+        category_hint=clean_text(payload.get("category"), limit=64),
+        attachments=attachments,
+        files=[
+            item
+            for item in payload.get("files") or []
+            if isinstance(item, dict) and item.get("path")
+        ],
+        agency_id=payload.get("agency_id") if isinstance(payload.get("agency_id"), int) else None,
+    )
+
+
+@dataclass
+class Outcome:
+    """What a payload asks for: create a signal, edit or delete one, or nothing."""
+
+    action: str  # "create" | "edit" | "delete" | "ignore"
+    key: str = ""  # the signal's external id at the source
+    data: SignalData | None = None
+    page_id: str = ""  # the official page (group / channel) it was posted on
+    reason: str = ""
+
+
+def api_outcome(payload: dict[str, Any], external_id: str) -> Outcome:
+    return Outcome("create", key=external_id, data=normalize_api_item(payload))

@@ -1,0 +1,63 @@
+"""What a channel package declares, and the words its parts and the outbound engine share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """One channel: its stored code, its name, the mark the queue draws for it.
+
+    `social`: a social network (its signals are answered in hours). `policy`: the group of the
+    default deadline policies it belongs to (`sla.defaults`): "social", "platform" (the
+    feedback platform and its widget), "appeal" (59-FZ) or None (the catch-all policy).
+    """
+
+    code: str
+    label: Promise | str
+    mark: str
+    social: bool = False
+    policy: str | None = None
+
+
+@dataclass
+class Plan:
+    """How a published reply goes back to its author: a method of the channel and its target,
+    or no method and the reason why not."""
+
+    method: str  # "" when the reply cannot travel back: `reason` says why
+    target: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one remote call came to."""
+
+    kind: str  # "delivered", "transient" or "permanent"
+    remote_id: str = ""
+    retry_after: float | None = None
+    http_status: int | None = None
+    error_code: str = ""
+    detail: str = ""
+
+
+def network_failure(error: Exception) -> Result:
+    """A call that did not get an answer (refused, timed out, reset): worth another try."""
+    return Result("transient", error_code="network", detail=type(error).__name__)
+
+
+def timeout() -> float:
+    from django.conf import settings
+
+    return float(settings.OUTBOUND_TIMEOUT)
+
+
+def reply_token(signal: Any) -> str:
+    """The token the signal's source answers with (a VK community's, a Telegram bot's)."""
+    source = signal.source
+    return (source.reply_token if source is not None else "") or ""

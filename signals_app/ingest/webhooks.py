@@ -1,0 +1,52 @@
+"""What every webhook intake shares: its source (looked up by slug, remembered for a few
+seconds), the plain answers the networks expect, a constant-time secret check, a JSON body."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from signals_app.models import Source
+
+
+def text_response(message: str, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def same_secret(given: Any, expected: str) -> bool:
+    return bool(expected) and hmac.compare_digest(str(given or "").encode(), expected.encode())
+
+
+SOURCE_TTL = 10.0  # seconds: a changed secret or a deactivated source takes effect within it
+_sources: dict[tuple[str, str], tuple[float, Source | None]] = {}
+
+
+def active_source(slug: str, channel: str) -> Source | None:
+    """The active source, remembered for a few seconds: webhooks come by the hundred a second."""
+    now = time.monotonic()
+    cached = _sources.get((slug, channel))
+    if cached is not None and now - cached[0] < SOURCE_TTL:
+        return cached[1]
+    source = (
+        Source.objects.select_related("official_page")
+        .filter(slug=slug, channel=channel, is_active=True)
+        .first()
+    )
+    _sources[(slug, channel)] = (now, source)
+    return source
+
+
+def source_cache_clear() -> None:
+    _sources.clear()
+
+
+def json_object(request: HttpRequest) -> dict[str, Any] | None:
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
