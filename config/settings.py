@@ -272,9 +272,9 @@ SPECTACULAR_SETTINGS = {
         "ReportStateEnum": "reports.models.Report.State",
         "ReplyStateEnum": "signals_app.models.Reply.State",
         "ReplyKindEnum": "signals_app.models.Reply.Kind",
-        "StatusEnum": "signals_app.models.Status",
-        "ChannelEnum": "signals_app.models.Channel",
-        "PriorityEnum": "signals_app.models.Priority",
+        "StatusEnum": "signals_app.choices.Status",
+        "ChannelEnum": "signals_app.choices.Channel",
+        "PriorityEnum": "signals_app.choices.Priority",
     },
 }
 

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from reports.models import Export, Report
-from signals_app.admin import ReadOnlyAdmin
+from signals_app.admin_base import ReadOnlyAdmin
 
 
 @admin.register(Report)

@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from agencies.models import User
 from agencies.selectors import staff_context
 from reports.models import Export
+from signals_app import dispatch
 from signals_app.access import mask_name, may_see_personal_data
 from signals_app.errors import InvalidInput
 from signals_app.filters import SignalFilterSet, default_order, saved_view_query
@@ -58,9 +59,7 @@ def export_request(*, user: User, params: QueryDict, format: str) -> Export:
             _("The filters cannot be exported: %(problems)s") % {"problems": problems}
         )
     export = Export.objects.create(owner=user, query=saved_view_query(params), format=format)
-    from reports.tasks import run_export
-
-    transaction.on_commit(lambda: run_export.delay(export.pk))
+    dispatch.send_on_commit("reports.export", export.pk)
     return export
 
 

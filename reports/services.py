@@ -26,6 +26,7 @@ from agencies.models import Agency, Municipality, Region, Role, User
 from agencies.selectors import staff_context
 from reports.figures import month_bounds, monthly_figures, previous_month
 from reports.models import Report
+from signals_app import dispatch
 from signals_app.errors import ActionForbidden, InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,7 @@ def report_request(
         region=region, year=year, month=month, municipality=municipality, agency=agency,
         version=(latest or 0) + 1, requested_by=actor,
     )  # fmt: skip
-    from reports.tasks import generate
-
-    transaction.on_commit(lambda: generate.delay(report.pk))
+    dispatch.send_on_commit("reports.generate", report.pk)
     return report
 
 
@@ -204,7 +203,6 @@ def reports_sweep_queued(*, older_than_seconds: int = 120) -> int:
     from datetime import timedelta
 
     from reports.models import Export
-    from reports.tasks import generate, run_export
 
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     reports = list(
@@ -218,7 +216,7 @@ def reports_sweep_queued(*, older_than_seconds: int = 120) -> int:
         )[:100]
     )
     for pk in reports:
-        generate.delay(pk)
+        dispatch.send("reports.generate", pk)
     for pk in exports:
-        run_export.delay(pk)
+        dispatch.send("reports.export", pk)
     return len(reports) + len(exports)

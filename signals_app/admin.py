@@ -6,6 +6,7 @@ Status and workflow fields are read-only here: they change only through the work
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from signals_app.admin_base import ReadOnlyAdmin
 from signals_app.ingest.services import inbound_reprocess
 from signals_app.models import (
     Attachment,
@@ -29,19 +30,6 @@ from signals_app.models import (
 )
 from signals_app.sla.policies import sla_policy_publish
 from signals_app.sla.tasks import sla_recalculate
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown, never edited here: these rows change only through their services."""
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Category)

@@ -82,12 +82,8 @@ def fixtures(code: str) -> list[Path]:
 
 def normaliser(code: str) -> Callable[[dict[str, Any], str], Any]:
     """The function that reads this channel's stored payloads."""
-    module = part(code, "normalise")
-    if module is not None:
-        return module.outcome
-    from signals_app.channels.payload import api_outcome
-
-    return api_outcome
+    module = part(code, "normalise") or importlib.import_module(f"{__name__}.payload")
+    return module.outcome if hasattr(module, "outcome") else module.api_outcome
 
 
 def reply_plan(signal: Any) -> Plan:

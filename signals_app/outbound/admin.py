@@ -6,8 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-# signals_app.admin imports this module at its end, after ReadOnlyAdmin is defined.
-from signals_app.admin import ReadOnlyAdmin
+from signals_app.admin_base import ReadOnlyAdmin
 from signals_app.outbound.models import (
     DeliveryAttempt,
     ReplyDelivery,

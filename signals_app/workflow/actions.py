@@ -15,6 +15,7 @@ role in this status, then the condition.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from signals_app.workflow import inputs
 from signals_app.workflow.transitions import TRANSITION_TABLE
 
 ALL_STATUSES = frozenset(Status)
+SERVICES = "signals_app.workflow.services"  # where an action's service is, unless its path says
 ROLE_NAMES = {
     ANALYST: gettext_lazy("analysts of the centre"),
     COORDINATOR: gettext_lazy("coordinators of the agency"),
@@ -146,13 +148,10 @@ class Action:
 
     @cached_property
     def function(self) -> Callable[..., Any]:
-        """The service that performs it."""
-        if "." in self.service:
-            module, _dot, name = self.service.rpartition(".")
-            return getattr(__import__(module, fromlist=[name]), name)
-        from signals_app.workflow import services
-
-        return getattr(services, self.service)
+        """The service that performs it, named here by a string: the services ask this
+        registry before they write, so it cannot import them."""
+        module, _dot, name = self.service.rpartition(".")
+        return getattr(importlib.import_module(module or SERVICES), name)
 
     @cached_property
     def parameters(self) -> frozenset[str]:

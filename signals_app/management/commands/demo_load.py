@@ -6,12 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from signals_app.demo.loader import (
-    DEMO_PASSWORD,
-    demo_reference_load,
-    demo_signals_load,
-    demo_users_create,
-)
+from signals_app.demo.history import demo_signals_load
+from signals_app.demo.loader import DEMO_PASSWORD, demo_reference_load, demo_users_create
 from signals_app.ingest.classifier import classifier_train
 from signals_app.models import Signal
 

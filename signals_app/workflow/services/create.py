@@ -198,7 +198,8 @@ def _apply(change: Change, step: PlanStep, replies: list[_ReplyRow], reply_ids: 
 def _make(plan: SignalPlan, *, now: datetime, cache: dict, reply_ids: list[int]) -> _Made:
     created_at = plan.created_at or now
     signal = plan.signal or Signal(**plan.fields)
-    signal.status, signal.version = Status.NEW, 1
+    if signal.status != Status.NEW:  # a signal is born new; its moves come as steps
+        raise ValueError("a plan's signal starts in status new")
     signal.pk, signal.number = plan.pk, plan.number
     signal.created_at = created_at
     entries = [

@@ -7,7 +7,6 @@ reach every child (each answered where its own author wrote).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,13 +16,11 @@ from agencies.models import User
 from signals_app import timeline
 from signals_app.errors import InvalidInput
 from signals_app.locks import signal_lock, signals_lock
-from signals_app.models import Reply, Signal
-from signals_app.outbound import outbox
-from signals_app.outbound.models import WebhookEvent
+from signals_app.models import Signal
 from signals_app.workflow import changes
 from signals_app.workflow.actions import authorize
 from signals_app.workflow.changes import Change
-from signals_app.workflow.services.moves import begin, finish
+from signals_app.workflow.services.base import begin, finish
 
 logger = logging.getLogger(__name__)
 
@@ -99,48 +96,3 @@ def signal_merge(
         "signal_merged parent_id=%s children=%s actor_id=%s", lead.pk, len(merged), actor_id
     )
     return lead, merged
-
-
-def children_follow(lead: Signal, *, actor: User | None, reason: str) -> None:
-    """Carry a mass incident's status (and agency, and answer time) to its children; inside
-    the lead's transaction, after its move."""
-    followers = list(
-        Signal.objects.select_for_update().filter(parent=lead).exclude(status=lead.status)
-        .order_by("pk")
-    )  # fmt: skip
-    note = _("Follows mass incident %(number)s") % {"number": lead.number}
-    now = timezone.now()
-    moved: dict[int, dict[str, Any]] = {}
-    for child in followers:
-        moved[child.pk] = {"from_status": child.status, "to_status": lead.status}
-        change = Change(child, actor_id=actor.pk if actor else None, at=now)
-        changes.follow(change, lead, reason=f"{note}. {reason}" if reason else note)
-        changes.save(change)
-    # The children are announced together (one write), not one by one.
-    outbox.webhook_emit_many(event=WebhookEvent.STATUS_CHANGED, signals=followers, extra=moved)
-
-
-def children_get_reply(lead: Signal, reply: Reply, actor: User | None) -> None:
-    """Each child of a mass incident gets the published reply as its own (delivered to where
-    its own author wrote); inside the lead's transaction."""
-    from signals_app.workflow.services.replies import reply_facts
-
-    children = list(Signal.objects.select_for_update().filter(parent=lead).order_by("pk"))
-    copies = Reply.objects.bulk_create(
-        Reply(
-            signal_id=child.pk, kind=reply.kind, state=Reply.State.PUBLISHED, text=reply.text,
-            author_id=reply.author_id, last_editor_id=reply.last_editor_id, reviewer=actor,
-            submitted_at=reply.submitted_at, published_at=reply.published_at,
-        )
-        for child in children
-    )  # fmt: skip
-    now = timezone.now()
-    for child, copy in zip(children, copies, strict=True):
-        change = Change(child, actor_id=actor.pk if actor else None, at=now)
-        changes.reply_approved(change, copy, mass_incident=lead.number)
-        changes.save(change)
-    outbox.reply_deliveries_enqueue(pairs=list(zip(copies, children, strict=True)))
-    outbox.webhook_emit_many(
-        event=WebhookEvent.REPLY_PUBLISHED, signals=children,
-        extra={copy.signal_id: reply_facts(copy) for copy in copies},
-    )  # fmt: skip

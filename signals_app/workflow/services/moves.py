@@ -19,50 +19,13 @@ from signals_app.choices import Channel, Priority, Status
 from signals_app.errors import InvalidInput, InvalidTransition
 from signals_app.locks import signal_lock
 from signals_app.models import Category, Signal
-from signals_app.outbound import outbox
-from signals_app.outbound.models import WebhookEvent
 from signals_app.sla.selectors import schedule_for_signal, terms_of
 from signals_app.workflow import changes
 from signals_app.workflow.actions import action_for_move, authorize
-from signals_app.workflow.changes import REASON_REQUIRED, Change
+from signals_app.workflow.changes import REASON_REQUIRED
+from signals_app.workflow.services.base import begin, draft_write, finish
 
 logger = logging.getLogger(__name__)
-
-
-def begin(signal: Signal | int, actor: User | None, expected_version: int | None) -> Change:
-    """Lock the signal (checking the version the caller saw) and open a change on it."""
-    locked = signal_lock(signal, expected_version)
-    return Change(locked, actor_id=actor.pk if actor else None, at=timezone.now())
-
-
-def finish(change: Change, *, actor: User | None) -> Signal:
-    """Save the change and announce its status moves (and carry them to a mass incident)."""
-    signal = change.signal
-    moves = list(change.moves)
-    reason = change_reason(change)
-    changes.save(change)
-    for source, target in moves:
-        outbox.webhook_emit(
-            event=WebhookEvent.STATUS_CHANGED, signal=signal,
-            extra={"from_status": source, "to_status": target},
-        )  # fmt: skip
-        logger.info(
-            "signal_status_changed signal_id=%s from=%s to=%s actor_id=%s",
-            signal.pk, source, target, actor.pk if actor else None,
-        )  # fmt: skip
-    if moves and signal.is_mass_incident:
-        from signals_app.workflow.services.merge import children_follow
-
-        children_follow(signal, actor=actor, reason=reason)
-    return signal
-
-
-def change_reason(change: Change) -> str:
-    """The reason the last status move of a change gave (children of a mass incident cite it)."""
-    for entry in reversed(change.entries or ()):
-        if entry.kind == "status_changed":
-            return entry.reason
-    return ""
 
 
 def _act(
@@ -328,8 +291,6 @@ def signal_deadline_extend(
 
     The notice to the citizen is left as a draft interim reply for the agency to finish.
     """
-    from signals_app.workflow.services.replies import draft_write
-
     change = begin(signal, actor, expected_version)
     locked = change.signal
     authorize("extend", actor=actor, signal=locked)

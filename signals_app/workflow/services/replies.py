@@ -7,8 +7,6 @@ reviewer then approves it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +21,13 @@ from signals_app.outbound.models import WebhookEvent
 from signals_app.workflow import changes
 from signals_app.workflow.actions import authorize
 from signals_app.workflow.changes import Change
-from signals_app.workflow.services.moves import begin, finish
+from signals_app.workflow.services.base import (
+    begin,
+    children_get_reply,
+    draft_write,
+    finish,
+    reply_facts,
+)
 
 
 def _reply_input(text: str, kind: str) -> str:
@@ -47,22 +51,6 @@ def _own_draft(locked: Signal, draft: Reply | int, actor: User) -> Reply:
     if found.author_id not in (None, actor.pk):
         raise InvalidInput(_("Only the author of a draft may change it."))
     return found
-
-
-def draft_write(
-    signal: Signal, *, text: str, kind: str, author: User | None, draft: Reply | None = None
-) -> Reply:
-    """Write a draft (a new one, or `draft` edited) on a locked signal: private work, it neither
-    moves the signal nor changes its version."""
-    if draft is None:
-        return Reply.objects.create(
-            signal=signal, kind=kind, state=Reply.State.DRAFT, text=text, author=author,
-            last_editor=author,
-        )  # fmt: skip
-    draft.text, draft.kind, draft.state = text, kind, Reply.State.DRAFT
-    draft.author = draft.last_editor = author
-    draft.save(update_fields=["text", "kind", "state", "author", "last_editor"])
-    return draft
 
 
 @transaction.atomic
@@ -153,20 +141,10 @@ def reply_approve(
         event=WebhookEvent.REPLY_PUBLISHED, signal=signal, extra=reply_facts(locked_reply)
     )
     if signal.is_mass_incident:
-        from signals_app.workflow.services.merge import children_get_reply
-
         children_get_reply(signal, locked_reply, actor)
     changes.reply_approved(change, locked_reply)
     finish(change, actor=actor)
     return locked_reply
-
-
-def reply_facts(reply: Reply) -> dict[str, Any]:
-    """What a "reply published" webhook says of the reply (its text is public by then)."""
-    return {
-        "reply": {"id": reply.pk, "kind": reply.kind, "text": reply.text,
-                  "published_at": reply.published_at},
-    }  # fmt: skip
 
 
 @transaction.atomic

@@ -1,0 +1,57 @@
+"""The signals app's models (floor 1), one module per part; Django finds them all here."""
+
+from signals_app.ingest.models import (
+    ClassificationRule,
+    ImportJob,
+    MassIncidentProposal,
+    RoutingRule,
+    TextClassifier,
+)
+from signals_app.models.case import Attachment, Note, Reply, SignalEvent
+from signals_app.models.inbox import InboundMessage
+from signals_app.models.reference import Category, Source
+from signals_app.models.signal import Signal, SignalNumberCounter
+from signals_app.models.workplace import AnswerTemplate, SavedView
+from signals_app.outbound.models import (
+    DeliveryAttempt,
+    ReplyDelivery,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from signals_app.sla.models import (
+    DeadlineKind,
+    Escalation,
+    EscalationStep,
+    Notification,
+    SLAPolicy,
+    SLAPolicyVersion,
+)
+
+__all__ = [
+    "AnswerTemplate",
+    "Attachment",
+    "Category",
+    "ClassificationRule",
+    "DeadlineKind",
+    "DeliveryAttempt",
+    "Escalation",
+    "EscalationStep",
+    "ImportJob",
+    "InboundMessage",
+    "MassIncidentProposal",
+    "Note",
+    "Notification",
+    "Reply",
+    "ReplyDelivery",
+    "RoutingRule",
+    "SLAPolicy",
+    "SLAPolicyVersion",
+    "SavedView",
+    "Signal",
+    "SignalEvent",
+    "SignalNumberCounter",
+    "Source",
+    "TextClassifier",
+    "WebhookDelivery",
+    "WebhookSubscription",
+]
