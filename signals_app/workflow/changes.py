@@ -170,7 +170,7 @@ def route(change: Change, agency: Agency, *, assignee_id: int | None, reason: st
     if signal.agency_id == agency.pk and assignee_id in (None, signal.assignee_id):
         return False
     old_agency, old_assignee = signal.agency_id, signal.assignee_id
-    old_schedule = schedule_key(signal, change.cache)
+    old_schedule = None if change.deferred else schedule_key(signal, change.cache)
     signal.agency = agency
     signal.assignee_id = assignee_id
     change.entries.append(
@@ -179,7 +179,7 @@ def route(change: Change, agency: Agency, *, assignee_id: int | None, reason: st
     )  # fmt: skip
     # From now on the deadlines count in the agency's calendar and time zone (unless they are
     # the ones they counted in already).
-    if schedule_key(signal, change.cache) != old_schedule:
+    if not change.deferred and schedule_key(signal, change.cache) != old_schedule:
         change._recompute(ROUTED, rematch=False)
     if signal.status == Status.NEW:
         move(change, Status.IN_PROGRESS)

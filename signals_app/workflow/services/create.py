@@ -12,6 +12,7 @@ counter row inside the transaction, ids reserved first so the rows can refer to 
 from __future__ import annotations
 
 import logging
+import re
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -157,11 +158,12 @@ def _apply(change: Change, step: PlanStep, replies: list[_ReplyRow], reply_ids: 
     if action == "category":
         return changes.set_category(change, step.category, note=step.reason)
     if action == "duplicate":
-        if not step.original.number:
-            raise ValueError("number the plans before preparing a repeat of one of them")
-        return changes.mark_duplicate(
-            change, original_id=step.original.pk, original_number=step.original.number
-        )
+        original = step.original
+        # A repeat of a signal of the same call cites a number that is given only when the
+        # rows are written (the counter row is locked for as short as possible): a placeholder
+        # until then, replaced in `signals_write`.
+        number = original.number or _number_placeholder(original.pk)
+        return changes.mark_duplicate(change, original_id=original.pk, original_number=number)
     if action == "reply":
         reply = _ReplyRow(
             pk=reply_ids.pop(), signal_id=change.signal.pk, kind=Reply.Kind.FINAL,
@@ -193,6 +195,28 @@ def _apply(change: Change, step: PlanStep, replies: list[_ReplyRow], reply_ids: 
     if action in targets:
         return changes.move(change, targets[action], reason=step.reason)
     raise InvalidInput(f"unknown plan step: {action}")
+
+
+def _number_placeholder(pk: int) -> str:
+    return f"\ue000{pk}\ue001"
+
+
+_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+
+
+def _fill_numbers(item: _Made, numbers: dict[int, str]) -> None:
+    """Put the numbers in where a repeat of a signal of the same call cited its original."""
+
+    def fill(text: str) -> str:
+        return _PLACEHOLDER.sub(lambda found: numbers.get(int(found[1]), "?"), text)
+
+    signal = item.signal
+    if "\ue000" in signal.rejection_reason:
+        signal.rejection_reason = fill(signal.rejection_reason)
+        item.entries = [
+            entry._replace(reason=fill(entry.reason)) if "\ue000" in entry.reason else entry
+            for entry in item.entries
+        ]
 
 
 def _make(plan: SignalPlan, *, now: datetime, cache: dict, reply_ids: list[int]) -> _Made:
@@ -289,8 +313,8 @@ def signals_prepare(
 
     Writes nothing (ids come from the sequences, reference data is only read), so a loader may
     prepare its next chunk in a thread while the current one is written. The human numbers
-    come at writing; a plan whose repeat step names another plan of the same call needs them
-    earlier — `signals_create_many` numbers first for that reason.
+    come at writing, so the per-region counter row is locked only while the rows are written:
+    several workers preparing batches at once do not wait for each other.
     """
     now = now or timezone.now()
     ids = iter(reserve_ids(Signal, sum(1 for plan in plans if plan.pk is None)))
@@ -310,17 +334,22 @@ def signals_write(prepared: Prepared) -> list[Signal]:
     plans, made = prepared.plans, prepared.made
     if not made:
         return []
+    # The counter rows are locked from here to the commit: everything costly is done already.
     if any(not plan.number for plan in plans):
         _number(plans)
+    numbers = {plan.pk: plan.number for plan in plans if plan.pk is not None}
     for plan, item in zip(plans, made, strict=True):
         item.signal.number = plan.number
+        _fill_numbers(item, numbers)
     copy_instances([item.signal for item in made])
     timeline.write_many(entry for item in made for entry in item.entries)
+    replies = [reply.row() for item in made for reply in item.replies]
+    escalations = [row for item in made for row in item.escalations]
     with connection.cursor() as cursor:
-        copy_rows(cursor, Reply._meta.db_table, REPLY_COLUMNS,
-                  (reply.row() for item in made for reply in item.replies))  # fmt: skip
-        copy_rows(cursor, Escalation._meta.db_table, ESCALATION_COLUMNS,
-                  (row for item in made for row in item.escalations))  # fmt: skip
+        if replies:
+            copy_rows(cursor, Reply._meta.db_table, REPLY_COLUMNS, replies)
+        if escalations:
+            copy_rows(cursor, Escalation._meta.db_table, ESCALATION_COLUMNS, escalations)
     attachments = []
     for plan, item in zip(plans, made, strict=True):
         for attachment in plan.attachments:
@@ -347,7 +376,6 @@ def signals_write(prepared: Prepared) -> list[Signal]:
     return [item.signal for item in made]
 
 
-@transaction.atomic
 def signals_create_many(plans: list[SignalPlan], *, now: datetime | None = None) -> list[Signal]:
     """Create the planned signals with their histories; return them in the plans' order.
 
@@ -356,7 +384,6 @@ def signals_create_many(plans: list[SignalPlan], *, now: datetime | None = None)
     """
     if not plans:
         return []
-    _number(plans)  # a repeat within the call cites its original's number
     return signals_write(signals_prepare(plans, now=now))
 
 
