@@ -6,7 +6,7 @@ own `normalise.py` (see `signals_app.channels`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -33,7 +33,7 @@ class SignalData:
     longitude: Decimal | None = None
     municipality_hint: str = ""
     category_hint: str = ""
-    attachments: list[dict[str, str]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     agency_id: int | None = None
 
@@ -45,6 +45,51 @@ def clean_text(value: Any, *, limit: int = MAX_TEXT) -> str:
     if not isinstance(value, str):
         value = str(value)
     return value.replace("\x00", "").strip()[:limit]
+
+
+# The platforms' ids are 64-bit at most; a larger number is not an id.
+MAX_ID = 2**63 - 1
+# Unix time from 2000 to 2100: a platform's "date" outside it is not a moment.
+EARLIEST, LATEST = 946_684_800, 4_102_444_800
+
+
+def section(value: Any, name: str) -> dict[str, Any]:
+    """An object of the payload ({} when absent); anything else is refused."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError(f"{name} is not an object")
+    return value
+
+
+def whole(value: Any, name: str) -> int | None:
+    """A platform's integer id (None when absent); a string, a float or a 10^30 is refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PayloadError(f"{name} is not an integer")
+    if not -MAX_ID <= value <= MAX_ID:
+        raise PayloadError(f"{name} is out of range")
+    return value
+
+
+def unix_moment(value: Any, name: str) -> datetime | None:
+    """A platform's Unix time (None when absent); out of 2000–2100 it is refused."""
+    seconds = whole(value, name)
+    if seconds is None:
+        return None
+    if not EARLIEST <= seconds <= LATEST:
+        raise PayloadError(f"{name} is out of range")
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def plain(value: Any, name: str, *, limit: int = MAX_TEXT) -> str:
+    """A string field of a platform's payload ("" when absent); a list or an object is refused."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise PayloadError(f"{name} is not a string")
+    return clean_text(value, limit=limit)
 
 
 def _coordinate(value: Any, low: int, high: int, name: str) -> Decimal | None:
@@ -121,6 +166,9 @@ class Outcome:
     data: SignalData | None = None
     page_id: str = ""  # the official page (group / channel) it was posted on
     reason: str = ""
+    # The official page that wrote it, when a community (not a person) is the author: our own
+    # published answers come back this way and are not signals.
+    author_page: str = ""
 
 
 def api_outcome(payload: dict[str, Any], external_id: str) -> Outcome:

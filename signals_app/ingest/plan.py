@@ -120,9 +120,12 @@ def _attachments(outcome: Outcome) -> list[Attachment]:
     data = outcome.data
     assert data is not None
     links = [
-        Attachment(url=item["url"], name=item["name"] or item["url"].rsplit("/", 1)[-1][:300])
+        Attachment(
+            url=item["url"], name=(item.get("name") or item["url"].rsplit("/", 1)[-1])[:300],
+            content_type=str(item.get("content_type") or "")[:100], size=item.get("size"),
+        )
         for item in data.attachments
-    ]
+    ]  # fmt: skip
     files = [
         Attachment(
             file=item["path"], name=str(item.get("name") or "photo")[:300],

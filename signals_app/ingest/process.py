@@ -14,12 +14,12 @@ import logging
 import time
 from datetime import timedelta
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from signals_app import channels
+from agencies.models import OfficialPage
 from signals_app.channels.payload import Outcome, PayloadError
-from signals_app.errors import WorkflowError
 from signals_app.ingest.notify import notify_arrivals
 from signals_app.ingest.plan import plan_arrivals
 from signals_app.ingest.services import WAKE_KEY
@@ -34,15 +34,9 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 PENDING_GRACE = timedelta(minutes=1)
-# What a message that cannot become a signal raises: it is recorded as failed, not retried.
-MESSAGE_ERRORS = (
-    PayloadError,
-    WorkflowError,
-    IntegrityError,
-    ValueError,
-    TypeError,
-    AttributeError,
-)
+# What is not the message's fault: the database went away. The message stays pending for the
+# next drain or sweep; anything else a message raises fails that message alone.
+INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError)
 
 
 def outcome_of(message: InboundMessage) -> Outcome:
@@ -70,8 +64,10 @@ def inbound_process(*, message_id: int) -> Signal | None:
         message.attempts += 1
         try:
             with transaction.atomic():
-                signal, state = _apply(message)
-        except MESSAGE_ERRORS as error:
+                signal, state, note = _apply(message)
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever it is, it fails this message only
             message.state = InboundMessage.State.FAILED
             message.error = f"{type(error).__name__}: {error}"[:2000]
             message.save(update_fields=["state", "error", "attempts"])
@@ -80,15 +76,16 @@ def inbound_process(*, message_id: int) -> Signal | None:
             )
             return None
         message.state = state
-        message.error = ""
+        message.error = note
         message.signal = signal
         message.processed_at = timezone.now()
         message.save(update_fields=["state", "error", "attempts", "signal", "processed_at"])
         return signal
 
 
-def _apply(message: InboundMessage) -> tuple[Signal | None, str]:
-    """Do what the payload asks; return the signal (if any) and the message's new state."""
+def _apply(message: InboundMessage) -> tuple[Signal | None, str, str]:
+    """Do what the payload asks; return the signal (if any), the message's new state and why
+    it was ignored."""
     outcome = outcome_of(message)
     existing = (
         Signal.objects.filter(source=message.source, external_id=outcome.key).first()
@@ -96,21 +93,33 @@ def _apply(message: InboundMessage) -> tuple[Signal | None, str]:
         else None
     )
     if outcome.action == "ignore":
-        return existing, InboundMessage.State.IGNORED
+        return existing, InboundMessage.State.IGNORED, outcome.reason
     if outcome.action == "delete":
         if existing is None:
-            return None, InboundMessage.State.IGNORED
-        return signal_mark_deleted_at_source(signal=existing), InboundMessage.State.PROCESSED
+            return None, InboundMessage.State.IGNORED, "deleted before it became a signal"
+        signal = signal_mark_deleted_at_source(signal=existing)
+        return signal, InboundMessage.State.PROCESSED, ""
     assert outcome.data is not None
+    if outcome.author_page and _is_official(message.source, outcome.author_page):
+        return existing, InboundMessage.State.IGNORED, "written by an official page"
     if existing is not None:
         if outcome.action == "edit":
             signal_text_update(signal=existing, text=outcome.data.text)
-        return existing, InboundMessage.State.PROCESSED  # a redelivery: nothing new
+        return existing, InboundMessage.State.PROCESSED, ""  # a redelivery: nothing new
     if not outcome.data.text.strip():
         raise PayloadError("text is empty")
     (signal,) = signals_create_many(plan_arrivals([(message, outcome)]))
     notify_arrivals([signal])
-    return signal, InboundMessage.State.PROCESSED
+    return signal, InboundMessage.State.PROCESSED, ""
+
+
+def _is_official(source: Source, page_id: str) -> bool:
+    """The source's own page, or any official page of the registry in that network: its posts
+    and comments (our own published answers among them) are not citizens' signals."""
+    page = source.official_page
+    if page is not None and page.external_id == page_id:
+        return True
+    return OfficialPage.objects.filter(network=source.channel, external_id=page_id).exists()
 
 
 # --- many messages -------------------------------------------------------------------------
@@ -196,7 +205,9 @@ def _batch(message_ids: list[int] | None) -> tuple[int, int]:
                 notify_arrivals(signals)
                 _mark_processed([message for message, _outcome in items], signals)
                 created = len(items)
-    except (DatabaseError, *MESSAGE_ERRORS) as error:
+    except INFRASTRUCTURE_ERRORS:
+        raise
+    except Exception as error:  # noqa: BLE001
         # Something in the batch is wrong: each message goes alone, and only the bad one fails.
         taken = [message.pk for message in messages] if messages else list(message_ids or [])
         logger.warning("inbound_batch_fallback count=%s error=%s", len(taken), type(error).__name__)
@@ -215,11 +226,12 @@ def _sort(messages: list[InboundMessage]) -> tuple[list[tuple[InboundMessage, Ou
     for message in messages:
         try:
             outcome = outcome_of(message)
-        except MESSAGE_ERRORS:
-            leftovers.append(message.pk)  # recorded as failed, with its error, by that path
+        except Exception:  # noqa: BLE001 - recorded as failed, with its error, by that path
+            leftovers.append(message.pk)
             continue
         data = outcome.data
-        if outcome.action != "create" or data is None or not outcome.key or not data.text.strip():
+        simple = outcome.action == "create" and bool(outcome.key) and not outcome.author_page
+        if not simple or data is None or not data.text.strip():
             leftovers.append(message.pk)
             continue
         candidates.append((message, outcome))

@@ -237,3 +237,84 @@ def test_telegram_caption_channel_post_and_edit(
         == 200
     )
     assert InboundMessage.objects.get(external_id="tg:3001").state == "ignored"
+
+
+def test_the_communitys_own_comments_and_other_official_pages_are_recorded_and_ignored(
+    client, vk_source, agency, django_capture_on_commit_callbacks
+):
+    OfficialPage.objects.create(
+        agency=agency, network="vk", external_id="777", url="https://vk.com/club777"
+    )
+    own = REPLY | {"id": 78, "from_id": -12345, "text": "Ответ опубликован: яма заделана"}
+    other = REPLY | {"id": 79, "from_id": -777, "text": "Школа № 1 сообщает: ремонт завершён"}
+    business = REPLY | {"id": 80, "from_id": -4242, "text": "ТСЖ: в доме нет горячей воды"}
+    for number, obj in enumerate((own, other, business)):
+        vk(client, event("wall_reply_new", obj, f"own{number}"),
+           capture=django_capture_on_commit_callbacks)  # fmt: skip
+    states = dict(InboundMessage.objects.values_list("external_id", "state"))
+    assert states == {"vk:own0": "ignored", "vk:own1": "ignored", "vk:own2": "processed"}
+    assert InboundMessage.objects.get(external_id="vk:own0").error == "written by an official page"
+    assert list(Signal.objects.values_list("text", flat=True)) == ["ТСЖ: в доме нет горячей воды"]
+
+
+def test_a_telegram_channel_post_by_an_official_channel_is_ignored(
+    client, tg_source, agency, django_capture_on_commit_callbacks
+):
+    OfficialPage.objects.create(
+        agency=agency, network="telegram", external_id="-1001", url="https://t.me/city"
+    )
+    post = {
+        "update_id": 4001,
+        "channel_post": {
+            "message_id": 1,
+            "date": 1764000000,
+            "chat": {"id": -1001, "title": "Администрация"},
+            "text": "График отключений воды",
+        },
+    }
+    tg(client, post, capture=django_capture_on_commit_callbacks)
+    assert InboundMessage.objects.get().state == "ignored"
+    assert not Signal.objects.exists()
+
+
+def test_vk_attachments_are_kept_as_links_to_the_source(
+    client, vk_source, django_capture_on_commit_callbacks
+):
+    photo = {
+        "id": 456239017,
+        "owner_id": 555,
+        "sizes": [
+            {"type": "s", "url": "https://sun9-1.userapi.com/s.jpg", "width": 75, "height": 56},
+            {"type": "z", "url": "https://sun9-1.userapi.com/z.jpg", "width": 1080, "height": 810},
+            {"type": "x", "url": "https://sun9-1.userapi.com/x.jpg", "width": 604, "height": 453},
+        ],
+    }
+    attachments = [
+        {"type": "photo", "photo": photo},
+        {"type": "link", "link": {"url": "https://example.ru/news/1", "title": "Новость"}},
+        {
+            "type": "doc",
+            "doc": {
+                "id": 1,
+                "owner_id": 555,
+                "title": "акт.pdf",
+                "size": 20480,
+                "ext": "pdf",
+                "url": "https://vk.com/doc555_1",
+            },
+        },  # fmt: skip
+        {"type": "video", "video": {"id": 9, "owner_id": 555, "title": "Потоп"}},
+        {"type": "sticker", "sticker": {"sticker_id": 1}},
+        {"type": "photo", "photo": "garbage"},
+        {"type": "link", "link": {"url": "javascript:alert(1)"}},
+    ]
+    vk(client, event("wall_reply_new", REPLY | {"attachments": attachments}),
+       capture=django_capture_on_commit_callbacks)  # fmt: skip
+    signal = Signal.objects.get()
+    kept = list(signal.attachments.order_by("pk").values_list("url", "name", "size"))
+    assert kept == [
+        ("https://sun9-1.userapi.com/z.jpg", "photo555_456239017.jpg", None),
+        ("https://example.ru/news/1", "Новость", None),
+        ("https://vk.com/doc555_1", "акт.pdf", 20480),
+        ("https://vk.com/video555_9", "Потоп", None),
+    ]

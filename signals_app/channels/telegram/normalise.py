@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from signals_app.channels.payload import Outcome, SignalData, clean_text
+from signals_app.channels.payload import (
+    Outcome,
+    PayloadError,
+    SignalData,
+    plain,
+    section,
+    unix_moment,
+    whole,
+)
 
 TELEGRAM_FIELDS = (
     ("message", "create"),
@@ -18,7 +25,7 @@ TELEGRAM_FIELDS = (
 def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
     found = next(
         (
-            (payload[name], action)
+            (name, payload[name], action)
             for name, action in TELEGRAM_FIELDS
             if isinstance(payload.get(name), dict)
         ),
@@ -26,24 +33,38 @@ def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
     )
     if found is None:
         return Outcome("ignore", reason="not a message update")
-    message, action = found
-    chat = message.get("chat") or {}
-    key = f"{chat.get('id')}_{message.get('message_id')}"
-    sender = message.get("from") or {}
-    name = " ".join(part for part in (sender.get("first_name"), sender.get("last_name")) if part)
-    username = sender.get("username") or chat.get("username")
-    date = message.get("date")
-    text = clean_text(message.get("text") or message.get("caption"))
+    field_name, message, action = found
+    chat = section(message.get("chat"), "chat")
+    chat_id = whole(chat.get("id"), "chat.id")
+    if chat_id is None:
+        raise PayloadError("chat.id is missing")
+    message_id = whole(message.get("message_id"), "message_id")
+    key = f"{chat_id}_{message_id}"
+    sender = section(message.get("from"), "from")
+    name = " ".join(
+        part
+        for part in (
+            plain(sender.get("first_name"), "from.first_name", limit=150),
+            plain(sender.get("last_name"), "from.last_name", limit=150),
+        )
+        if part
+    )
+    username = plain(sender.get("username"), "from.username", limit=64) or plain(
+        chat.get("username"), "chat.username", limit=64
+    )
+    chat_username = plain(chat.get("username"), "chat.username", limit=64)
+    posted_at = unix_moment(message.get("date"), "date")
+    text = plain(message.get("text"), "text") or plain(message.get("caption"), "caption")
     if not text:
         return Outcome("ignore", key=key, reason="no text or caption")
     data = SignalData(
         text=text,
-        posted_at=datetime.fromtimestamp(date, tz=UTC) if isinstance(date, int) else None,
-        author_name=clean_text(name or chat.get("title"), limit=300),
+        posted_at=posted_at,
+        author_name=name or plain(chat.get("title"), "chat.title", limit=300),
         author_profile_url=f"https://t.me/{username}" if username else "",
-        external_url=f"https://t.me/{chat['username']}/{message.get('message_id')}"
-        if chat.get("username")
-        else "",
-        thread_id=str(chat.get("id", "")),
+        external_url=f"https://t.me/{chat_username}/{message_id}" if chat_username else "",
+        thread_id=str(chat_id),
     )
-    return Outcome(action, key=key, data=data, page_id=str(chat.get("id", "")))
+    # A channel post is written by the channel itself: a page of the registry is not a citizen.
+    author_page = str(chat_id) if field_name.endswith("channel_post") else ""
+    return Outcome(action, key=key, data=data, page_id=str(chat_id), author_page=author_page)
