@@ -17,8 +17,8 @@ from datetime import timedelta
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from signals_app import channels
 from agencies.models import OfficialPage
+from signals_app import channels
 from signals_app.channels.payload import Outcome, PayloadError
 from signals_app.ingest.notify import notify_arrivals
 from signals_app.ingest.plan import plan_arrivals
@@ -67,7 +67,7 @@ def inbound_process(*, message_id: int) -> Signal | None:
                 signal, state, note = _apply(message)
         except INFRASTRUCTURE_ERRORS:
             raise
-        except Exception as error:  # noqa: BLE001 - whatever it is, it fails this message only
+        except Exception as error:
             message.state = InboundMessage.State.FAILED
             message.error = f"{type(error).__name__}: {error}"[:2000]
             message.save(update_fields=["state", "error", "attempts"])
@@ -207,7 +207,7 @@ def _batch(message_ids: list[int] | None) -> tuple[int, int]:
                 created = len(items)
     except INFRASTRUCTURE_ERRORS:
         raise
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         # Something in the batch is wrong: each message goes alone, and only the bad one fails.
         taken = [message.pk for message in messages] if messages else list(message_ids or [])
         logger.warning("inbound_batch_fallback count=%s error=%s", len(taken), type(error).__name__)
@@ -226,7 +226,7 @@ def _sort(messages: list[InboundMessage]) -> tuple[list[tuple[InboundMessage, Ou
     for message in messages:
         try:
             outcome = outcome_of(message)
-        except Exception:  # noqa: BLE001 - recorded as failed, with its error, by that path
+        except Exception:
             leftovers.append(message.pk)
             continue
         data = outcome.data

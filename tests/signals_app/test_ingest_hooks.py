@@ -302,7 +302,7 @@ def test_vk_attachments_are_kept_as_links_to_the_source(
                 "ext": "pdf",
                 "url": "https://vk.com/doc555_1",
             },
-        },  # fmt: skip
+        },
         {"type": "video", "video": {"id": 9, "owner_id": 555, "title": "Потоп"}},
         {"type": "sticker", "sticker": {"sticker_id": 1}},
         {"type": "photo", "photo": "garbage"},
