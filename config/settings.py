@@ -226,6 +226,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON under the input rules (signals_app/untrusted.py), forms for the browser's uploads.
+    "DEFAULT_PARSER_CLASSES": [
+        "signals_app.untrusted.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "signals_app.api.errors.api_exception_handler",
     # Per personal token (per user for browser sessions); see signals_app/api/auth.py.

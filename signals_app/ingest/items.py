@@ -8,6 +8,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from signals_app.untrusted import is_identifier
+
 
 class AuthorSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=300, required=False, allow_blank=True)
@@ -32,8 +34,13 @@ class OffsetDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+def identifier(value: str) -> None:
+    if not is_identifier(value):
+        raise serializers.ValidationError(_("An id may not hold control characters."))
+
+
 class IngestItemSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=200)
+    external_id = serializers.CharField(max_length=200, validators=[identifier])
     text = serializers.CharField(max_length=20_000)
     posted_at = OffsetDateTimeField()
     author = AuthorSerializer(required=False)

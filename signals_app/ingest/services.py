@@ -7,6 +7,7 @@ succeeds and the periodic sweep picks the message up.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from django.utils import timezone
 from agencies.models import User
 from signals_app import dispatch
 from signals_app.models import InboundMessage, Source
+from signals_app.untrusted import without_nul
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +95,9 @@ def inbound_store_many(
 
 
 def _json(payload: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(payload, ensure_ascii=False)
+    """The payload as stored: verbatim but for NUL, which PostgreSQL cannot hold (the input
+    rules, signals_app/untrusted.py)."""
+    return json.dumps(without_nul(payload), ensure_ascii=False)
 
 
 def inbound_queue(*, message_ids: list[int]) -> None:

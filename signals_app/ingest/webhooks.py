@@ -4,13 +4,13 @@ seconds), the plain answers the networks expect, a constant-time secret check, a
 from __future__ import annotations
 
 import hmac
-import json
 import time
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
 from signals_app.models import Source
+from signals_app.untrusted import UntrustedInput, read_json
 
 
 def text_response(message: str, status: int) -> HttpResponse:
@@ -44,9 +44,12 @@ def source_cache_clear() -> None:
     _sources.clear()
 
 
-def json_object(request: HttpRequest) -> dict[str, Any] | None:
+def json_object(request: HttpRequest) -> dict[str, Any] | HttpResponse:
+    """The body's JSON object under the input rules, or the plain 400 that refuses it."""
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
+        body = read_json(request.body)
+    except UntrustedInput as error:
+        return text_response(error.code.replace("_", " "), 400)
+    if not isinstance(body, dict):
+        return text_response("not a JSON object", 400)
+    return body

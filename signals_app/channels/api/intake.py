@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +23,7 @@ from signals_app.errors import ErrorSerializer, error_body
 from signals_app.ingest.items import IngestItemSerializer, ItemChecker
 from signals_app.ingest.services import inbound_store_many
 from signals_app.models import Source
+from signals_app.untrusted import StrictJSONParser
 
 MAX_ITEMS = 1000
 MAX_BODY = 5 * 1024 * 1024
@@ -68,7 +68,11 @@ class IngestResult(serializers.Serializer):
         **{
             code: OpenApiResponse(ErrorSerializer, description=text)
             for code, text in (
-                (400, "Not JSON, not an object, no items or more than 1000."),
+                (
+                    400,
+                    "Not JSON (or nested over 64 levels, or a lone surrogate), not an object, "
+                    "no items or more than 1000.",
+                ),
                 (401, "Wrong or missing source token."),
                 (404, "No active source with this address."),
                 (413, "The body is larger than 5 MB."),
@@ -82,7 +86,7 @@ class IngestView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     def post(self, request: Request, slug: str) -> Response:
         source = Source.objects.select_related("region").filter(slug=slug, is_active=True).first()
@@ -113,9 +117,12 @@ class IngestView(APIView):
                 _("The body is larger than 5 MB."),
                 status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
-        except ParseError:
+        except ParseError as refused:
+            code = refused.get_codes()
             return error(
-                "malformed_json", _("The body is not valid JSON."), status.HTTP_400_BAD_REQUEST
+                code if code in ("too_deep", "invalid_unicode") else "malformed_json",
+                refused.detail,
+                status.HTTP_400_BAD_REQUEST,
             )
         if not isinstance(body, dict):
             return error(

@@ -24,8 +24,8 @@ def telegram_webhook(request: HttpRequest, slug: str) -> HttpResponse:
     if not same_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token"), source.secret):
         return text_response("wrong secret token", 403)
     body = json_object(request)
-    if body is None:
-        return text_response("malformed JSON", 400)
+    if isinstance(body, HttpResponse):
+        return body
     update_id = body.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         return text_response("update_id missing", 400)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from signals_app.channels.vk import SPEC
 from signals_app.ingest.services import inbound_store
 from signals_app.ingest.webhooks import active_source, json_object, same_secret, text_response
+from signals_app.untrusted import is_identifier
 
 
 @csrf_exempt
@@ -25,8 +26,8 @@ def vk_callback(request: HttpRequest, slug: str) -> HttpResponse:
     if source is None:
         return text_response("unknown source", 404)
     body = json_object(request)
-    if body is None:
-        return text_response("malformed JSON", 400)
+    if isinstance(body, HttpResponse):
+        return body
     if source.secret and not same_secret(body.get("secret"), source.secret):
         return text_response("wrong secret", 403)
     if body.get("type") == "confirmation":
@@ -35,7 +36,7 @@ def vk_callback(request: HttpRequest, slug: str) -> HttpResponse:
             return text_response("wrong group", 403)
         return text_response(source.confirmation_code, 200)
     event_id = body.get("event_id")
-    if not isinstance(event_id, str) or not event_id.strip():
+    if not isinstance(event_id, str) or not event_id.strip() or not is_identifier(event_id):
         return text_response("event_id missing", 400)
     payload = {key: value for key, value in body.items() if key != "secret"}
     # One statement, committed on its own: stored before the answer, nothing else to wait for.
