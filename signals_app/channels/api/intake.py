@@ -27,6 +27,7 @@ from signals_app.untrusted import StrictJSONParser
 
 MAX_ITEMS = 1000
 MAX_BODY = 5 * 1024 * 1024
+RULE_CODES = ("too_deep", "invalid_unicode")
 
 
 def error(code: str, message: Any, http_status: int, errors: Any = None) -> Response:
@@ -120,7 +121,7 @@ class IngestView(APIView):
         except ParseError as refused:
             code = refused.get_codes()
             return error(
-                code if code in ("too_deep", "invalid_unicode") else "malformed_json",
+                code if isinstance(code, str) and code in RULE_CODES else "malformed_json",
                 refused.detail,
                 status.HTTP_400_BAD_REQUEST,
             )
