@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -22,7 +24,7 @@ from signals_app import channels
 from signals_app.channels.payload import Outcome, PayloadError
 from signals_app.ingest.notify import notify_arrivals
 from signals_app.ingest.plan import plan_arrivals
-from signals_app.ingest.services import WAKE_KEY
+from signals_app.ingest.services import WAKE_KEY, inbound_store
 from signals_app.models import InboundMessage, Signal, Source
 from signals_app.workflow.services import (
     signal_mark_deleted_at_source,
@@ -120,6 +122,32 @@ def _is_official(source: Source, page_id: str) -> bool:
     if page is not None and page.external_id == page_id:
         return True
     return OfficialPage.objects.filter(network=source.channel, external_id=page_id).exists()
+
+
+@dataclass(frozen=True)
+class Accepted:
+    message: InboundMessage
+    signal: Signal | None
+    created: bool  # False: the same submission was stored before (a client's retry)
+
+
+def inbound_accept(*, source: Source, external_id: str, payload: dict[str, Any]) -> Accepted:
+    """Store a payload and make it a signal in one transaction, for the intakes whose client
+    waits for the number (Open311, the widget).
+
+    One path only: the message is never offered to the workers (it becomes visible already
+    processed), so a worker and the request cannot both take it. A retry of the same
+    submission (the same external id) answers with what the first one made. If it cannot
+    become a signal it stays in the inbox as failed, with its error, and `signal` is None.
+    """
+    with transaction.atomic():
+        stored = inbound_store(source=source, external_id=external_id, payload=payload, wake=False)
+        if not stored.created:
+            message = stored.message
+            return Accepted(message, message.signal, created=False)
+        signal = inbound_process(message_id=stored.message.pk)
+    message = InboundMessage.objects.select_related("signal").get(pk=stored.message.pk)
+    return Accepted(message, signal, created=True)
 
 
 # --- many messages -------------------------------------------------------------------------

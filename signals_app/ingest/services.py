@@ -29,8 +29,11 @@ class Stored:
     created: bool
 
 
-def inbound_store(*, source: Source, external_id: str, payload: dict[str, Any]) -> Stored:
-    """Store a payload verbatim (or find the one already stored) and queue it after commit."""
+def inbound_store(
+    *, source: Source, external_id: str, payload: dict[str, Any], wake: bool = True
+) -> Stored:
+    """Store a payload verbatim (or find the one already stored) and queue it after commit
+    (unless the caller processes it in the same transaction: `ingest.process.inbound_accept`)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -46,7 +49,8 @@ def inbound_store(*, source: Source, external_id: str, payload: dict[str, Any]) 
     if row is None:
         return Stored(InboundMessage.objects.get(source=source, external_id=external_id), False)
     message_id = row[0]
-    transaction.on_commit(inbound_wake)
+    if wake:
+        transaction.on_commit(inbound_wake)
     return Stored(InboundMessage(pk=message_id, source=source, external_id=external_id), True)
 
 

@@ -119,3 +119,33 @@ def test_unknown_or_inactive_agency_or_no_widget_source_is_404(
     assert client.get(url(agency)).status_code == 404
     widget_source.delete()
     assert client.get(url(other_agency)).status_code == 404
+
+
+def test_the_same_form_sent_twice_is_one_signal_with_one_number(client, agency, widget_source):
+    page = client.get(url(agency)).content.decode()
+    import re
+
+    submission = re.search(r'name="submission" value="([0-9a-f]{32})"', page)[1]
+    data = {"text": "Яма у подъезда, глубокая", "address": "ул. Мира, 3", "submission": submission}
+    first = client.post(url(agency), data)
+    again = client.post(url(agency), data)
+    signal = Signal.objects.get()
+    assert signal.number in first.content.decode() and signal.number in again.content.decode()
+    assert not InboundMessage.objects.filter(state="pending").exists()  # never left to a worker
+    other = client.get(url(agency)).content.decode()
+    assert re.search(r'name="submission" value="([0-9a-f]{32})"', other)[1] != submission
+
+
+def test_with_the_cache_down_a_report_is_still_accepted(client, agency, widget_source, monkeypatch):
+    from signals_app.channels.widget import intake
+
+    class Down:
+        def add(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+        incr = add
+
+    monkeypatch.setattr(intake, "cache", Down())
+    response = client.post(url(agency), {"text": "Яма у подъезда, глубокая", "address": "ул. Мира"})
+    assert response.status_code == 200
+    assert Signal.objects.get().number in response.content.decode()

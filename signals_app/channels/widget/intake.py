@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 
 from django import forms
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -18,10 +18,10 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 
 from agencies.models import Agency
 from signals_app.channels.widget import SPEC
-from signals_app.ingest.process import inbound_process
-from signals_app.ingest.services import inbound_store
-from signals_app.models import Source
+from signals_app.ingest.process import inbound_accept
+from signals_app.models import InboundMessage, Source
 
+logger = logging.getLogger(__name__)
 MAX_PHOTO = 5 * 1024 * 1024
 PHOTO_SIGNATURES = {
     b"\xff\xd8\xff": ("jpg", "image/jpeg"),
@@ -50,6 +50,9 @@ class WidgetForm(forms.Form):
     website = forms.CharField(
         required=False, widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"})
     )
+    # The form's own id, made when it is shown: sent twice (a double click, a retry after a
+    # timeout) it is one signal.
+    submission = forms.RegexField(regex=r"^[0-9a-f]{32}$", required=False, widget=forms.HiddenInput)
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"].replace("\x00", "").strip()
@@ -79,13 +82,19 @@ def _client_ip(request: HttpRequest) -> str:
 
 
 def _rate_limited(request: HttpRequest) -> bool:
+    """Over the limit per address. With the cache (Redis) away the report is let through and
+    the outage logged: a citizen's report is worth more than the limit."""
     key = "widget:ip:" + hashlib.sha256(_client_ip(request).encode()).hexdigest()[:32]
-    if cache.add(key, 1, RATE_WINDOW):
-        return False
     try:
-        return cache.incr(key) > RATE_LIMIT
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, RATE_WINDOW)
+        if cache.add(key, 1, RATE_WINDOW):
+            return False
+        try:
+            return cache.incr(key) > RATE_LIMIT
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, RATE_WINDOW)
+            return False
+    except Exception as error:  # the cache is down, not the intake
+        logger.warning("widget_rate_limit_unavailable error=%s", type(error).__name__)
         return False
 
 
@@ -107,9 +116,8 @@ def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
     if agency is None or source is None:
         raise Http404
     if request.method != "POST":
-        return _render(
-            request, "signals_app/widget_form.html", {"agency": agency, "form": WidgetForm()}
-        )
+        form = WidgetForm(initial={"submission": uuid.uuid4().hex})
+        return _render(request, "signals_app/widget_form.html", {"agency": agency, "form": form})
     if _rate_limited(request):
         return _render(
             request,
@@ -125,7 +133,17 @@ def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
     if form.cleaned_data["website"]:
         # A bot: thank it and keep nothing.
         return _render(request, "signals_app/widget_done.html", {"agency": agency, "number": None})
-    external_id = f"widget-{uuid.uuid4().hex}"
+    external_id = f"widget-{form.cleaned_data['submission'] or uuid.uuid4().hex}"
+    earlier = (
+        InboundMessage.objects.filter(source=source, external_id=external_id)
+        .select_related("signal")
+        .first()
+    )
+    if earlier is not None:  # sent again: the first one's answer, and no second photo kept
+        number = earlier.signal.number if earlier.signal else None
+        return _render(
+            request, "signals_app/widget_done.html", {"agency": agency, "number": number}
+        )
     payload: dict = {
         "external_id": external_id,
         "text": form.cleaned_data["text"],
@@ -145,9 +163,8 @@ def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
             {"path": path, "name": photo.name[:300], "content_type": content_type, "size": len(content),
              "sha256": hashlib.sha256(content).hexdigest()}
         ]  # fmt: skip
-    with transaction.atomic():
-        stored = inbound_store(source=source, external_id=external_id, payload=payload)
-    signal = inbound_process(message_id=stored.message.pk)
+    accepted = inbound_accept(source=source, external_id=external_id, payload=payload)
+    signal = accepted.signal
     return _render(
         request,
         "signals_app/widget_done.html",

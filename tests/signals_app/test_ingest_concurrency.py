@@ -1,0 +1,77 @@
+"""Creators from the request path (Open311, the widget) and the worker path (a drain of the
+inbox) at once: every request answers with its number, no deadlock on the number counter, the
+numbers are unique and gap-free, nothing is processed twice."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, transaction
+
+from signals_app.ingest.process import inbound_drain
+from signals_app.ingest.services import inbound_store_many
+from signals_app.models import InboundMessage, Signal
+from tests.factories import SourceFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+KEY = "open311-concurrent"
+
+
+def test_open311_requests_and_a_draining_worker_together(live_server, region, category):
+    SourceFactory(region=region, slug="o311", channel="open311", secret=KEY)
+    batch_source = SourceFactory(region=region, slug="pos", channel="pos", secret="pos-token")
+    items = [
+        (f"pos-{number}", {"text": f"Нет воды в доме {number}", "posted_at": "2026-11-24T10:00:00+05:00"})
+        for number in range(400)
+    ]  # fmt: skip
+    with transaction.atomic():
+        inbound_store_many(source=batch_source, items=items)
+
+    def post(number: int) -> tuple[int, str]:
+        body = urllib.parse.urlencode({
+            "api_key": KEY, "jurisdiction_id": "74", "service_code": "zhkh-water",
+            "description": f"Течёт труба в подвале дома {number}", "lat": "55.16", "long": "61.40",
+        }).encode()  # fmt: skip
+        request = urllib.request.Request(f"{live_server.url}/open311/v2/requests.json", data=body)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())[0]["service_request_id"]
+        finally:
+            connection.close()
+
+    posting = threading.Event()
+    posting.set()
+
+    def drain() -> None:
+        # A worker woken again and again, as single-event webhooks keep it: it takes whatever
+        # is pending, the requests' messages included if they were ever offered to it.
+        try:
+            while posting.is_set():
+                inbound_drain()
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=drain) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(post, range(40)))
+    posting.clear()
+    for worker in workers:
+        worker.join(timeout=120)
+
+    assert [status for status, _ in answers] == [200] * 40
+    numbers = [number for _, number in answers]
+    assert len(set(numbers)) == 40
+    assert Signal.objects.filter(number__in=numbers, channel="open311").count() == 40
+    assert Signal.objects.count() == 440
+    tails = sorted(
+        int(number.rsplit("-", 1)[1]) for number in Signal.objects.values_list("number", flat=True)
+    )
+    assert tails == list(range(1, 441))  # unique and gap-free
+    assert not InboundMessage.objects.exclude(state="processed").exists()
