@@ -35,6 +35,15 @@ app.conf.update(
     timezone="UTC",
     enable_utc=True,
     broker_connection_retry_on_startup=True,
+    # Publishing to a broker that is away gives up within about two seconds (the change that
+    # queued the task is committed already; the sweeps do the work later).
+    task_publish_retry_policy={
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 1,
+    },
+    broker_transport_options={"socket_connect_timeout": 2},
     # The only beat schedule of the project: every periodic task is declared here, each with
     # an `expires` shorter than its period so a backlog never piles up duplicate runs.
     beat_schedule={
@@ -45,6 +54,13 @@ app.conf.update(
         },
         "sla-sweep": {
             "task": "sla.sweep",
+            "schedule": 60.0,
+            "options": {"expires": 50},
+        },
+        # Digests of whatever notifications are due and unsent (arrivals, escalations, and
+        # any whose queued run was lost with the broker).
+        "notifications-digest": {
+            "task": "default.notification_digest",
             "schedule": 60.0,
             "options": {"expires": 50},
         },

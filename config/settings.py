@@ -177,6 +177,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "cur"),
+        # A Redis that is down or frozen costs a request at most these seconds: the rate
+        # limits and the wake-ups that read it let the request through (logged).
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 

@@ -3,9 +3,10 @@
 Status and workflow fields are read-only here: they change only through the workflow services.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from signals_app import dispatch
 from signals_app.admin_base import ReadOnlyAdmin
 from signals_app.ingest.services import inbound_reprocess
 from signals_app.models import (
@@ -29,7 +30,6 @@ from signals_app.models import (
     TextClassifier,
 )
 from signals_app.sla.policies import sla_policy_publish
-from signals_app.sla.tasks import sla_recalculate
 
 
 @admin.register(Category)
@@ -188,10 +188,16 @@ class SLAPolicyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Recalculate the open signals of the selected policies"))
     def recalculate_open_signals(self, request, queryset):  # type: ignore[no-untyped-def]
-        for policy in queryset:
-            sla_recalculate.delay(policy.pk)
+        queued = sum(dispatch.send("sla.recalculate_policy", policy.pk) for policy in queryset)
+        if queued < queryset.count():
+            self.message_user(
+                request,
+                _("The task queue is unavailable: run «manage.py sla_recalculate --now» instead."),
+                level=messages.ERROR,
+            )
+            return
         self.message_user(
-            request, _("Recalculation queued for %(count)d policies.") % {"count": queryset.count()}
+            request, _("Recalculation queued for %(count)d policies.") % {"count": queued}
         )
 
 

@@ -19,6 +19,7 @@ from tests.factories import (
     SourceFactory,
     UserFactory,
 )
+from tests.servers import redis  # noqa: F401 - a fixture: a Redis of the test's own
 
 TEST_NOW = os.environ.get("TEST_NOW", "").strip()
 

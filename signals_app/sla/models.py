@@ -286,6 +286,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now())
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    # The digest it is (being) sent in, and since when: see sla.notifications.
+    digest_key = models.CharField(_("digest"), max_length=32, blank=True, default="", db_default="")
+    email_claimed_at = models.DateTimeField(_("digest claimed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -298,6 +301,11 @@ class Notification(models.Model):
                 condition=Q(read_at__isnull=True),
             ),
             models.Index(fields=["user", "-created_at"], name="notification_user_idx"),
+            models.Index(
+                fields=["user", "created_at"],
+                name="notification_unmailed_idx",
+                condition=Q(emailed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

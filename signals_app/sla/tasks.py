@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import smtplib
-
 from celery import shared_task
 
-from signals_app.sla.notifications import notifications_email_digest
+from signals_app.sla.notifications import notifications_email_due
 from signals_app.sla.recalculate import sla_recalculate_policy
 from signals_app.sla.sweep import sla_sweep_batch
 
@@ -39,14 +37,8 @@ def sla_recalculate(policy_id: int) -> dict[str, int]:
     return sla_recalculate_policy(policy_id=policy_id)
 
 
-@shared_task(
-    name="default.notification_digest",
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=6,
-)
-def notification_digest(notification_ids: list[int]) -> None:
-    notifications_email_digest(ids=notification_ids)
+@shared_task(name="default.notification_digest", acks_late=True, ignore_result=True)
+def notification_digest(notification_ids: list[int] | None = None) -> None:
+    """Mail what is due (the ids only say why it was queued: every due row is sent). A failed
+    send is retried by the next run, every minute."""
+    notifications_email_due()

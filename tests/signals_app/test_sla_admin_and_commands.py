@@ -14,7 +14,7 @@ from agencies.services import calendar_default_for_region
 from config.celery import app as celery_app
 from signals_app.models import Notification, SLAPolicy, SLAPolicyVersion
 from signals_app.sla.defaults import sla_defaults_install
-from signals_app.sla.notifications import notifications_email_digest
+from signals_app.sla.notifications import notifications_email_due
 from tests.factories import SignalFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -148,11 +148,10 @@ def test_a_failed_digest_gives_its_notifications_back_for_the_retry(policy, anal
     def refuse(*args, **kwargs):
         raise smtplib.SMTPServerDisconnected("connection lost")
 
-    monkeypatch.setattr("signals_app.sla.notifications.send_mail", refuse)
-    with pytest.raises(smtplib.SMTPServerDisconnected):
-        notifications_email_digest(ids=[note.pk])
+    monkeypatch.setattr("signals_app.sla.notifications._send", refuse)
+    assert notifications_email_due().failed == 1
     note.refresh_from_db()
-    assert note.emailed_at is None
+    assert (note.emailed_at, note.email_claimed_at) == (None, None)
     monkeypatch.undo()
-    assert notifications_email_digest(ids=[note.pk]) == 1
-    assert notifications_email_digest(ids=[note.pk]) == 0  # never twice
+    assert notifications_email_due().sent == 1
+    assert notifications_email_due().sent == 0  # never twice

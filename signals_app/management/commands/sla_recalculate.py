@@ -28,5 +28,10 @@ class Command(BaseCommand):
                 f"{policy.name}: checked {result['checked']}, changed {result['changed']}"
             )
         else:
-            task = sla_recalculate.delay(policy.pk)
+            try:
+                task = sla_recalculate.delay(policy.pk)
+            except Exception as error:  # the broker is away
+                raise CommandError(
+                    f"The task queue is unavailable ({type(error).__name__}); use --now."
+                ) from error
             self.stdout.write(f"{policy.name}: recalculation queued as task {task.id}")
