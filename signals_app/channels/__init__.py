@@ -20,10 +20,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from signals_app.channels.spec import ChannelSpec, Plan, Result
 
@@ -109,7 +112,24 @@ def reply_send(*, method: str, target: dict[str, Any], key: str, reply: Any, sig
     module = part(owner, "reply") if owner in BY_CODE else None
     if module is None:
         return Result("permanent", error_code="unknown_method", detail=method)
-    return module.send(method=method, target=target, key=key, reply=reply, signal=signal)
+    result = module.send(method=method, target=target, key=key, reply=reply, signal=signal)
+    if result.kind != "uncertain":
+        return result
+    # Sent, and no answer: a channel that de-duplicates by our key may be called again; for
+    # the others (Telegram, e-mail) a person checks the channel first.
+    if idempotent(method):
+        return replace(result, kind="transient")
+    return replace(
+        result,
+        kind="permanent",
+        detail=str(
+            _(
+                "No answer came after the message was sent (%(error)s): it may have arrived. "
+                "Check the channel before sending it again."
+            )
+            % {"error": result.detail}
+        ),
+    )
 
 
 def idempotent(method: str) -> bool:

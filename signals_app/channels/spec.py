@@ -38,7 +38,9 @@ class Plan:
 class Result:
     """What one remote call came to."""
 
-    kind: str  # "delivered", "transient" or "permanent"
+    # "delivered", "transient", "permanent", or "uncertain": sent, but no answer came (it may
+    # have arrived; `channels.reply_send` retries it only where the channel de-duplicates).
+    kind: str
     remote_id: str = ""
     retry_after: float | None = None
     http_status: int | None = None
@@ -47,8 +49,29 @@ class Result:
 
 
 def network_failure(error: Exception) -> Result:
-    """A call that did not get an answer (refused, timed out, reset): worth another try."""
-    return Result("transient", error_code="network", detail=type(error).__name__)
+    """A call that got no answer. Refused or never connected: it did not leave, so another
+    try is safe. Timed out or cut off once connected: it may have arrived ("uncertain")."""
+    if never_sent(error):
+        return Result("transient", error_code="network", detail=type(error).__name__)
+    return Result("uncertain", error_code="no_answer", detail=type(error).__name__)
+
+
+def never_sent(error: BaseException) -> bool:
+    """Whether the request certainly did not reach the other side (the connection was never
+    made): a refused connection, no route, a name that does not resolve, a connect timeout."""
+    import smtplib
+    import socket
+
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    if isinstance(error, requests.ConnectionError) and not isinstance(error, requests.Timeout):
+        reason = error.args[0] if error.args else None
+        reason = getattr(reason, "reason", reason)
+        return isinstance(reason, NewConnectionError)
+    return isinstance(error, (ConnectionRefusedError, socket.gaierror, smtplib.SMTPConnectError))
 
 
 def timeout() -> float:

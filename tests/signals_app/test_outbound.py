@@ -415,3 +415,66 @@ def test_a_delivery_that_is_not_failed_is_not_sent_again(
     assert response.status_code in (400, 409)
     assert "только недоставленный" in response.content.decode()
     assert ReplyDelivery.objects.get(pk=delivery.pk).state == OutboxState.PENDING
+
+
+def _late(standin, route, seconds):  # type: ignore[no-untyped-def]
+    """The next call of `route` goes through, but its answer comes `seconds` later."""
+    import threading
+
+    released = standin.hang(route)
+    threading.Timer(seconds, released.set).start()
+
+
+def test_a_telegram_answer_that_timed_out_after_sending_is_not_sent_again(
+    region, agency, analyst, executor, telegram_source, standin, eager, settings,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    settings.OUTBOUND_TIMEOUT = 1
+    _late(standin, "telegram", 2.5)
+    signal = SignalFactory(
+        region=region, source=telegram_source, channel="telegram", external_id="-100777_42"
+    )
+    delivery = _publish(signal, analyst, executor, agency, django_capture_on_commit_callbacks)
+    delivery.refresh_from_db()
+    assert delivery.state == OutboxState.FAILED
+    assert "may have arrived" in delivery.last_error or "могло дойти" in delivery.last_error
+    time.sleep(2)  # the late answer arrives; the message is there once
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        outbound_sweep()
+    assert len(standin.created["telegram"]) == 1
+    assert len(standin.of("telegram")) == 1  # never resent by itself
+
+
+def test_a_vk_answer_that_timed_out_is_retried_with_the_same_guid(
+    region, agency, analyst, executor, vk_source, standin, eager, settings,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    settings.OUTBOUND_TIMEOUT = 1
+    _late(standin, "vk", 2.5)
+    signal = _vk_signal(region, vk_source)
+    delivery = _publish(signal, analyst, executor, agency, django_capture_on_commit_callbacks)
+    delivery.refresh_from_db()
+    assert delivery.state == OutboxState.RETRYING
+    time.sleep(2)
+    with time_machine.travel(delivery.next_attempt_at + timedelta(seconds=1)):
+        outbound_sweep()
+    delivery.refresh_from_db()
+    assert delivery.state == OutboxState.DELIVERED
+    first, second = standin.of("vk")
+    assert first.body["guid"] == second.body["guid"] == delivery.key
+    assert len(standin.created["vk"]) == 1  # VK kept one comment
+
+
+def test_a_refused_connection_is_retried_for_telegram_too(
+    region, agency, analyst, executor, telegram_source, eager, settings,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    from tests.servers import free_port
+
+    settings.TELEGRAM_API_URL = f"http://127.0.0.1:{free_port()}/telegram"  # nobody listens
+    signal = SignalFactory(
+        region=region, source=telegram_source, channel="telegram", external_id="-100777_42"
+    )
+    delivery = _publish(signal, analyst, executor, agency, django_capture_on_commit_callbacks)
+    delivery.refresh_from_db()
+    assert delivery.state == OutboxState.RETRYING  # it never left: safe to try again

@@ -14,7 +14,7 @@ from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from signals_app.channels.spec import Plan, Result
+from signals_app.channels.spec import Plan, Result, never_sent
 from signals_app.models import Reply, Signal
 
 IDEMPOTENT: set[str] = set()
@@ -56,5 +56,7 @@ def _send_email(target: dict[str, Any], key: str, reply: Reply, signal: Signal) 
         kind = "permanent" if 500 <= error.smtp_code < 600 else "transient"
         return Result(kind, error_code=f"smtp_{error.smtp_code}", detail=type(error).__name__)
     except (smtplib.SMTPException, OSError) as error:
-        return Result("transient", error_code="smtp", detail=type(error).__name__)
+        if never_sent(error):
+            return Result("transient", error_code="smtp", detail=type(error).__name__)
+        return Result("uncertain", error_code="smtp_no_answer", detail=type(error).__name__)
     return Result("delivered")
