@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from reports.figures import month_bounds
 from reports.models import Report
 from signals_app.models import Signal
+from signals_app.spreadsheets import csv_row, xlsx_row
 
 PERCENT = "0.0%"
 HOURS = "0.0"
@@ -29,11 +30,11 @@ def _hours(seconds: float | None) -> float | None:
 def _sheet(workbook: Workbook, title: str, header: list[str], rows: list[list[Any]],
            formats: dict[int, str] | None = None) -> None:  # fmt: skip
     sheet = workbook.create_sheet(title[:31])
-    sheet.append(header)
+    sheet.append(xlsx_row(sheet, header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     for column, number_format in (formats or {}).items():
         for cell in sheet.iter_cols(min_col=column, max_col=column, min_row=2):
             for item in cell:
@@ -143,7 +144,7 @@ def report_signals_csv(report: Report) -> Iterator[str]:
     ])  # fmt: skip
     for row in rows.iterator(chunk_size=2000):
         yield writer.writerow(
-            [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+            csv_row(value.isoformat() if hasattr(value, "isoformat") else value for value in row)
         )
 
 

@@ -27,6 +27,7 @@ from signals_app.errors import InvalidInput
 from signals_app.filters import SignalFilterSet, default_order, saved_view_query
 from signals_app.models import Notification
 from signals_app.selectors import signal_visible_to
+from signals_app.spreadsheets import csv_row, xlsx_row
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def _write(export: Export, handle) -> tuple[int, bool]:  # type: ignore[no-untyp
         sheet.freeze_panes = "A2"
         sheet.append(_header())
         for values, masked in _rows(export):
-            sheet.append(values)
+            sheet.append(xlsx_row(sheet, values))
             personal |= not masked
             written += 1
             if written % CHUNK == 0:
@@ -146,7 +147,10 @@ def _write(export: Export, handle) -> tuple[int, bool]:  # type: ignore[no-untyp
     writer.writerow(_header())
     for values, masked in _rows(export):
         writer.writerow(
-            [value.isoformat(sep=" ") if hasattr(value, "isoformat") else value for value in values]
+            csv_row(
+                value.isoformat(sep=" ") if hasattr(value, "isoformat") else value
+                for value in values
+            )
         )
         personal |= not masked
         written += 1

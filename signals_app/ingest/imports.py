@@ -26,6 +26,7 @@ from signals_app.ingest.files import FileFormatError, Row, read_file
 from signals_app.ingest.items import ItemChecker
 from signals_app.ingest.services import inbound_store_many
 from signals_app.models import ImportJob, Source
+from signals_app.spreadsheets import csv_row
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def import_report_csv(job: ImportJob) -> str:
     """The downloadable report: the totals, then every rejected row with its reason."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow([_("File"), job.file_name])
+    writer.writerow(csv_row([_("File"), job.file_name]))
     writer.writerow([_("Source"), job.source.name])
     writer.writerow([_("Rows"), job.total_rows])
     writer.writerow([_("Imported"), job.imported])
@@ -173,7 +174,7 @@ def import_report_csv(job: ImportJob) -> str:
     writer.writerow([])
     writer.writerow([_("Line"), _("Reason")])
     for row in job.rejected_rows:
-        writer.writerow([row["line"], row["reason"]])
+        writer.writerow(csv_row([row["line"], row["reason"]]))
     return "\ufeff" + out.getvalue()  # a BOM, so spreadsheet programs read it as UTF-8
 
 

@@ -222,3 +222,23 @@ def test_an_integrator_makes_a_token_reads_the_docs_and_calls_the_api(page, worl
         raise AssertionError("a revoked token still opens the API")
     except urllib.error.HTTPError as refused:
         assert refused.code == 401
+
+
+def test_the_admin_works_under_its_content_security_policy(page, world):
+    from tests.factories import UserFactory
+
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)  # fmt: skip
+    page.goto(page.base_url + "/admin/login/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "pass-12345")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+    page.goto(page.base_url + "/admin/signals_app/signal/")
+    expect(page.locator("#changelist")).to_be_visible()
+    page.goto(page.base_url + "/admin/agencies/agency/add/")
+    expect(page.locator("#agency_form")).to_be_visible()
+    shot(page, "40-admin")
+    assert violations == []

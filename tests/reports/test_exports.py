@@ -44,7 +44,7 @@ def test_csv_export_follows_the_filter_and_masks_for_supervisors(
     assert export.query == "status=in_progress"
     rows = _csv(client, export)
     assert rows[0][0] == "Номер" and rows[1][0] == kept.number
-    assert rows[1][13] == "Иванов Пётр" and rows[1][14] == "+7 900 1"
+    assert rows[1][13] == "Иванов Пётр" and rows[1][14] == "'+7 900 1"  # never a formula
     assert Notification.objects.filter(user=analyst, kind="export").exists()
     client.force_login(supervisor)
     export = _export(client, django_capture_on_commit_callbacks, "status=in_progress", "csv")

@@ -149,3 +149,16 @@ def test_marking_read_touches_only_ones_own_notifications(client, analyst, super
 def test_marking_read_needs_post(client, analyst):
     client.force_login(analyst)
     assert client.get(reverse("signals_app:notification_read")).status_code == 405
+
+
+def test_every_page_sends_a_csp_the_admin_and_errors_included(client, analyst):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    for path in ("/admin/login/", "/admin/", "/no-such-page/", "/api/v1/nope/", "/healthz/"):
+        if path == "/admin/":
+            client.force_login(admin)
+        response = client.get(path)
+        policy = response.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in policy and "object-src 'none'" in policy, path
+        assert "unsafe-eval" not in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
