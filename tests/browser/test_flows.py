@@ -242,3 +242,44 @@ def test_the_admin_works_under_its_content_security_policy(page, world):
     expect(page.locator("#agency_form")).to_be_visible()
     shot(page, "40-admin")
     assert violations == []
+
+
+def test_a_view_saved_and_exported_after_live_filtering_carries_the_filters_on_screen(
+    page, world, region
+):
+    from reports.models import Export
+    from signals_app.models import SavedView
+
+    for number in range(3):
+        SignalFactory(region=region, text=f"Яма на дороге у дома {number}")
+    SignalFactory(region=region, text="Нет отопления в школе")
+    login(page, "analyst")
+    page.goto(page.base_url + "/signals/?view=")
+    page.evaluate("window.__loaded = true")
+    page.fill("input[name=q]", "яма")
+    page.keyboard.press("Enter")
+    expect(page.locator("#results")).to_contain_text("3 обращения")
+    assert "q=%D1%8F%D0%BC%D0%B0" in page.url  # the address follows the filters on screen
+    assert page.evaluate("window.__loaded") is True  # no reload happened
+
+    page.click("summary:text-is('Сохранить представление')")
+    page.fill("#view-query ~ label input[name=name]", "Ямы")
+    page.click("#view-query ~ button[type=submit]")
+    page.wait_for_load_state()
+    saved = SavedView.objects.get(name="Ямы")
+    assert "q=%D1%8F%D0%BC%D0%B0" in saved.query or "q=яма" in saved.query
+
+    page.goto(page.base_url + "/signals/?view=")
+    page.fill("input[name=q]", "яма")
+    page.keyboard.press("Enter")
+    expect(page.locator("#results")).to_contain_text("3 обращения")
+    page.click("summary:text-is('Выгрузка')")
+    page.click("#export-query ~ button[type=submit]")
+    page.wait_for_url("**/exports/**")
+    export = Export.objects.latest("id")
+    assert "q=" in export.query and "view=triage" not in export.query
+    from reports.queue_exports import export_run
+
+    export_run(export_id=export.pk)
+    export.refresh_from_db()
+    assert export.rows == 3  # exactly the rows on screen
