@@ -170,6 +170,7 @@ class SLAPolicyAdmin(admin.ModelAdmin):
         "channels",
         "category",
         "priority",
+        "clock_start",
         "order",
         "version",
         "is_active",

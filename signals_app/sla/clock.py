@@ -32,6 +32,14 @@ class Clock(enum.StrEnum):
     WORKING_DAYS = "working_days"
 
 
+class ClockStart(enum.StrEnum):
+    """Where a policy's clock starts: the source's own moment (when the citizen posted it, or
+    the platform registered it), or our receipt (registration, as 59-FZ counts)."""
+
+    SOURCE = "source"
+    RECEIPT = "receipt"
+
+
 class DayKind(enum.StrEnum):
     """Mirrors agencies.CalendarDay.Kind without importing the ORM."""
 

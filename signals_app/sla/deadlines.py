@@ -24,6 +24,7 @@ from signals_app.sla.engine import (
     FULFILMENT,
     PolicyTerms,
     Step,
+    clock_start,
     deadline_due,
     due_steps,
     shift_by_pause,
@@ -131,13 +132,17 @@ def refresh(
 def assign(
     signal: Signal, *, actor_id: int | None, at: datetime, cache: dict | None = None
 ) -> list[Entry]:
-    """Give a new signal its policy version and deadlines (the clock starts at receipt); the
-    caller refreshes its next deadline and next check once its history is complete."""
+    """Give a new signal its policy version and deadlines (the clock starts where the policy
+    says: `engine.clock_start`); the caller refreshes its next deadline and next check once its
+    history is complete."""
     signal.sla_started_at = signal.received_at
     version = sla_version_for(signal, cache)
     if version is None:
         return []
     signal.sla_version = version
+    signal.sla_started_at, _why = clock_start(
+        terms_of(version), received_at=signal.received_at, posted_at=signal.posted_at
+    )
     _apply_dues(signal, terms_of(version), schedule_for_signal(signal, cache))
     return [
         entries.sla_assigned(signal.pk, policy_id=version.policy_id, version=version.number,

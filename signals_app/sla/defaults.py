@@ -12,7 +12,7 @@ from django.db import transaction
 
 from agencies.models import Region
 from signals_app import channels
-from signals_app.sla.clock import Clock
+from signals_app.sla.clock import Clock, ClockStart
 from signals_app.sla.models import EscalationStep, SLAPolicy
 from signals_app.sla.policies import sla_policy_publish
 
@@ -37,6 +37,7 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
         "name": "Социальные сети",
         "group": "social",
         "order": 10,
+        "clock_start": ClockStart.SOURCE,
         "reaction": (timedelta(hours=1), Clock.WORKING_HOURS),
         "answer": (timedelta(hours=8), Clock.WORKING_HOURS),
     },
@@ -44,6 +45,7 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
         "name": "ПОС и виджет",
         "group": "platform",
         "order": 20,
+        "clock_start": ClockStart.SOURCE,
         "reaction": (timedelta(days=1), Clock.WORKING_DAYS),
         "answer": (timedelta(days=10), Clock.WORKING_DAYS),
     },
@@ -51,14 +53,16 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
         "name": "Обращения по 59-ФЗ",
         "group": "appeal",
         "order": 30,
+        "clock_start": ClockStart.RECEIPT,  # 59-FZ counts from registration
         "reaction": (timedelta(days=3), Clock.CALENDAR),
         "answer": (timedelta(days=30), Clock.CALENDAR),
         "extension": (timedelta(days=30), Clock.CALENDAR),
     },
     {
         "name": "Прочие каналы",
-        "group": None,  # every channel: the catch-all
+        "group": None,  # every channel: the catch-all (file imports, Open311, phone)
         "order": 1000,
+        "clock_start": ClockStart.SOURCE,
         "reaction": (timedelta(days=1), Clock.WORKING_DAYS),
         "answer": (timedelta(days=10), Clock.WORKING_DAYS),
     },
@@ -76,6 +80,7 @@ def sla_defaults_install(*, region: Region) -> list[SLAPolicy]:
             defaults={
                 "channels": channels.policy_channels(spec["group"]) if spec["group"] else [],
                 "order": spec["order"],
+                "clock_start": spec["clock_start"],
                 "reaction_duration": spec["reaction"][0],
                 "reaction_clock": spec["reaction"][1],
                 "answer_duration": spec["answer"][0],

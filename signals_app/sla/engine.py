@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from signals_app.sla.clock import ZERO, Clock, WorkSchedule, add, elapsed
+from signals_app.sla.clock import ZERO, Clock, ClockStart, WorkSchedule, add, elapsed
 
 DEADLINES = ("reaction", "answer", "resolution")
 FULFILMENT = {"reaction": "reacted_at", "answer": "answered_at", "resolution": "resolved_at"}
@@ -46,6 +46,7 @@ class PolicyTerms:
     pausing_statuses: tuple[str, ...] = ("awaiting_info",)
     extension: Term | None = None
     steps: tuple[Step, ...] = field(default_factory=tuple)
+    clock_start: ClockStart = ClockStart.RECEIPT  # versions frozen before it counted so
 
     def to_json(self) -> dict:
         return {
@@ -57,6 +58,7 @@ class PolicyTerms:
                 for kind, term in self.deadlines.items()
             },
             "pausing_statuses": list(self.pausing_statuses),
+            "clock_start": self.clock_start.value,
             "extension": None
             if self.extension is None
             else {
@@ -93,6 +95,7 @@ class PolicyTerms:
                 for kind, term in data["deadlines"].items()
             },
             pausing_statuses=tuple(data.get("pausing_statuses", ())),
+            clock_start=ClockStart(data.get("clock_start", ClockStart.RECEIPT)),
             extension=None
             if not extension
             else Term(timedelta(seconds=extension["seconds"]), Clock(extension["clock"])),
@@ -113,6 +116,33 @@ class PolicyTerms:
                 for step in data.get("steps", ())
             ),
         )
+
+
+# --- the clock's start -----------------------------------------------------------------------
+
+# Why the clock of a signal's first cycle starts where it does (the explanation's words).
+START_SOURCE = "source"  # the source's moment, as the policy says
+START_RECEIPT = "receipt"  # receipt, as the policy says
+START_NO_SOURCE_MOMENT = "no_source_moment"  # the policy says the source's moment; none given
+START_SOURCE_LATER = "source_later"  # the source's moment is after receipt (a wrong clock)
+
+
+def clock_start(
+    terms: PolicyTerms, *, received_at: datetime, posted_at: datetime | None
+) -> tuple[datetime, str]:
+    """Where the clock starts under these terms, and why (one of the START_* words).
+
+    From the source's moment where the policy says so (a platform's export imported a week
+    late, or a backlog after an outage, keeps the citizen's waiting time), never later than
+    receipt; from receipt otherwise.
+    """
+    if terms.clock_start != ClockStart.SOURCE:
+        return received_at, START_RECEIPT
+    if posted_at is None:
+        return received_at, START_NO_SOURCE_MOMENT
+    if posted_at > received_at:
+        return received_at, START_SOURCE_LATER
+    return posted_at, START_SOURCE
 
 
 # --- matching ---------------------------------------------------------------------------------

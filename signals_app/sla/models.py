@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Region
 from signals_app.choices import Channel, Priority, Status
-from signals_app.sla.clock import Clock
+from signals_app.sla.clock import Clock, ClockStart
 
 
 class DeadlineKind(models.TextChoices):
@@ -28,6 +28,12 @@ CLOCK_CHOICES = [
     (Clock.CALENDAR.value, _("Calendar time")),
     (Clock.WORKING_HOURS.value, _("Working hours")),
     (Clock.WORKING_DAYS.value, _("Working days")),
+]
+
+
+CLOCK_START_CHOICES = [
+    (ClockStart.SOURCE.value, _("The source's moment (when it was posted or registered there)")),
+    (ClockStart.RECEIPT.value, _("Receipt (registration in the centre)")),
 ]
 
 
@@ -69,6 +75,16 @@ class SLAPolicy(models.Model):
     order = models.PositiveIntegerField(_("order"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
     version = models.PositiveIntegerField(_("version"), default=0, editable=False)
+    clock_start = models.CharField(
+        _("the clock starts at"),
+        max_length=16,
+        choices=CLOCK_START_CHOICES,
+        default=ClockStart.RECEIPT.value,
+        help_text=_(
+            "The source's moment is never later than receipt; without one (or with one in the "
+            "future) the clock starts at receipt."
+        ),
+    )
     reaction_duration = models.DurationField(_("reaction time"), null=True, blank=True)
     reaction_clock = models.CharField(
         _("reaction clock"), max_length=16, choices=CLOCK_CHOICES, default=Clock.WORKING_HOURS

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from agencies.models import User
 from signals_app.models import Signal
-from signals_app.sla.clock import Clock
+from signals_app.sla.clock import Clock, ClockStart
 from signals_app.sla.engine import DEADLINES, PolicyCandidate, PolicyTerms, Step, Term, policy_match
 from signals_app.sla.models import SLAPolicy, SLAPolicyVersion
 
@@ -50,6 +50,7 @@ def _policy_terms(policy: SLAPolicy, version: int) -> PolicyTerms:
         name=policy.name,
         deadlines=deadlines,
         pausing_statuses=tuple(policy.pausing_statuses),
+        clock_start=ClockStart(policy.clock_start),
         extension=extension,
         steps=steps,
     )

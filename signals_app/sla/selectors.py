@@ -12,7 +12,16 @@ from typing import Any
 from agencies.models import CalendarDay, WorkCalendar, WorkingPeriod
 from signals_app.models import Signal, SignalEvent
 from signals_app.sla.clock import DayException, DayKind, WorkSchedule
-from signals_app.sla.engine import DUE, FULFILMENT, DeadlineState, PolicyTerms, deadline_due
+from signals_app.sla.engine import (
+    DUE,
+    FULFILMENT,
+    START_RECEIPT,
+    START_SOURCE,
+    DeadlineState,
+    PolicyTerms,
+    clock_start,
+    deadline_due,
+)
 from signals_app.sla.models import Escalation, SLAPolicyVersion
 
 _TERMS_CACHE: dict[int, PolicyTerms] = {}
@@ -204,9 +213,18 @@ def sla_explain(signal: Signal, cache: dict | None = None) -> dict[str, Any]:
                 else None,
             }
         )
+    if signal.sla_cycle > 1:
+        why = "reopened"
+    else:
+        first, why = clock_start(terms, received_at=signal.received_at, posted_at=signal.posted_at)
+        if first != start:  # started under an earlier version's rule, and kept
+            why = START_RECEIPT if start == signal.received_at else START_SOURCE
     return {
         "policy": {"id": terms.policy_id, "name": terms.name, "version": terms.version},
         "start": start.isoformat(),
+        "start_reason": why,
+        "received_at": signal.received_at.isoformat(),
+        "posted_at": signal.posted_at.isoformat() if signal.posted_at else None,
         "cycle": signal.sla_cycle,
         "time_zone": schedule.time_zone,
         "calendar_id": schedule_key(signal)[0],

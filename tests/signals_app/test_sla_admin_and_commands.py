@@ -35,6 +35,7 @@ def _form_data(policy, **changes):
         "channels": "vk,ok,telegram",
         "priority": "",
         "order": policy.order,
+        "clock_start": policy.clock_start,
         "is_active": "on",
         "reaction_duration": "01:00:00",
         "reaction_clock": "working_hours",
