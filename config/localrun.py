@@ -39,6 +39,8 @@ EMBEDDED_PG_PORT = int(os.environ.get("EMBEDDED_PG_PORT", "54329"))
 EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "56379"))
 PG_SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root
 WEB_ADDRESS = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
+# The intakes' own server: the platforms' callbacks never wait behind the analysts' pages.
+INTAKE_ADDRESS = os.environ.get("INTAKE_ADDRESS", "127.0.0.1:8001")
 
 
 def say(message: str) -> None:
@@ -240,6 +242,77 @@ class StopFlag:
         self.raised = True
 
 
+class Supervisor:
+    """Keep the product's processes up: a child that exits is started again (after 1 s,
+    doubling to 30 s while it keeps dying within a minute of its start), never left dead while
+    the rest run on. What systemd's `Restart=always` does in production (README)."""
+
+    QUICK_DEATH = 60.0
+    MAX_DELAY = 30.0
+
+    def __init__(self, commands: dict[str, list[str]], *, env: dict[str, str]) -> None:
+        self.commands, self.env = commands, env
+        self.children: dict[str, subprocess.Popen] = {}
+        self.started: dict[str, float] = {}
+        self.delay: dict[str, float] = dict.fromkeys(commands, 1.0)
+        self.due: dict[str, float] = {}
+        self.restarts: dict[str, int] = dict.fromkeys(commands, 0)
+
+    def start(self, name: str) -> None:
+        self.children[name] = subprocess.Popen(
+            self.commands[name], cwd=BASE_DIR, env=self.env, start_new_session=True
+        )
+        self.started[name] = time.monotonic()
+
+    def start_all(self) -> None:
+        for name in self.commands:
+            self.start(name)
+
+    def check(self) -> None:
+        """Start again what has exited (once its delay has passed)."""
+        now = time.monotonic()
+        for name, process in self.children.items():
+            if process.poll() is None or name in self.due:
+                continue
+            lived = now - self.started[name]
+            self.delay[name] = (
+                min(self.delay[name] * 2, self.MAX_DELAY) if lived < self.QUICK_DEATH else 1.0
+            )
+            self.due[name] = now + self.delay[name]
+            say(
+                f"{name} exited with code {process.returncode}; "
+                f"starting it again in {self.delay[name]:.0f} s"
+            )
+        for name, at in list(self.due.items()):
+            if now >= at:
+                del self.due[name]
+                self.restarts[name] += 1
+                self.start(name)
+
+    def stop(self) -> None:
+        _terminate(list(self.children.items()))
+
+
+def process_commands() -> dict[str, list[str]]:
+    """The product's processes: pages, intakes, the worker, the beat (README, "Production")."""
+    gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi", "--access-logfile", "-",
+                "--timeout", "30", "--graceful-timeout", "20"]  # fmt: skip
+    return {
+        "web": [*gunicorn, "--bind", WEB_ADDRESS, "--workers", os.environ.get("WEB_WORKERS", "2")],
+        "intake": [*gunicorn, "--bind", INTAKE_ADDRESS,
+                   "--workers", os.environ.get("INTAKE_WORKERS", "2"),
+                   "--env", "SERVE_ONLY=intake"],
+        # Gossip and mingle talk over the broker's fanout channels and are what failed to come
+        # back after a Redis restart; this product needs neither (no remote control, no events).
+        "worker": [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO",
+                   "-Q", "ingest,sla,reports,outbound,default", "--concurrency",
+                   os.environ.get("WORKER_CONCURRENCY", "2"), "-n", "local@%h",
+                   "--without-gossip", "--without-mingle"],
+        "beat": [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
+                 "--schedule", str(LOCAL_DIR / "celerybeat-schedule")],
+    }  # fmt: skip
+
+
 def _with_services(command: list[str], *, prefer_machine: bool) -> int:
     """Run one command with DATABASE_URL / REDIS_URL resolved, then stop what was started."""
     env, stops = resolve_services(prefer_machine=prefer_machine)
@@ -256,7 +329,7 @@ def _manage(env: dict[str, str], *args: str) -> None:
 
 def mode_run() -> int:
     env, stops = resolve_services(prefer_machine=False)
-    children: list[tuple[str, subprocess.Popen]] = []
+    supervisor: Supervisor | None = None
     stop = StopFlag()
     exit_code = 0
     try:
@@ -265,37 +338,24 @@ def mode_run() -> int:
             env, "demo_load", "--if-empty", "--signals", os.environ.get("DEMO_SIGNALS", "20000")
         )
         host, port = WEB_ADDRESS.rsplit(":", 1)
-        commands = {
-            "web": [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", WEB_ADDRESS,
-                    "--workers", os.environ.get("WEB_WORKERS", "2"), "--access-logfile", "-"],
-            "worker": [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO",
-                       "-Q", "ingest,sla,reports,outbound,default", "--concurrency",
-                       os.environ.get("WORKER_CONCURRENCY", "2"), "-n", "local@%h"],
-            "beat": [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
-                     "--schedule", str(LOCAL_DIR / "celerybeat-schedule")],
-        }  # fmt: skip
         LOCAL_DIR.mkdir(exist_ok=True)
-        for name, command in commands.items():
-            children.append(
-                (name, subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True))
-            )
+        supervisor = Supervisor(process_commands(), env=env)
+        supervisor.start_all()
         wait_for_port(host, int(port), 60)
         _manage(env, "demo_logins")
-        say(f"open http://{WEB_ADDRESS}/  (Ctrl-C stops web, worker, beat and embedded servers)")
+        say(f"open http://{WEB_ADDRESS}/  (Ctrl-C stops every process and embedded server)")
         say(f"API documentation: http://{WEB_ADDRESS}/api/docs/  (tokens: /api/tokens/)")
+        say(f"intakes (webhooks, batch API, Open311, widget): http://{INTAKE_ADDRESS}/")
         while not stop.raised:
-            for name, process in children:
-                if process.poll() is not None:
-                    say(f"{name} exited with code {process.returncode}; stopping the rest")
-                    stop.raised = True
-                    exit_code = 1
+            supervisor.check()
             time.sleep(0.5)
     except subprocess.CalledProcessError as error:
         say(f"setup step failed: {' '.join(map(str, error.cmd[1:]))}")
         exit_code = 1
     finally:
         say("stopping")
-        _terminate(children)
+        if supervisor is not None:
+            supervisor.stop()
         for callback in reversed(stops):
             callback()
         say("stopped")

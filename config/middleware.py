@@ -76,3 +76,33 @@ class UserTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class ServeOnlyMiddleware:
+    """With `SERVE_ONLY=intake` this process answers only the intakes (every channel's webhook,
+    form or batch address), their static files and the health check: the intake pool of
+    `make run` and production, so the platforms' callbacks never queue behind pages."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.prefixes: tuple[str, ...] | None = None
+        if settings.SERVE_ONLY == "intake":
+            from signals_app import channels
+
+            self.prefixes = (
+                *{"/" + str(pattern.pattern).split("<", 1)[0]
+                  for pattern in channels.intake_urlpatterns()},
+                "/" + settings.STATIC_URL.strip("/") + "/",
+                "/healthz/",
+            )  # fmt: skip
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.prefixes is not None and not request.path.startswith(self.prefixes):
+            return HttpResponse(
+                "Not served here: this is the intake server.",
+                status=404,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

@@ -72,9 +72,13 @@ INSTALLED_APPS = [
     "axes",
 ]
 
+# "intake": this process serves only the intakes (config.middleware.ServeOnlyMiddleware).
+SERVE_ONLY = os.environ.get("SERVE_ONLY", "")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.ServeOnlyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.RussianByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",

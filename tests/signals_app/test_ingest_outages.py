@@ -153,3 +153,44 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(client, reg
         int(number.rsplit("-", 1)[1]) for number in Signal.objects.values_list("number", flat=True)
     )
     assert numbers == list(range(numbers[0], numbers[0] + count))
+
+
+def test_the_worker_rides_out_broker_restarts(client, region, redis):
+    """The worker of `make run` (its own command line) through six Redis restarts, killed and
+    shut down, short and long: still alive, and it processes what arrives afterwards."""
+    from config.localrun import process_commands
+
+    SourceFactory(region=region, slug="api-r", channel="api", secret=TOKEN)
+    command = process_commands()["worker"]
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}",
+        "REDIS_URL": redis.url, "CELERY_BROKER_URL": redis.url, "LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    worker = subprocess.Popen(
+        child_argv(*command[1:], "-n", f"restarts{os.getpid()}@%h"), env=env, cwd=ROOT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        time.sleep(5)
+        for round_ in range(6):
+            for _ in range(50):  # work in flight as the broker goes away
+                send_sweep(redis.url)
+            time.sleep(0.2)
+            redis.stop()
+            time.sleep((0.5, 3)[round_ % 2])
+            redis.start()
+            time.sleep(2)
+            assert worker.poll() is None, f"the worker exited after restart {round_ + 1}"
+        items = [{"external_id": f"r-{n}", "text": f"Нет света {n}",
+                  "posted_at": "2026-11-24T10:00:00+05:00"} for n in range(3)]  # fmt: skip
+        response = client.post(
+            reverse("ingest", args=["api-r"]), data=json.dumps({"items": items}),
+            content_type="application/json", HTTP_AUTHORIZATION=f"Token {TOKEN}",
+        )  # fmt: skip
+        assert response.status_code == 202
+        send_sweep(redis.url)
+        wait_until(lambda: Signal.objects.filter(external_id__startswith="r-").count() == 3)
+    finally:
+        stop_worker(worker)
