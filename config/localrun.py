@@ -296,12 +296,15 @@ class Supervisor:
 def process_commands() -> dict[str, list[str]]:
     """The product's processes: pages, intakes, the worker, the beat (README, "Production")."""
     gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi", "--access-logfile", "-",
-                "--timeout", "30", "--graceful-timeout", "20"]  # fmt: skip
+                "--timeout", "30", "--graceful-timeout", "20",
+                "--env", "DB_STATEMENT_TIMEOUT=" + os.environ.get("DB_STATEMENT_TIMEOUT", "20")]  # fmt: skip
     return {
         "web": [*gunicorn, "--bind", WEB_ADDRESS, "--workers", os.environ.get("WEB_WORKERS", "2")],
         "intake": [*gunicorn, "--bind", INTAKE_ADDRESS,
                    "--workers", os.environ.get("INTAKE_WORKERS", "2"),
-                   "--env", "SERVE_ONLY=intake"],
+                   # A connection per request: a frozen database then costs a request the
+                   # connect timeout, not as long as it stays frozen.
+                   "--env", "SERVE_ONLY=intake", "--env", "DB_CONN_MAX_AGE=0"],
         # Gossip and mingle talk over the broker's fanout channels and are what failed to come
         # back after a Redis restart; this product needs neither (no remote control, no events).
         "worker": [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO",

@@ -106,3 +106,66 @@ class ServeOnlyMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+DATABASE_RETRY_AFTER = 30  # seconds: what a platform or a browser is told to wait
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After, in the shape the caller reads: the API's JSON, the platforms'
+    plain text, a short page for people. Nothing stored, nothing half-done (the transaction
+    was rolled back), so a retry is safe."""
+    from django.http import JsonResponse
+    from django.utils.translation import gettext as _
+
+    message = _("The database is unavailable for a moment. Please try again shortly.")
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"code": "unavailable", "message": message, "errors": {}},
+            status=503,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    elif request.path.startswith(("/hooks/", "/open311/")):
+        response = HttpResponse(
+            "database unavailable", status=503, content_type="text/plain; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(
+            f'<!DOCTYPE html><html lang="ru"><meta charset="utf-8"><title>503</title>'
+            f"<p>{message}</p></html>",
+            status=503,
+            content_type="text/html; charset=utf-8",
+        )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
+def is_database_outage(error: BaseException) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost or frozen PostgreSQL is a 503 with Retry-After and one log line, not a 500 with
+    a traceback per request (the connection and statement timeouts of the settings bound how
+    long a request waits for it)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_database_outage(exception):
+            return None
+        import logging
+
+        logging.getLogger("config.database").warning(
+            "database_unavailable path=%s error=%s",
+            request.path,
+            str(exception).splitlines()[0][:200] if str(exception) else type(exception).__name__,
+        )
+        return database_unavailable(request)

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
     # Last, as its documentation asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -120,6 +121,14 @@ DATABASES = {
         DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
     )
 }
+# A PostgreSQL that is away or frozen: connecting gives up after DB_CONNECT_TIMEOUT seconds,
+# a statement after DB_STATEMENT_TIMEOUT (0: none, for commands and workers that run long
+# reports; the web servers of `make run` and production set it), and the request is a 503.
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["OPTIONS"]["connect_timeout"] = int(os.environ.get("DB_CONNECT_TIMEOUT", "3"))
+if statement_timeout := os.environ.get("DB_STATEMENT_TIMEOUT", ""):
+    DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={int(statement_timeout)}s"
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("Only PostgreSQL is supported (DATABASE_URL=postgres://...).")
 

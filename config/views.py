@@ -62,7 +62,15 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """Never a stack trace: the API's JSON shape or the plain error page."""
+    """Never a stack trace: the API's JSON shape or the plain error page (a 503 when the
+    database is what failed, from a middleware's reach as well as a view's)."""
+    import sys
+
+    from config.middleware import database_unavailable, is_database_outage
+
+    error = sys.exc_info()[1]
+    if error is not None and is_database_outage(error):
+        return database_unavailable(request)
     if _api(request):
         from django.utils.translation import gettext as _
 
