@@ -3,6 +3,7 @@
     python bench/run.py [--only deadline_add|demo_load|sla_sweep|ingest] [--signals N] [--keep]
 
 ingest: bench/ingest.py alone (HTTP → processed signal through the batch API, VK callbacks).
+webhooks: bench/webhooks.py alone (VK callbacks' answer time while analysts work).
 
 sla_sweep (after a `--keep` load, or alone with `--only sla_sweep` on a kept database): an idle
 sweep and one with 5,000 signals due among 100,000 open.
@@ -34,7 +35,16 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
         "--only",
-        choices=["deadline_add", "demo_load", "sla_sweep", "ingest", "ui", "reports", "api"],
+        choices=[
+            "deadline_add",
+            "demo_load",
+            "sla_sweep",
+            "ingest",
+            "webhooks",
+            "ui",
+            "reports",
+            "api",
+        ],
     )
     args = parser.parse_args()
 
@@ -49,6 +59,11 @@ def main() -> int:
         subprocess.run([sys.executable, str(ROOT / "bench" / "ingest.py")], check=True)
         print()
     if args.only == "ingest":
+        return 0
+    if args.only in (None, "webhooks"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "webhooks.py")], check=True)
+        print()
+    if args.only == "webhooks":
         return 0
     if args.only in (None, "ui"):
         subprocess.run(

@@ -22,8 +22,35 @@ pytestmark = pytest.mark.django_db(transaction=True)
 KEY = "open311-concurrent"
 
 
-def test_open311_requests_and_a_draining_worker_together(live_server, region, category):
+def widget_post(base: str, agency_id: int, number: int) -> tuple[int, str]:
+    """A citizen's browser: the form (its CSRF cookie and token, its submission id), then the
+    post; the number read from the thank-you page."""
+    import http.cookiejar
+    import re
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    url = f"{base}/widget/{agency_id}/"
+    form = opener.open(url, timeout=60).read().decode()
+    fields = dict(re.findall(r'name="(csrfmiddlewaretoken|submission)" value="([^"]+)"', form))
+    body = urllib.parse.urlencode(
+        fields | {"text": f"Яма у подъезда дома {number}, глубокая", "address": "ул. Мира, 3"}
+    ).encode()
+    request = urllib.request.Request(url, data=body, headers={"Referer": url})
+    with opener.open(request, timeout=60) as response:
+        page = response.read().decode()
+    found = re.search(r"\d{2}-\d{4}-\d{6}", page)
+    return response.status, found[0] if found else ""
+
+
+def test_open311_requests_and_a_draining_worker_together(
+    live_server, region, category, agency, monkeypatch
+):
+    from signals_app.channels.widget import intake
+
+    monkeypatch.setattr(intake, "RATE_LIMIT", 10_000)  # every citizen here has one address
     SourceFactory(region=region, slug="o311", channel="open311", secret=KEY)
+    SourceFactory(region=region, slug="widget", channel="widget", secret="")
     batch_source = SourceFactory(region=region, slug="pos", channel="pos", secret="pos-token")
     items = [
         (f"pos-{number}", {"text": f"Нет воды в доме {number}", "posted_at": "2026-11-24T10:00:00+05:00"})
@@ -59,19 +86,33 @@ def test_open311_requests_and_a_draining_worker_together(live_server, region, ca
     workers = [threading.Thread(target=drain) for _ in range(2)]
     for worker in workers:
         worker.start()
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(post, range(40)))
-    posting.clear()
-    for worker in workers:
-        worker.join(timeout=120)
+
+    def widget(number: int) -> tuple[int, str]:
+        try:
+            return widget_post(live_server.url, agency.pk, number)
+        finally:
+            connection.close()
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(post, range(40)))
+            widgets = list(pool.map(widget, range(20)))
+    finally:
+        posting.clear()
+        for worker in workers:
+            worker.join(timeout=120)
 
     assert [status for status, _ in answers] == [200] * 40
     numbers = [number for _, number in answers]
     assert len(set(numbers)) == 40
     assert Signal.objects.filter(number__in=numbers, channel="open311").count() == 40
-    assert Signal.objects.count() == 440
+    # Every citizen of the widget sees their number on the thank-you page.
+    assert [status for status, _ in widgets] == [200] * 20
+    shown = [number for _, number in widgets]
+    assert all(shown) and Signal.objects.filter(number__in=shown, channel="widget").count() == 20
+    assert Signal.objects.count() == 460
     tails = sorted(
         int(number.rsplit("-", 1)[1]) for number in Signal.objects.values_list("number", flat=True)
     )
-    assert tails == list(range(1, 441))  # unique and gap-free
+    assert tails == list(range(1, 461))  # unique and gap-free
     assert not InboundMessage.objects.exclude(state="processed").exists()

@@ -149,3 +149,12 @@ def test_with_the_cache_down_a_report_is_still_accepted(client, agency, widget_s
     response = client.post(url(agency), {"text": "Яма у подъезда, глубокая", "address": "ул. Мира"})
     assert response.status_code == 200
     assert Signal.objects.get().number in response.content.decode()
+
+
+def test_nul_in_the_form_is_a_field_error_and_nothing_is_stored(client, agency, widget_source):
+    for field in ("text", "address", "name", "contact"):
+        data = {"text": "Яма у подъезда, глубокая", "address": "ул. Мира, 3"}
+        data[field] = data.get(field, "Пётр") + "\x00"
+        response = client.post(url(agency), data)
+        assert response.status_code == 400, field
+    assert not InboundMessage.objects.exists()
