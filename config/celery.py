@@ -13,9 +13,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("cur")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
+_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
 QUEUES = ("ingest", "sla", "reports", "outbound", "default")
 
 app.conf.update(
+    broker_url=os.environ.get("CELERY_BROKER_URL", _REDIS_URL),
+    result_backend=os.environ.get("CELERY_RESULT_BACKEND", _REDIS_URL),
+    task_always_eager=os.environ.get("CELERY_TASK_ALWAYS_EAGER", "").lower()
+    in ("1", "true", "yes", "on"),
     task_queues=[Queue(name) for name in QUEUES],
     task_default_queue="default",
     # Tasks are routed by the first part of their explicit name: "ingest.process_message" → ingest.

@@ -196,10 +196,8 @@ CACHES = {
     }
 }
 
-# Celery: the app and its queues live in config/celery.py.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Celery: the app, its broker and its queues live in config/celery.py (read from the
+# environment there: a CELERY_* setting here would shadow what the tests change on the app).
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from signals_app.untrusted import is_identifier
+from signals_app.untrusted import UntrustedInput, check_value, is_identifier
 
 
 class AuthorSerializer(serializers.Serializer):
@@ -69,6 +69,10 @@ class ItemChecker:
         """The item's external id (trimmed) if it may be stored, else its field errors."""
         if not isinstance(item, dict):
             return "", {"item": [str(_("Not an object."))]}
+        try:
+            check_value(item)  # a file's cell can hold what a JSON parser would have refused
+        except UntrustedInput as refused:
+            return "", {"item": [str(refused.message)]}
         try:
             validated = self.serializer.run_validation(item)
         except serializers.ValidationError as error:

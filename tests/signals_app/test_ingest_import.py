@@ -272,3 +272,19 @@ def test_imports_are_for_analysts_of_the_region(
         {"source": pos_source.pk, "file": SimpleUploadedFile("a.csv", b"x")},
     )
     assert response.status_code == 200 and ImportJob.objects.count() == 1  # not their source
+
+
+def test_an_item_with_a_lone_surrogate_is_rejected_alone():
+    """A file's reader could hand over what the JSON parser refuses at the batch API's door:
+    the item check refuses it too, so one such row never fails the whole import."""
+    from signals_app.ingest.items import ItemChecker
+
+    check = ItemChecker()
+    item = {
+        "external_id": "s-1",
+        "text": "Яма \ud800 у дома",
+        "posted_at": "2026-11-27T10:00:00+05:00",
+    }
+    key, errors = check(item)
+    assert key == "" and "суррогат" in errors["item"][0]
+    assert check(item | {"text": "Яма у дома"}) == ("s-1", {})
