@@ -7,11 +7,13 @@ selectors — a filter only narrows it.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import django_filters
+from django import forms
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
@@ -22,6 +24,34 @@ from agencies.models import Agency, Municipality
 from agencies.selectors import staff_context
 from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
 from signals_app.models import Category, Reply, Signal
+
+# A signal's number typed into the search box, whole or by its tail: "74-2026-020001",
+# "2026-020001", "020001" or "20001" (four to six digits).
+NUMBER_FULL = re.compile(r"^(\d{2,3})-(\d{4})-(\d{1,6})$")
+NUMBER_YEAR = re.compile(r"^(\d{4})-(\d{1,6})$")
+NUMBER_TAIL = re.compile(r"^\d{4,6}$")
+NUMBER_YEARS = 12  # a tail is looked for in this many years back from now
+
+
+def number_candidates(value: str) -> list[str] | None:
+    """The whole numbers a search for a number (or its tail) can mean, or None when the
+    search is not a number. Exact values, so the number's unique index answers at once."""
+    value = value.strip()
+    if found := NUMBER_FULL.match(value):
+        code, year, tail = found.groups()
+        return [f"{code}-{year}-{int(tail):06d}"]
+    this_year = timezone.now().year
+    if found := NUMBER_YEAR.match(value):
+        years, tail = [int(found[1])], found[2]
+    elif NUMBER_TAIL.match(value):
+        years, tail = list(range(this_year - NUMBER_YEARS, this_year + 2)), value
+    else:
+        return None
+    from agencies.models import Region
+
+    codes = list(Region.objects.values_list("code", flat=True))
+    return [f"{code}-{year}-{int(tail):06d}" for code in codes for year in years]
+
 
 DEADLINE_CHOICES = (
     ("overdue", _("Overdue")),
@@ -68,7 +98,11 @@ class SignalFilterSet(django_filters.FilterSet):
     view = django_filters.ChoiceFilter(
         choices=VIEW_CHOICES, method="filter_view", label=_("View"), empty_label=_("All signals")
     )
-    q = django_filters.CharFilter(method="filter_text", label=_("Search"))
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label=_("Search"),
+        widget=forms.TextInput(attrs={"placeholder": _("Number or words")}),
+    )
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("Channel"))
     category = django_filters.ModelChoiceFilter(
@@ -112,6 +146,13 @@ class SignalFilterSet(django_filters.FilterSet):
         model = Signal
         fields: list[str] = []
 
+    def filter_queryset(self, queryset: QuerySet[Signal]) -> QuerySet[Signal]:
+        """A number typed into the search looks through everything the user can see: the
+        view (triage, my work…) does not hide the signal asked for by its number."""
+        if number_candidates(self.form.cleaned_data.get("q") or "") is not None:
+            self.form.cleaned_data["view"] = ""
+        return super().filter_queryset(queryset)
+
     # --- the methods ----------------------------------------------------------------------
 
     def _zone(self) -> ZoneInfo:
@@ -123,9 +164,13 @@ class SignalFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            search_vector=SearchQuery(value, config="russian", search_type="websearch")
-        )
+        text = Q(search_vector=SearchQuery(value, config="russian", search_type="websearch"))
+        numbers = number_candidates(value)
+        if numbers is None:
+            return queryset.filter(text)
+        if NUMBER_FULL.match(value) or NUMBER_YEAR.match(value):
+            return queryset.filter(number__in=numbers)
+        return queryset.filter(Q(number__in=numbers) | text)  # a tail, or a number in a text
 
     def filter_view(self, queryset, name, value):  # type: ignore[no-untyped-def]
         open_ = Q(status__in=OPEN_STATUSES)

@@ -134,3 +134,42 @@ def test_bad_filter_values_are_reported_not_a_500(client, analyst, signals):
         assert response.status_code == 200, params
     page = client.get(reverse("signals_app:signal_list"), {"q": "несуществующее"}).content.decode()
     assert "Нет обращений под эти фильтры." in page
+
+
+# --- a number typed into the search -----------------------------------------------------------
+
+
+@pytest.fixture
+def numbered(region):
+    import time_machine
+
+    with time_machine.travel("2026-06-01T10:00:00+05:00", tick=False):
+        signals = [SignalFactory(region=region, text=f"Обращение {n}") for n in range(3)]
+    Signal.objects.filter(pk=signals[1].pk).update(number="74-2026-020001", status="closed")
+    signals[1].refresh_from_db()
+    return signals
+
+
+@pytest.mark.parametrize("typed", ["74-2026-020001", "2026-020001", "020001", "20001", " 20001 "])
+def test_a_number_or_its_tail_finds_the_signal_in_any_view(analyst, numbered, typed):
+    filters, _texts = run(analyst, q=typed, view="triage")  # closed: the view would hide it
+    assert [signal.number for signal in filters.qs] == ["74-2026-020001"]
+
+
+def test_a_tail_also_finds_texts_that_hold_it_and_other_searches_stay_text(
+    analyst, region, numbered
+):
+    SignalFactory(region=region, text="Дом 20001 по улице Мира без света")
+    assert len(run(analyst, q="20001")[1]) == 2
+    assert run(analyst, q="74-2026-999999")[1] == []
+    assert len(run(analyst, q="Обращение")[1]) == 3
+
+
+def test_the_page_opens_the_signal_and_the_api_lists_it(client, analyst, numbered):
+    client.force_login(analyst)
+    response = client.get(reverse("signals_app:signal_list"), {"q": "020001"})
+    assert (response.status_code, response["Location"]) == (302, "/signals/74-2026-020001/")
+    live = client.get(reverse("signals_app:signal_list"), {"q": "020001"}, HTTP_HX_REQUEST="true")
+    assert live["HX-Redirect"] == "/signals/74-2026-020001/"
+    api = client.get(reverse("api:signal_list"), {"q": "2026-020001"})
+    assert [row["number"] for row in api.json()["results"]] == ["74-2026-020001"]

@@ -10,7 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,7 +21,12 @@ from django.views.decorators.vary import vary_on_headers
 from agencies.models import User
 from signals_app.access import user_may_act
 from signals_app.errors import InvalidInput, WorkflowError
-from signals_app.filters import SignalFilterSet, default_order, saved_view_query
+from signals_app.filters import (
+    SignalFilterSet,
+    default_order,
+    number_candidates,
+    saved_view_query,
+)
 from signals_app.models import Signal
 from signals_app.selectors import QUEUE_TABS, signal_counts_for_user, signal_visible_to
 from signals_app.ui import selectors as ui
@@ -74,6 +81,16 @@ def signal_list(request: HttpRequest) -> HttpResponse:
     filters = _filtered(request, params)
     rows = filters.qs
     text = _search_text(filters)
+    numbers = number_candidates(text) if text else None
+    if numbers is not None:
+        found = list(rows.filter(number__in=numbers).values_list("number", flat=True)[:2])
+        if len(found) == 1:  # a number typed into the search opens its signal
+            target = reverse("signals_app:signal_detail", args=[found[0]])
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = target
+                return response
+            return redirect(target)
     if text:
         rows = ui.with_highlight(rows, text)
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
