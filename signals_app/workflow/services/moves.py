@@ -20,7 +20,7 @@ from signals_app.errors import InvalidInput, InvalidTransition
 from signals_app.locks import signal_lock
 from signals_app.models import Category, Signal
 from signals_app.sla.selectors import schedule_for_signal, terms_of
-from signals_app.workflow import changes
+from signals_app.workflow import changes, notify
 from signals_app.workflow.actions import action_for_move, authorize
 from signals_app.workflow.changes import REASON_REQUIRED
 from signals_app.workflow.services.base import begin, draft_write, finish
@@ -174,6 +174,8 @@ def signal_route(
         _check_assignee(assignee, agency.pk)
     if changes.route(change, agency, assignee_id=assignee.pk if assignee else None, reason=reason):
         finish(change, actor=actor)
+        if assignee is not None:
+            notify.assigned(locked, assignee_id=assignee.pk, actor=actor)
     return locked
 
 
@@ -193,6 +195,7 @@ def signal_assign(
         _check_assignee(assignee, locked.agency_id)
     if changes.assign(change, assignee_id=assignee.pk if assignee else None):
         finish(change, actor=actor)
+        notify.assigned(locked, assignee_id=assignee.pk if assignee else None, actor=actor)
     return locked
 
 

@@ -18,7 +18,7 @@ from signals_app.locks import reply_lock
 from signals_app.models import Reply, Signal
 from signals_app.outbound import outbox
 from signals_app.outbound.models import WebhookEvent
-from signals_app.workflow import changes
+from signals_app.workflow import changes, notify
 from signals_app.workflow.actions import authorize
 from signals_app.workflow.changes import Change
 from signals_app.workflow.services.base import (
@@ -107,6 +107,7 @@ def reply_submit(
         )  # fmt: skip
     changes.reply_submitted(change, reply)
     finish(change, actor=actor)
+    notify.reply_submitted(locked, reply, actor=actor)
     return reply
 
 
@@ -165,6 +166,7 @@ def reply_return(
     locked_reply.save(update_fields=["state", "reviewer", "review_comment"])
     changes.reply_returned(change, locked_reply, comment=comment)
     finish(change, actor=actor)
+    notify.reply_returned(change.signal, locked_reply, actor=actor, comment=comment)
     return locked_reply
 
 

@@ -1,0 +1,61 @@
+"""Who hears of a change made in the workflow (floor 3): the person a signal is assigned to,
+the centre's reviewers of a submitted reply, the author of a returned one. In-app notifications,
+mailed in the digests (`sla.notifications`); written in the change's transaction, so a change
+rolled back tells nobody. Nobody is told of their own action."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from agencies.models import Role, User
+from signals_app.models import Notification, Reply, Signal
+
+
+def _write(user_ids: set[int], *, actor: User | None, signal: Signal, kind: str,
+           title: str, body: str = "") -> int:  # fmt: skip
+    user_ids.discard(actor.pk if actor is not None else 0)
+    Notification.objects.bulk_create(
+        Notification(user_id=user_id, signal=signal, kind=kind, title=title, body=body[:1000])
+        for user_id in sorted(user_ids)
+    )
+    return len(user_ids)
+
+
+def assigned(signal: Signal, *, assignee_id: int | None, actor: User | None) -> int:
+    if assignee_id is None:
+        return 0
+    title = _("Signal %(number)s is assigned to you") % {"number": signal.number}
+    return _write({assignee_id}, actor=actor, signal=signal, kind="assigned", title=title)
+
+
+def reviewers(signal: Signal) -> set[int]:
+    """Who reviews a reply: the curators of the signal's municipality, else the region's
+    analysts (as the escalation ladder finds them)."""
+    active = User.objects.filter(is_active=True)
+    if signal.municipality_id is not None:
+        curators = set(
+            active.filter(curated_municipalities=signal.municipality_id).values_list(
+                "pk", flat=True
+            )
+        )
+        if curators:
+            return curators
+    return set(
+        active.filter(Q(regions=signal.region_id), groups__name=Role.ANALYST).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def reply_submitted(signal: Signal, reply: Reply, *, actor: User | None) -> int:
+    title = _("An answer to %(number)s waits for review") % {"number": signal.number}
+    return _write(
+        reviewers(signal), actor=actor, signal=signal, kind="review", title=title, body=reply.text
+    )
+
+
+def reply_returned(signal: Signal, reply: Reply, *, actor: User | None, comment: str) -> int:
+    title = _("Your answer to %(number)s is returned for rework") % {"number": signal.number}
+    author = {reply.author_id} if reply.author_id else set()
+    return _write(author, actor=actor, signal=signal, kind="returned", title=title, body=comment)
