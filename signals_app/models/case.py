@@ -126,6 +126,7 @@ class Reply(models.Model):
     )
     review_comment = models.TextField(_("review comment"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -396,7 +396,30 @@ def agency_figures(agency: Agency, *, now: datetime) -> dict[str, Any]:
     ) | {"month_start": month_start}
 
 
-def my_work(*, user: User) -> dict[str, QuerySet]:
+def my_unfinished_replies(*, user: User, queue: QuerySet[Signal]) -> list[Reply]:
+    """The user's drafts and returned replies on open signals they still see: one line per
+    signal and state (the latest), newest first, each with its moment (`when`)."""
+    latest = (
+        Reply.objects.filter(
+            author=user,
+            state__in=(Reply.State.RETURNED, Reply.State.DRAFT),
+            signal__in=queue.values("pk"),
+        )
+        .select_related("signal")
+        .only("id", "kind", "state", "review_comment", "created_at", "reviewed_at",
+              "signal__number", "signal__status")
+        .order_by("signal_id", "state", "-created_at", "-id")
+        .distinct("signal_id", "state")
+    )  # fmt: skip
+    replies = list(latest[:200])
+    for reply in replies:
+        reply.when = reply.reviewed_at if reply.state == Reply.State.RETURNED else reply.created_at  # type: ignore[attr-defined]
+        reply.when = reply.when or reply.created_at  # type: ignore[attr-defined]
+    replies.sort(key=lambda reply: reply.when, reverse=True)  # type: ignore[attr-defined]
+    return replies[:50]
+
+
+def my_work(*, user: User) -> dict[str, Any]:
     """What waits for the user: signals assigned to them, replies returned to them, and for
     analysts the answers waiting for review."""
     queue = queue_for_user(user=user).filter(status__in=OPEN_STATUSES)
@@ -404,12 +427,7 @@ def my_work(*, user: User) -> dict[str, QuerySet]:
         "assigned": queue.filter(assignee=user).order_by(
             F("next_deadline_at").asc(nulls_last=True), "-id"
         ),
-        "returned": Reply.objects.filter(
-            author=user, state__in=(Reply.State.RETURNED, Reply.State.DRAFT)
-        )
-        .select_related("signal")
-        .only("id", "kind", "state", "review_comment", "created_at", "signal__number")
-        .order_by("-created_at")[:50],
+        "returned": my_unfinished_replies(user=user, queue=queue),
     }
     context = staff_context(user=user)
     if context.is_superuser or Role.ANALYST in context.roles:

@@ -63,3 +63,35 @@ def test_the_curators_review_where_someone_curates_the_municipality(
     Notification.objects.all().delete()
     services.reply_submit(signal=signal, text="Сделано.", actor=executor)
     assert kinds(curator) == ["review"] and kinds(analyst) == []
+
+
+def test_my_work_lists_one_line_per_signal_and_state_with_dates_and_no_closed_ones(
+    client, region, agency, analyst, executor
+):
+    import time_machine
+    from django.urls import reverse
+
+    from signals_app.models import Reply
+
+    open_signal = SignalFactory(region=region)
+    closed = SignalFactory(region=region)
+    for signal in (open_signal, closed):
+        drive(signal, Status.IN_PROGRESS, analyst=analyst, executor=executor, agency=agency)
+    with time_machine.travel("2026-11-20T10:00:00+05:00", tick=False):
+        for attempt in range(3):  # returned three times: three replies, one line
+            reply = services.reply_submit(
+                signal=open_signal, text=f"Вариант {attempt}", actor=executor
+            )
+            services.reply_return(reply=reply, comment=f"Доработать {attempt}", actor=analyst)
+        reply = services.reply_submit(signal=closed, text="Ответ", actor=executor)
+        services.reply_return(reply=reply, comment="Нет", actor=analyst)
+    from signals_app.models import Signal
+
+    Signal.objects.filter(pk=closed.pk).update(status="closed")  # closed since by the centre
+    assert Reply.objects.filter(signal=closed, state="returned").exists()
+    client.force_login(executor)
+    page = client.get(reverse("signals_app:my_work")).content.decode()
+    section = page.split("<h2>", 2)[-1]
+    assert section.count(f">{open_signal.number}</a>") == 1
+    assert closed.number not in section
+    assert "20.11.2026 10:00" in section and "Доработать 2" in section

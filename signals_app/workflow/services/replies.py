@@ -134,8 +134,8 @@ def reply_approve(
     signal = change.signal
     locked_reply.state = Reply.State.PUBLISHED
     locked_reply.reviewer = actor
-    locked_reply.published_at = change.at
-    locked_reply.save(update_fields=["state", "reviewer", "published_at"])
+    locked_reply.published_at = locked_reply.reviewed_at = change.at
+    locked_reply.save(update_fields=["state", "reviewer", "published_at", "reviewed_at"])
     # Written in this transaction: the answer goes out exactly when it is published.
     outbox.reply_deliveries_enqueue(pairs=[(locked_reply, signal)])
     outbox.webhook_emit(
@@ -163,7 +163,8 @@ def reply_return(
     locked_reply.state = Reply.State.RETURNED
     locked_reply.reviewer = actor
     locked_reply.review_comment = comment
-    locked_reply.save(update_fields=["state", "reviewer", "review_comment"])
+    locked_reply.reviewed_at = change.at
+    locked_reply.save(update_fields=["state", "reviewer", "review_comment", "reviewed_at"])
     changes.reply_returned(change, locked_reply, comment=comment)
     finish(change, actor=actor)
     notify.reply_returned(change.signal, locked_reply, actor=actor, comment=comment)
