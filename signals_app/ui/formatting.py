@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 def span(value: timedelta | float | int | None) -> str:
@@ -33,4 +34,5 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
         return _("%(count)d min ago") % {"count": seconds // 60}
     if seconds < 86400:
         return _("%(count)d h ago") % {"count": seconds // 3600}
-    return _("%(count)d d ago") % {"count": seconds // 86400}
+    days = seconds // 86400
+    return ngettext("%(count)d day ago", "%(count)d days ago", days) % {"count": days}
