@@ -31,6 +31,7 @@ from reports.models import Export
 from reports.queue_exports import export_request
 from reports.services import report_request
 from signals_app.errors import WorkflowError
+from signals_app.filters import describe_queries
 
 
 class ReportForm(forms.Form):
@@ -227,7 +228,13 @@ def export_create(request: HttpRequest) -> HttpResponse:
         page = Paginator(Export.objects.filter(owner=request.user), 30).get_page(
             request.GET.get("page")
         )
-        return TemplateResponse(request, "reports/export_list.html", {"page": page})
+        exports = list(page.object_list)
+        words = describe_queries([export.query for export in exports])
+        for export in exports:
+            export.query_text = words[export.query]  # type: ignore[attr-defined]
+        return TemplateResponse(
+            request, "reports/export_list.html", {"page": page, "exports": exports}
+        )
     query = request.POST.get("query", "")
     try:
         export = export_request(
@@ -253,7 +260,9 @@ def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
     template = "reports/export_detail.html"
     if request.htmx:
         template += "#progress"
-    return TemplateResponse(request, template, {"export": _own_export(request, export_id)})
+    export = _own_export(request, export_id)
+    export.query_text = describe_queries([export.query])[export.query]  # type: ignore[attr-defined]
+    return TemplateResponse(request, template, {"export": export})
 
 
 @login_required

@@ -263,3 +263,59 @@ def saved_view_query(params: QueryDict) -> str:
         if value != ""
     ]
     return urlencode(pairs)
+
+
+# --- a saved query in words ----------------------------------------------------------------
+
+# The filters whose values are rows: (model, field that names a row).
+_NAMED = {"category": (Category, "name"), "municipality": (Municipality, "name"),
+          "agency": (Agency, "name")}  # fmt: skip
+
+
+def describe_queries(queries: list[str]) -> dict[str, str]:
+    """Each query string (a saved view's, an export's) in words — «Вид: Разбор · Поиск: «яма»» —
+    for a whole list at once (one query per kind of named row, whatever the list's length)."""
+    from django.contrib.auth import get_user_model
+
+    parsed = {query: QueryDict(query) for query in queries}
+    wanted: dict[str, set[int]] = {name: set() for name in (*_NAMED, "assignee")}
+    for params in parsed.values():
+        for name in wanted:
+            wanted[name] |= {int(v) for v in params.getlist(name) if v.isdigit()}
+    names: dict[str, dict[int, str]] = {
+        name: dict(model.objects.filter(pk__in=wanted[name]).values_list("pk", field))
+        for name, (model, field) in _NAMED.items()
+        if wanted[name]
+    }
+    if wanted["assignee"]:
+        people = get_user_model().objects.filter(pk__in=wanted["assignee"])
+        names["assignee"] = {person.pk: person.get_full_name() or person.username
+                             for person in people}  # fmt: skip
+    fields = SignalFilterSet.base_filters
+    special = {"assignee": {"me": _("me"), "nobody": _("nobody")}}
+    described = {}
+    for query, params in parsed.items():
+        parts = []
+        for name in params:
+            field = fields.get(name)
+            values = [value for value in params.getlist(name) if value != ""]
+            if field is None or not values:
+                continue
+            choices = dict(field.extra.get("choices") or ())
+            shown = []
+            for value in values:
+                if name in names and value.isdigit():
+                    shown.append(names[name].get(int(value), f"#{value}"))
+                elif value in special.get(name, {}):
+                    shown.append(str(special[name][value]))
+                elif value in choices:
+                    shown.append(str(choices[value]))
+                elif name == "q":
+                    shown.append(f"«{value}»")
+                elif value in ("true", "false"):
+                    shown.append(str(_("yes") if value == "true" else _("no")))
+                else:
+                    shown.append(value)
+            parts.append(f"{field.label}: {', '.join(shown)}")
+        described[query] = " · ".join(parts)
+    return described

@@ -144,7 +144,7 @@ def test_my_exports_lists_only_mine_with_a_fixed_query_count(client, analyst, su
         assert response.status_code == 200
         counts.append(len(captured))
     body = response.content.decode()
-    assert body.count("q=труба") == 30 and "status=new" not in body
+    assert body.count("Поиск: «труба»") == 30 and "Статус" not in body  # in words
     assert counts[0] == counts[1]
 
 

@@ -173,3 +173,30 @@ def test_the_page_opens_the_signal_and_the_api_lists_it(client, analyst, numbere
     assert live["HX-Redirect"] == "/signals/74-2026-020001/"
     api = client.get(reverse("api:signal_list"), {"q": "2026-020001"})
     assert [row["number"] for row in api.json()["results"]] == ["74-2026-020001"]
+
+
+def test_saved_queries_read_in_words_for_a_whole_list_at_once(
+    client, analyst, region, category, municipality, django_assert_max_num_queries
+):
+    from signals_app.filters import describe_queries
+
+    queries = [
+        "view=triage",
+        f"q=%D1%8F%D0%BC%D0%B0&status=new&status=in_progress&category={category.pk}",
+        f"municipality={municipality.pk}&assignee=me&has_reply=true",
+        "",
+    ]
+    with django_assert_max_num_queries(3):  # one per kind of named row, not per query
+        words = describe_queries(queries)
+    assert words["view=triage"] == "Представление: Разбор: новые, ненаправленные и просроченные"
+    assert words[queries[1]] == ("Поиск: «яма» · Статус: Новый, В работе · Рубрика: Водоснабжение")
+    assert (
+        words[queries[2]] == f"Муниципалитет: {municipality.name} · Исполнитель: я · Есть ответ: да"
+    )
+    assert words[""] == ""
+    from signals_app.models import SavedView
+
+    SavedView.objects.create(owner=analyst, name="Ямы", query=queries[1], region=region)
+    client.force_login(analyst)
+    page = client.get(reverse("signals_app:saved_view_list")).content.decode()
+    assert "Поиск: «яма»" in page and "q=%D1" not in page.split("<tbody>")[-1].split("href")[0]

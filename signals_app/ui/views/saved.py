@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency, Region, User
 from agencies.selectors import staff_context
 from signals_app.errors import WorkflowError
-from signals_app.filters import saved_view_query
+from signals_app.filters import describe_queries, saved_view_query
 from signals_app.models import SavedView
 from signals_app.ui import selectors as ui
 from signals_app.ui import services
@@ -31,7 +31,10 @@ def _home_region(user: User):  # type: ignore[no-untyped-def]
 
 @login_required
 def saved_view_list(request: HttpRequest) -> HttpResponse:
-    views = ui.saved_views_for_user(user=request.user)
+    views = list(ui.saved_views_for_user(user=request.user))
+    words = describe_queries([view.query for view in views])
+    for view in views:
+        view.query_text = words[view.query]  # type: ignore[attr-defined]
     return TemplateResponse(request, "signals_app/saved_views.html", {"views": views})
 
 
