@@ -18,6 +18,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality
@@ -138,6 +139,19 @@ class SignalFilterSet(django_filters.FilterSet):
             ("received_at", "received"),
             ("number", "number"),
         ),
+        # Lazy labels: the choices are built at import, in no user's language yet.
+        choices=[
+            (param, label)
+            for value, name in (
+                ("deadline", _("Deadline")),
+                ("received", _("Received")),
+                ("number", _("Number")),
+            )
+            for param, label in (
+                (value, name),
+                (f"-{value}", format_lazy("{} ({})", name, _("descending"))),
+            )
+        ],
         label=_("Order"),
         empty_label=_("by the next deadline"),
     )
