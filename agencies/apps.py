@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +6,9 @@ from django.utils.translation import gettext_lazy as _
 class AgenciesConfig(AppConfig):
     name = "agencies"
     verbose_name = _("Regions and agencies")
+
+
+class LoginAttemptsConfig(AxesAppConfig):
+    """django-axes under a name people read in the admin («Попытки входа», not «AXES»)."""
+
+    verbose_name = _("Login attempts")

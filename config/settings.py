@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "agencies",
     "signals_app",
     "reports",
-    "axes",
+    "agencies.apps.LoginAttemptsConfig",  # django-axes, named for the admin
 ]
 
 # "intake": this process serves only the intakes (config.middleware.ServeOnlyMiddleware).

@@ -42,3 +42,25 @@ def test_the_mass_incident_page_says_obrashchenie(client, analyst, region):
     client.force_login(analyst)
     page = client.get(reverse("signals_app:mass_proposal_list")).content.decode()
     assert "сигнал" not in page.lower()
+
+
+def test_the_admin_names_login_attempts_in_russian(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    page = client.get("/admin/").content.decode()
+    assert "Попытки входа" in page and "AXES" not in page and ">Axes<" not in page
+
+
+def test_a_reply_without_an_author_has_no_stray_separator(client, analyst, region):
+    from signals_app.models import Reply
+    from tests.factories import SignalFactory
+
+    signal = SignalFactory(region=region)
+    from django.utils import timezone
+
+    Reply.objects.create(signal=signal, kind="notice", state="published", text="Срок продлён",
+                         published_at=timezone.now())  # fmt: skip
+    client.force_login(analyst)
+    page = client.get(reverse("signals_app:signal_detail", args=[signal.number])).content.decode()
+    assert "· ·" not in page and "·  ·" not in page
