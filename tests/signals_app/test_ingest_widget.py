@@ -158,3 +158,10 @@ def test_nul_in_the_form_is_a_field_error_and_nothing_is_stored(client, agency, 
         response = client.post(url(agency), data)
         assert response.status_code == 400, field
     assert not InboundMessage.objects.exists()
+
+
+def test_a_tampered_form_id_is_dropped_not_an_invisible_error(client, agency, widget_source):
+    data = {"text": "Яма у подъезда, глубокая", "address": "ул. Мира", "submission": "x' OR 1=1 --"}
+    response = client.post(url(agency), data)
+    assert response.status_code == 200
+    assert Signal.objects.get().number in response.content.decode()

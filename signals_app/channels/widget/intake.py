@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
 
 from django import forms
@@ -52,7 +53,13 @@ class WidgetForm(forms.Form):
     )
     # The form's own id, made when it is shown: sent twice (a double click, a retry after a
     # timeout) it is one signal.
-    submission = forms.RegexField(regex=r"^[0-9a-f]{32}$", required=False, widget=forms.HiddenInput)
+    submission = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def clean_submission(self) -> str:
+        """A form id as we made it, or none (a tampered one is dropped, never an error the
+        citizen cannot see or fix)."""
+        value = self.cleaned_data.get("submission") or ""
+        return value if re.fullmatch(r"[0-9a-f]{32}", value) else ""
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"].replace("\x00", "").strip()
