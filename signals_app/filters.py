@@ -295,7 +295,8 @@ def describe_queries(queries: list[str]) -> dict[str, str]:
     wanted: dict[str, set[int]] = {name: set() for name in (*_NAMED, "assignee")}
     for params in parsed.values():
         for name in wanted:
-            wanted[name] |= {int(v) for v in params.getlist(name) if v.isdigit()}
+            # Only what can be a row's id: a 30-digit "id" of a hand-made URL is shown as is.
+            wanted[name] |= {int(v) for v in params.getlist(name) if v.isdigit() and len(v) < 19}
     names: dict[str, dict[int, str]] = {
         name: dict(model.objects.filter(pk__in=wanted[name]).values_list("pk", field))
         for name, (model, field) in _NAMED.items()
@@ -318,7 +319,7 @@ def describe_queries(queries: list[str]) -> dict[str, str]:
             choices = dict(field.extra.get("choices") or ())
             shown = []
             for value in values:
-                if name in names and value.isdigit():
+                if name in names and value.isdigit() and len(value) < 19:
                     shown.append(names[name].get(int(value), f"#{value}"))
                 elif value in special.get(name, {}):
                     shown.append(str(special[name][value]))

@@ -200,3 +200,11 @@ def test_saved_queries_read_in_words_for_a_whole_list_at_once(
     client.force_login(analyst)
     page = client.get(reverse("signals_app:saved_view_list")).content.decode()
     assert "Поиск: «яма»" in page and "q=%D1" not in page.split("<tbody>")[-1].split("href")[0]
+
+
+def test_a_hand_made_query_is_described_without_failing(db):
+    from signals_app.filters import describe_queries
+
+    query = "category=999999999999999999999999&status=bogus&q=%00&unknown=1"
+    words = describe_queries([query])[query]
+    assert "999999999999999999999999" in words and "bogus" in words
