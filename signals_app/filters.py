@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -23,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality
 from agencies.selectors import staff_context
+from signals_app import search
 from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
 from signals_app.models import Category, Reply, Signal
 
@@ -178,10 +178,15 @@ class SignalFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        text = Q(search_vector=SearchQuery(value, config="russian", search_type="websearch"))
+        text = Q(search_vector=search.matching(value))
         numbers = number_candidates(value)
         if numbers is None:
-            return queryset.filter(text)
+            found = queryset.filter(text)
+            if self.form.cleaned_data.get("ordering"):
+                return found
+            # By relevance unless an order was chosen: texts holding every word typed first.
+            relevance = search.rank(value)
+            return found.alias(relevance=relevance).order_by(F("relevance").desc(), *QUEUE_ORDER)
         if NUMBER_FULL.match(value) or NUMBER_YEAR.match(value):
             return queryset.filter(number__in=numbers)
         return queryset.filter(Q(number__in=numbers) | text)  # a tail, or a number in a text
@@ -258,9 +263,12 @@ class SignalFilterSet(django_filters.FilterSet):
         return queryset.filter(inside) if value else queryset.exclude(inside)
 
 
+# The queue's order: the next deadline (none last), then the newest first.
+QUEUE_ORDER = (F("next_deadline_at").asc(nulls_last=True), "-received_at", "-id")
+
+
 def default_order(queryset: QuerySet[Signal]) -> QuerySet[Signal]:
-    """Sort by the next deadline (none last), then the newest first."""
-    return queryset.order_by(F("next_deadline_at").asc(nulls_last=True), "-received_at", "-id")
+    return queryset.order_by(*QUEUE_ORDER)
 
 
 # What a saved view keeps of a query string: the filters and the order, not the page.

@@ -13,6 +13,7 @@ from django.db.models.functions import MD5
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Municipality, Region
+from signals_app import search
 from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
 from signals_app.models.reference import Category, Source
 
@@ -145,7 +146,7 @@ class Signal(models.Model):
     sla_next_check_at = models.DateTimeField(_("next SLA check"), null=True, blank=True)
     reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     search_vector = models.GeneratedField(
-        expression=SearchVector("text", config="russian"),
+        expression=SearchVector("text", config=search.CONFIG),
         output_field=SearchVectorField(),
         db_persist=True,
     )

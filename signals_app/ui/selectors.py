@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchRank
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import Left
 from django.urls import reverse
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Membership, Role, User
 from agencies.selectors import StaffContext, staff_context
-from signals_app import channels
+from signals_app import channels, search
 from signals_app.access import mask_name, may_see_personal_data
 from signals_app.casefile import user_name
 from signals_app.choices import OPEN_STATUSES, Status
@@ -83,13 +83,9 @@ def queue_for_user(*, user: User) -> QuerySet[Signal]:
 
 def with_highlight(queryset: QuerySet[Signal], text: str) -> QuerySet[Signal]:
     """Add the matching fragment of each row's text for a search (computed for the page only)."""
-    query = SearchQuery(text, config="russian", search_type="websearch")
     return queryset.annotate(
-        headline=SearchHeadline(
-            "text", query, config="russian", start_sel=HIGHLIGHT_START,
-            stop_sel=HIGHLIGHT_STOP, max_words=30, min_words=12, max_fragments=1,
-        )
-    )  # fmt: skip
+        headline=search.headline(text, start=HIGHLIGHT_START, stop=HIGHLIGHT_STOP)
+    )
 
 
 def highlighted(fragment: str) -> SafeString:
@@ -307,7 +303,7 @@ def suggested_duplicates(signal: Signal, visible: QuerySet[Signal]) -> list[Sign
     words = sorted(set(_WORD.findall(signal.text.lower())), key=len, reverse=True)[:8]
     if not words or len(found) >= 5:
         return found
-    query = SearchQuery(" or ".join(words), config="russian", search_type="websearch")
+    query = search.every_word(" or ".join(words))
     window = (signal.received_at - timedelta(days=2), signal.received_at + timedelta(days=2))
     similar = visible.filter(
         region_id=signal.region_id,

@@ -1,0 +1,75 @@
+"""Russian full-text search: phrases word for word, every word typed ranked first, negation,
+queries of stop words alone, and the fragment shown (signals_app/search.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+
+from signals_app.filters import SignalFilterSet, default_order
+from signals_app.models import Signal
+from tests.factories import SignalFactory
+
+pytestmark = pytest.mark.django_db
+
+TEXTS = {
+    "melt": "Талая вода подтапливает частные дома на улице Мира.",
+    "none": "Нет холодной воды с утра, улица Мира. Когда дадут?",
+    "none_far": "Нет ответа третий день, а в кране так и нет никакой воды, двор дома 5.",
+    "rust": "Из крана идёт ржавая вода уже неделю.",
+    "pit": "Яма на дороге у дома 7.",
+    "pit_yard": "Во дворе сплошные ямы и лужи.",
+    "nothing": "Нет никакого ответа.",
+}
+
+
+@pytest.fixture
+def texts(region):
+    return {key: SignalFactory(region=region, text=text) for key, text in TEXTS.items()}
+
+
+def search(user, **params):
+    request = RequestFactory().get("/", params)
+    request.user = user
+    filters = SignalFilterSet(
+        request.GET, queryset=default_order(Signal.objects.all()), request=request
+    )
+    by_text = {text: key for key, text in TEXTS.items()}
+    return [by_text[text] for text in filters.qs.values_list("text", flat=True)]
+
+
+def test_unquoted_words_rank_the_texts_holding_all_of_them_first(analyst, texts):
+    found = search(analyst, q="нет воды")
+    # «нет» does not narrow the result (a stop word)…
+    assert set(found) == {"melt", "none", "none_far", "rust"}
+    # …but the texts that hold it come first.
+    assert set(found[:2]) == {"none", "none_far"}
+
+
+def test_a_quoted_phrase_matches_word_for_word_with_its_stop_words(analyst, texts):
+    assert search(analyst, q='"нет воды"') == []  # no text has «нет» right before «вода»
+    assert search(analyst, q='"нет холодной воды"') == ["none"]
+    assert search(analyst, q='"ржавая вода" -неделя') == []
+    assert search(analyst, q='"ржавая вода"') == ["rust"]
+
+
+def test_negation_and_a_query_of_stop_words_alone(analyst, texts):
+    assert search(analyst, q="яма -двор") == ["pit"]
+    assert set(search(analyst, q="нет")) == {"none", "none_far", "nothing"}
+
+
+def test_a_chosen_order_wins_over_relevance(analyst, texts):
+    assert search(analyst, q="нет воды", ordering="-number")[0] == "rust"
+
+
+def test_the_fragment_marks_every_word_found(client, analyst, texts):
+    client.force_login(analyst)
+    page = client.get(reverse("signals_app:signal_list"), {"q": "нет воды", "view": ""})
+    assert "<mark>Нет</mark> холодной <mark>воды</mark>" in page.content.decode()
+
+
+def test_the_api_finds_the_same(client, analyst, texts):
+    client.force_login(analyst)
+    api = client.get(reverse("api:signal_list"), {"q": '"нет холодной воды"'})
+    assert [row["text"] for row in api.json()["results"]] == [TEXTS["none"]]
