@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Municipality
+from agencies.models import Agency, Municipality, Role, User
 from agencies.selectors import staff_context
 from signals_app import search
 from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
@@ -80,19 +81,62 @@ def _scoped(model):  # type: ignore[no-untyped-def]
         regions = _regions(request)
         rows = model.objects.all()
         if model is Category:
-            # Its name says its topic: one join instead of a query per option.
-            rows = rows.select_related("parent").order_by("parent__name", "name")
+            # A tree: each topic, then its subtopics (the name says its topic: one join).
+            rows = rows.select_related("parent").order_by(
+                Coalesce("parent__name", "name"), F("parent_id").asc(nulls_first=True), "name"
+            )
         if regions is not None:
+            context = staff_context(user=request.user) if request is not None else None
+            if model is Agency and context is not None and not _sees_regions(context):
+                # Agency staff choose among the agencies they see, not the region's 149.
+                return rows.filter(pk__in=context.agency_ids)
             # Agency staff without a region see the rows of their agencies' regions.
-            if not regions and request is not None and request.user.is_authenticated:
-                agency_ids = staff_context(user=request.user).agency_ids
+            if not regions and context is not None:
                 regions = list(
-                    Agency.objects.filter(pk__in=agency_ids).values_list("region_id", flat=True)
+                    Agency.objects.filter(pk__in=context.agency_ids).values_list(
+                        "region_id", flat=True
+                    )
                 )
             rows = rows.filter(region_id__in=regions)
         return rows
 
     return queryset
+
+
+def _sees_regions(context) -> bool:  # type: ignore[no-untyped-def]
+    return bool(context.roles & {Role.ANALYST, Role.SUPERVISOR} and context.region_ids)
+
+
+def assignee_choices(user) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """«я», «никто» and the people of the user's agencies by name (for those who see whole
+    regions: the people of the regions' agencies and the regions' analysts)."""
+    people = [("me", str(_("me"))), ("nobody", str(_("nobody")))]
+    if user is None or not user.is_authenticated:
+        return people
+    context = staff_context(user=user)
+    members = Q(memberships__agency_id__in=context.agency_ids)
+    if context.is_superuser:
+        members = Q(memberships__isnull=False)
+    elif _sees_regions(context):
+        members |= Q(memberships__agency__region_id__in=context.region_ids) | Q(
+            regions__in=context.region_ids
+        )
+    rows = (
+        User.objects.filter(members, is_active=True)
+        .exclude(pk=user.pk)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+        .only("id", "first_name", "last_name", "username")
+    )
+    return people + [(str(person.pk), person.get_full_name() or person.username) for person in rows]
+
+
+class YesNo(forms.NullBooleanSelect):
+    """A yes/no filter that is «все» until one is chosen (not Django's «Неизвестно»)."""
+
+    def __init__(self, attrs=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(attrs)
+        self.choices = [("unknown", _("all")), ("true", _("yes")), ("false", _("no"))]
 
 
 class SignalFilterSet(django_filters.FilterSet):
@@ -106,15 +150,18 @@ class SignalFilterSet(django_filters.FilterSet):
     )
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("Channel"))
-    category = django_filters.ModelChoiceFilter(
+    category = django_filters.ModelMultipleChoiceFilter(
         queryset=_scoped(Category), method="filter_category", label=_("Category")
     )
-    municipality = django_filters.ModelChoiceFilter(
+    municipality = django_filters.ModelMultipleChoiceFilter(
         queryset=_scoped(Municipality), label=_("Municipality")
     )
-    agency = django_filters.ModelChoiceFilter(queryset=_scoped(Agency), label=_("Agency"))
-    assignee = django_filters.CharFilter(
-        method="filter_assignee", label=_("Assignee"), help_text=_("me, nobody or a user id")
+    agency = django_filters.ModelMultipleChoiceFilter(queryset=_scoped(Agency), label=_("Agency"))
+    # Its people are the user's (see __init__): «я», «никто» and colleagues by name.
+    assignee = django_filters.MultipleChoiceFilter(
+        choices=(("me", _("me")), ("nobody", _("nobody"))),
+        method="filter_assignee",
+        label=_("Assignee"),
     )
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("Priority"))
     deadline = django_filters.ChoiceFilter(
@@ -128,10 +175,14 @@ class SignalFilterSet(django_filters.FilterSet):
     )
     received_from = django_filters.DateFilter(method="filter_received_from", label=_("From"))
     received_to = django_filters.DateFilter(method="filter_received_to", label=_("To"))
-    has_reply = django_filters.BooleanFilter(method="filter_has_reply", label=_("Has a reply"))
-    reopened = django_filters.BooleanFilter(method="filter_reopened", label=_("Reopened"))
+    has_reply = django_filters.BooleanFilter(
+        method="filter_has_reply", label=_("Has a reply"), widget=YesNo
+    )
+    reopened = django_filters.BooleanFilter(
+        method="filter_reopened", label=_("Reopened"), widget=YesNo
+    )
     mass_incident = django_filters.BooleanFilter(
-        method="filter_mass_incident", label=_("Mass incident")
+        method="filter_mass_incident", label=_("Mass incident"), widget=YesNo
     )
     ordering = django_filters.OrderingFilter(
         fields=(
@@ -159,6 +210,11 @@ class SignalFilterSet(django_filters.FilterSet):
     class Meta:
         model = Signal
         fields: list[str] = []
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        self.filters["assignee"].extra["choices"] = lambda: assignee_choices(user)
 
     def filter_queryset(self, queryset: QuerySet[Signal]) -> QuerySet[Signal]:
         """A number typed into the search looks through everything the user can see: the
@@ -209,18 +265,21 @@ class SignalFilterSet(django_filters.FilterSet):
         return queryset
 
     def filter_category(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        if not value:
+            return queryset
         # A topic covers its subtopics.
-        return queryset.filter(Q(category=value) | Q(category__parent=value))
+        return queryset.filter(Q(category__in=value) | Q(category__parent__in=value))
 
     def filter_assignee(self, queryset, name, value):  # type: ignore[no-untyped-def]
-        value = value.strip().lower()
-        if value == "me":
-            return queryset.filter(assignee=self.request.user)
-        if value == "nobody":
-            return queryset.filter(assignee__isnull=True)
-        if value.isdigit():
-            return queryset.filter(assignee_id=int(value))
-        return queryset.none()
+        chosen = Q(pk__in=[])
+        for item in value:
+            if item == "me":
+                chosen |= Q(assignee=self.request.user)
+            elif item == "nobody":
+                chosen |= Q(assignee__isnull=True)
+            else:
+                chosen |= Q(assignee_id=int(item))
+        return queryset.filter(chosen) if value else queryset
 
     def filter_deadline(self, queryset, name, value):  # type: ignore[no-untyped-def]
         now = timezone.now()

@@ -51,3 +51,43 @@ def is_selected(option, value) -> bool:  # type: ignore[no-untyped-def]
     if isinstance(value, list | tuple):
         return option in {str(item) for item in value}
     return option == str(value)
+
+
+# The filters drawn as a searchable checkbox list instead of a multiple select.
+PICKERS = ("status", "channel", "priority", "category", "municipality", "agency", "assignee")
+
+
+@register.inclusion_tag("components/picker.html")
+def picker(field):  # type: ignore[no-untyped-def]
+    """A filter as a dropdown of checkboxes with a search box; topics with their subtopics
+    indented under them. The summary names what is chosen, «все» when nothing is."""
+    chosen = {str(getattr(value, "pk", value)) for value in field.value() or ()}
+    options = []
+    for choice, label in field.field.choices:
+        value = str(getattr(choice, "value", choice))
+        if value == "":
+            continue
+        instance = getattr(choice, "instance", None)
+        level = 0
+        if field.name == "category" and instance.parent_id:  # a subtopic, under its topic
+            level, label = 1, instance.name
+        options.append({"value": value, "label": label, "checked": value in chosen, "level": level})
+    return {"field": field, "options": options, "summary": _summary(options)}
+
+
+def _summary(options: list[dict]) -> str:  # type: ignore[type-arg]
+    from django.utils.translation import gettext, ngettext
+
+    names = [str(option["label"]) for option in options if option["checked"]]
+    if not names:
+        return gettext("all")
+    if len(names) <= 2:
+        return ", ".join(names)
+    rest = len(names) - 2
+    more = ngettext("and %(count)d more", "and %(count)d more", rest) % {"count": rest}
+    return f"{names[0]}, {names[1]} {more}"
+
+
+@register.filter
+def is_picker(field) -> bool:  # type: ignore[no-untyped-def]
+    return field.name in PICKERS

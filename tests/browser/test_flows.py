@@ -283,3 +283,31 @@ def test_a_view_saved_and_exported_after_live_filtering_carries_the_filters_on_s
     export_run(export_id=export.pk)
     export.refresh_from_db()
     assert export.rows == 3  # exactly the rows on screen
+
+
+def test_filter_pickers_search_check_and_filter_live(page, world, region, category):
+    from signals_app.models import Category
+
+    SignalFactory(region=region, text="Прорвало трубу", category=category)
+    SignalFactory(region=region, text="Яма во дворе")
+    login(page, "analyst")
+    page.goto(page.base_url + "/signals/?view=")
+    page.click("summary:text-is('Ещё фильтры')")
+    status = page.locator("details.picker:has(input[name=status])")
+    status.locator("summary").click()
+    status.locator("[data-picker-search]").fill("нов")
+    expect(status.locator("li:has(input[value=new])")).to_be_visible()
+    expect(status.locator("li:has(input[value=closed])")).to_be_hidden()
+    page.keyboard.press("Escape")
+    expect(status.locator(".picker-panel")).to_be_hidden()
+
+    topic = Category.objects.get(pk=category.parent_id)
+    picker = page.locator("details.picker:has(input[name=category])")
+    picker.locator("summary").click()
+    picker.locator(f"input[value='{topic.pk}']").check()  # a topic covers its subtopics
+    expect(page.locator("#results")).to_contain_text("1 обращение")
+    expect(picker.locator("[data-picker-summary]")).to_have_text(topic.name)
+    assert f"category={topic.pk}" in page.url
+    page.mouse.click(5, 5)  # a click elsewhere closes it
+    expect(picker.locator(".picker-panel")).to_be_hidden()
+    shot(page, "queue-filter-pickers")

@@ -68,7 +68,8 @@ def test_default_order_is_the_next_deadline(analyst, signals):
         ({"reopened": "true"}, {"Яма на дороге"}),
         ({"mass_incident": "true"}, {"Яма на дороге"}),
         ({"assignee": "nobody"}, {"Прорвало трубу на улице Ленина", "Яма на дороге"}),
-        ({"assignee": "junk"}, set()),
+        ({"assignee": ["me", "nobody"]}, {"Прорвало трубу на улице Ленина", "Яма на дороге"}),
+        ({"category": []}, {"Прорвало трубу на улице Ленина", "Яма на дороге", "Моё поручение"}),
     ],
 )
 def test_each_filter(analyst, signals, params, expected):
@@ -81,6 +82,40 @@ def test_topic_covers_subtopics_and_me_is_the_user(analyst, executor, signals, c
     assert texts == ["Прорвало трубу на улице Ленина"]
     _, texts = run(executor, assignee="me")
     assert texts == ["Моё поручение"]
+
+
+def test_an_assignee_outside_the_list_is_reported_not_applied(analyst, signals):
+    filters, texts = run(analyst, assignee="junk")
+    assert "assignee" in filters.errors and len(texts) == 3
+
+
+def test_the_assignee_list_is_me_nobody_and_my_colleagues_by_name(
+    executor, coordinator, outsider_executor
+):
+    from signals_app.filters import assignee_choices
+
+    stranger = outsider_executor
+    choices = dict(assignee_choices(executor))
+    assert list(choices)[:2] == ["me", "nobody"]
+    assert choices["me"] == "я" and choices["nobody"] == "никто"
+    assert choices[str(coordinator.pk)] == coordinator.get_full_name()
+    assert str(stranger.pk) not in choices and str(executor.pk) not in choices
+
+
+def test_topics_are_listed_each_with_its_subtopics(analyst, category):
+    filters, _ = run(analyst)
+    names = [str(label) for _value, label in filters.form.fields["category"].choices]
+    topic = names.index(str(category.parent))
+    assert names[topic + 1] == str(category)
+
+
+def test_agency_staff_choose_among_their_agencies_only(executor, analyst, agency, region):
+    from tests.factories import AgencyFactory
+
+    other = AgencyFactory(region=region, name="Другое ведомство региона")
+    staff_choices = {a.pk for a in run(executor)[0].form.fields["agency"].queryset}
+    assert staff_choices == {agency.pk}
+    assert {agency.pk, other.pk} <= {a.pk for a in run(analyst)[0].form.fields["agency"].queryset}
 
 
 def test_received_period_in_local_days(analyst, signals):

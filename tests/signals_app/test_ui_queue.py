@@ -412,9 +412,25 @@ def test_more_filters_panel_loads_on_demand_and_keeps_the_choice(client, analyst
     assert 'name="municipality"' not in body  # not rendered with the page
     assert reverse("signals_app:signal_filters") in body
     body = client.get(reverse("signals_app:signal_filters"), {"status": "new"}).content.decode()
-    assert '<option value="new" selected>' in body and 'name="municipality"' in body
+    assert 'name="status" value="new" checked' in body and "Муниципалитет" in body
     body = client.get(QUEUE, {"category": category.pk}).content.decode()
-    assert f'<option value="{category.pk}" selected>' in body  # in use: rendered at once
+    assert f'name="category" value="{category.pk}" checked' in body  # in use: rendered at once
+
+
+def test_filters_are_searchable_checkbox_lists_and_yes_no_reads_all(client, analyst, category):
+    client.force_login(analyst)
+    body = client.get(reverse("signals_app:signal_filters"), {"status": ["new", "closed"]})
+    html = body.content.decode()
+    assert "multiple" not in html  # no Ctrl-click lists
+    assert 'aria-label="Найти в списке «Статус»"' in html  # long lists get a search box
+    assert "Новый, Закрыт" in html  # the summary names what is chosen
+    has_reply = html.split('name="has_reply"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="unknown" selected>все</option>' in has_reply
+    assert "Неизвестно" not in html
+    subtopic = (
+        f'<li class="level-1"><label><input type="checkbox" name="category" value="{category.pk}"'
+    )
+    assert subtopic in html
 
 
 def test_notification_panel_lists_the_latest_with_links(client, analyst, executor, agency, region):
