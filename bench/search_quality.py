@@ -10,7 +10,7 @@ signals scores 1.0 when the 7 come first.
 
 "before" is the search as it was: the stock `russian` configuration (its stop list drops
 «нет», «не», «без»), `websearch_to_tsquery`, the queue's deadline order. "after" is the
-product's own FilterSet (signals_app/search.py). The database is `<name>_search`, loaded by
+product's own FilterSet and the queue's relevance order (signals_app/search.py). The database is `<name>_search`, loaded by
 the demo loader (default seed) unless `--reuse` finds it filled.
 """
 
@@ -105,7 +105,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from signals_app.filters import SignalFilterSet, default_order
+    from signals_app.filters import SignalFilterSet, default_order, relevance_order
     from signals_app.models import Signal
 
     with psycopg.connect(url) as conn:
@@ -128,7 +128,8 @@ def main() -> int:
             ).fetchone()[0]
             filters = SignalFilterSet({"q": query}, queryset=default_order(Signal.objects.all()))
             started = time.perf_counter()
-            new = list(filters.qs.values_list("text", flat=True)[:K])
+            rows = relevance_order(filters, filters.qs)  # as the queue page orders them
+            new = list(rows.values_list("text", flat=True)[:K])
             new_ms = (time.perf_counter() - started) * 1000
             new_hits = filters.qs.order_by().count()
             before, after = precision(old, pattern, relevant), precision(new, pattern, relevant)

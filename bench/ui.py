@@ -6,7 +6,8 @@
    between runs; `--reuse` takes it as it is when it already holds them), gunicorn with two
    sync workers, and `--requests` sequential requests, logged in as the demo analyst, to each
    of: the queue's default view, a filtered view (status, topic and municipality), a Russian
-   full-text search (a different word each time) and the signal page (a different signal each
+   full-text search (a different word each time), a search holding a stop word (the only
+   kind sorted by relevance: «нет воды») and the signal page (a different signal each
    time). One client at a time, so the latency is the server's render time plus the loopback.
 2. django-helpdesk, installed into its own virtualenv under `.local/`, on a database
    `<name>_helpdesk` on the same PostgreSQL with the same number of tickets (inserted with
@@ -43,6 +44,10 @@ WORDS = [
     "вода", "мусор", "яма", "дорога", "отопление", "свет", "автобус", "школа", "врач",
     "контейнер", "фонарь", "подъезд", "лифт", "талон", "снег", "канализация", "детский",
     "свалка", "газ", "тротуар",
+]  # fmt: skip
+RANKED = [
+    "нет воды", "не работает лифт", "нет света", "не вывозят мусор", "нет талонов",
+    "яма на дороге", "холодно в школе", "не горят фонари", "автобус не ходит", "нет врача",
 ]  # fmt: skip
 SESSION = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -186,10 +191,13 @@ def our_targets(url: str) -> dict[str, list[str]]:
         for _ in range(50)
     ]
     searches = [f"/signals/?view=&q={quote(word)}" for word in WORDS]
+    # Searches holding a stop word: the only ones sorted by relevance (every word first).
+    ranked = [f"/signals/?view=&q={quote(words)}" for words in RANKED]
     return {
         "queue, default view (analyst)": ["/signals/"],
         "queue, three filters": filtered,
         "queue, full-text search": searches,
+        "queue, search with a stop word (ranked)": ranked,
         "signal page": [f"/signals/{number}/" for number in numbers],
     }
 

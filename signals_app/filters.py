@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
@@ -237,12 +237,7 @@ class SignalFilterSet(django_filters.FilterSet):
         text = Q(search_vector=search.matching(value))
         numbers = number_candidates(value)
         if numbers is None:
-            found = queryset.filter(text)
-            if self.form.cleaned_data.get("ordering"):
-                return found
-            # By relevance unless an order was chosen: texts holding every word typed first.
-            relevance = search.rank(value)
-            return found.alias(relevance=relevance).order_by(F("relevance").desc(), *QUEUE_ORDER)
+            return queryset.filter(text)
         if NUMBER_FULL.match(value) or NUMBER_YEAR.match(value):
             return queryset.filter(number__in=numbers)
         return queryset.filter(Q(number__in=numbers) | text)  # a tail, or a number in a text
@@ -328,6 +323,22 @@ QUEUE_ORDER = (F("next_deadline_at").asc(nulls_last=True), "-received_at", "-id"
 
 def default_order(queryset: QuerySet[Signal]) -> QuerySet[Signal]:
     return queryset.order_by(*QUEUE_ORDER)
+
+
+def relevance_order(filters: SignalFilterSet, rows: QuerySet[Signal]) -> QuerySet[Signal]:
+    """The queue's rows of a search whose match leaves words out (signals_app/search.py),
+    with no order chosen: the texts holding every word typed first, each part in queue
+    order. Any other search keeps the queue order: every row found holds every word."""
+    if not filters.is_bound or not filters.form.is_valid():
+        return rows
+    data = filters.form.cleaned_data
+    text = (data.get("q") or "").strip()
+    if not text or data.get("ordering") or number_candidates(text) is not None:
+        return rows
+    if not search.drops_words(text):
+        return rows
+    every = ExpressionWrapper(Q(search_vector=search.every_word(text)), BooleanField())
+    return rows.alias(every=every).order_by(F("every").desc(), *QUEUE_ORDER)
 
 
 # What a saved view keeps of a query string: the filters and the order, not the page.

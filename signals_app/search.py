@@ -9,7 +9,7 @@ are the stock `russian` ones, so both configurations' queries read the same vect
   (`"нет воды"` is «нет» right before «вода» in any form);
 - unquoted words match texts holding every meaningful word (stop words do not narrow the
   result: «яма на дороге» also finds «яма посреди дороги»), and the texts holding all of the
-  words typed — stop words included, close together — come first (`ts_rank_cd`);
+  words typed, stop words included, come first;
 - `-word` excludes, `or` widens, as in `websearch_to_tsquery`.
 
 The choice between the two is the SQL function `cur_search_query` (migration 0023), so that
@@ -18,8 +18,8 @@ PostgreSQL folds it into a constant and the GIN index serves it.
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import F
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.db import connection
 
 CONFIG = "cur_russian"
 
@@ -42,9 +42,18 @@ def every_word(text: str) -> SearchQuery:
     return SearchQuery(text, config=CONFIG, search_type="websearch")
 
 
-def rank(text: str) -> SearchRank:
-    """Cover density of every typed word: 0 for texts missing one, higher when close."""
-    return SearchRank(F("search_vector"), every_word(text), cover_density=True)
+def drops_words(text: str) -> bool:
+    """Whether the match leaves out words typed (stop words outside a phrase): only then can
+    the texts holding every word be told from the others. Otherwise every match holds them
+    all and the queue keeps its deadline order, read in index order (a common word over a
+    million signals would otherwise rank tens of thousands of rows)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT numnode(cur_search_query(%s)) <> numnode(websearch_to_tsquery(%s, %s))",
+            [text, CONFIG, text],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def headline(text: str, *, start: str, stop: str) -> SearchHeadline:

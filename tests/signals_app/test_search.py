@@ -3,9 +3,12 @@ queries of stop words alone, and the fragment shown (signals_app/search.py)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from signals_app.filters import SignalFilterSet, default_order
 from signals_app.models import Signal
@@ -39,12 +42,40 @@ def search(user, **params):
     return [by_text[text] for text in filters.qs.values_list("text", flat=True)]
 
 
-def test_unquoted_words_rank_the_texts_holding_all_of_them_first(analyst, texts):
-    found = search(analyst, q="нет воды")
+def queue_order(client, user, q, **params):
+    """The texts' keys in the order the queue page lists them."""
+    client.force_login(user)
+    body = client.get(reverse("signals_app:signal_list"), {"q": q, "view": "", **params})
+    html = body.content.decode()
+    numbers = {Signal.objects.get(text=text).number: key for key, text in TEXTS.items()}
+    found = sorted((html.index(f">{number}<"), key) for number, key in numbers.items()
+                   if f">{number}<" in html)  # fmt: skip
+    return [key for _position, key in found]
+
+
+def test_unquoted_words_rank_the_texts_holding_all_of_them_first(client, analyst, texts):
     # «нет» does not narrow the result (a stop word)…
-    assert set(found) == {"melt", "none", "none_far", "rust"}
-    # …but the texts that hold it come first.
-    assert set(found[:2]) == {"none", "none_far"}
+    assert set(search(analyst, q="нет воды")) == {"melt", "none", "none_far", "rust"}
+    # …but on the page the texts that hold it come first, before earlier deadlines.
+    Signal.objects.filter(pk=texts["melt"].pk).update(next_deadline_at=timezone.now())
+    found = queue_order(client, analyst, "нет воды")
+    assert set(found[:2]) == {"none", "none_far"} and set(found[2:]) == {"melt", "rust"}
+    assert found[2] == "melt"  # each tier in deadline order
+
+
+def test_a_ranked_search_pages_and_counts_as_one_list(client, analyst, texts):
+    for index in range(60):
+        SignalFactory(region=texts["melt"].region, text=f"Вода в подвале дома {index}")
+    client.force_login(analyst)
+    first = client.get(reverse("signals_app:signal_list"), {"q": "нет воды", "view": ""})
+    html = first.content.decode()
+    assert "64 обращения" in html
+    assert html.index(texts["none"].number) < html.index("Вода в подвале")
+    second = client.get(
+        reverse("signals_app:signal_list"), {"q": "нет воды", "view": "", "page": 2}
+    ).content.decode()
+    assert texts["none"].number not in second and "Вода в подвале" in second
+    assert html.count('data-href="/signals/') + second.count('data-href="/signals/') == 64
 
 
 def test_a_quoted_phrase_matches_word_for_word_with_its_stop_words(analyst, texts):
@@ -59,8 +90,16 @@ def test_negation_and_a_query_of_stop_words_alone(analyst, texts):
     assert set(search(analyst, q="нет")) == {"none", "none_far", "nothing"}
 
 
-def test_a_chosen_order_wins_over_relevance(analyst, texts):
-    assert search(analyst, q="нет воды", ordering="-number")[0] == "rust"
+def test_words_all_found_keep_the_deadline_order(client, analyst, texts):
+    Signal.objects.filter(pk=texts["rust"].pk).update(next_deadline_at=timezone.now())
+    Signal.objects.filter(pk=texts["none"].pk).update(
+        next_deadline_at=timezone.now() + timedelta(hours=1)
+    )
+    assert queue_order(client, analyst, "вода")[:2] == ["rust", "none"]
+
+
+def test_a_chosen_order_wins_over_relevance(client, analyst, texts):
+    assert queue_order(client, analyst, "нет воды", ordering="-number")[0] == "rust"
 
 
 def test_the_fragment_marks_every_word_found(client, analyst, texts):

@@ -25,6 +25,7 @@ from signals_app.filters import (
     SignalFilterSet,
     default_order,
     number_candidates,
+    relevance_order,
     saved_view_query,
 )
 from signals_app.models import Signal
@@ -92,7 +93,7 @@ def signal_list(request: HttpRequest) -> HttpResponse:
                 return response
             return redirect(target)
     if text:
-        rows = ui.with_highlight(rows, text)
+        rows = ui.with_highlight(relevance_order(filters, rows), text)
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
