@@ -15,7 +15,7 @@ from typing import Any
 from agencies.models import Agency, User
 from signals_app.choices import Status
 from signals_app.models import Attachment, Category, Note, Reply, Signal, SignalEvent
-from signals_app.sla.clock import Clock, elapsed
+from signals_app.sla.clock import Clock, time_left
 from signals_app.sla.models import CLOCK_CHOICES, DeadlineKind, Escalation
 from signals_app.sla.selectors import schedule_for_signal, sla_explain
 
@@ -125,8 +125,9 @@ class DeadlineRow:
     after_pauses: datetime
     due: datetime | None
     fulfilled_at: datetime | None
-    left: timedelta | None  # working time; negative once overdue
+    left: timedelta | None  # in `left_clock`; negative once overdue
     state: str
+    left_clock: str = Clock.WORKING_HOURS.value
 
 
 def sla_panel(
@@ -141,15 +142,14 @@ def sla_panel(
     for item in explanation["deadlines"]:
         due = _parse(item["due"])
         fulfilled = _parse(item["fulfilled_at"])
-        left = None
+        left, shown = None, Clock(item["clock"])
         state = "done" if fulfilled else "none"
         if due is not None and fulfilled is None:
             if signal.sla_paused_at is not None:
                 state = "paused"
-            elif due <= now:
-                left, state = -elapsed(due, now, Clock.WORKING_HOURS, schedule), "overdue"
             else:
-                left, state = elapsed(now, due, Clock.WORKING_HOURS, schedule), "ok"
+                left, shown = time_left(now, due, item["clock"], schedule)
+                state = "overdue" if due <= now else "ok"
         elif fulfilled is not None and due is not None and fulfilled > due:
             state = "late"
         rows.append(
@@ -164,6 +164,7 @@ def sla_panel(
                 fulfilled_at=fulfilled,
                 left=left,
                 state=state,
+                left_clock=shown.value,
             )
         )
     return rows

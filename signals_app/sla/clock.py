@@ -200,6 +200,20 @@ def _add_working_days(start: datetime, duration: timedelta, schedule: WorkSchedu
     raise NoWorkingTime(f"no working time within {MAX_DAYS_SCANNED} days of {start.isoformat()}")
 
 
+def time_left(
+    now: datetime, due: datetime, clock: Clock | str, schedule: WorkSchedule
+) -> tuple[timedelta, Clock]:
+    """What is left to `due` in its own clock (negative once overdue), and that clock: whole
+    working days for a working-days term, falling back to working hours inside the last one."""
+    clock = Clock(clock)
+    later, earlier, sign = (due, now, 1) if due > now else (now, due, -1)
+    left = elapsed(earlier, later, clock, schedule)
+    if clock == Clock.WORKING_DAYS and left < ONE_DAY:
+        clock = Clock.WORKING_HOURS
+        left = elapsed(earlier, later, clock, schedule)
+    return sign * left, clock
+
+
 def elapsed(
     start: datetime, end: datetime, clock: Clock | str, schedule: WorkSchedule
 ) -> timedelta:

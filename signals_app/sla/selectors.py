@@ -136,6 +136,15 @@ def terms_of(version: SLAPolicyVersion | None) -> PolicyTerms:
     return cached
 
 
+def terms_by_version(version_ids: set[int]) -> dict[int, PolicyTerms]:
+    """The frozen terms of many versions: one query for those not parsed yet."""
+    missing = [pk for pk in version_ids if pk not in _TERMS_CACHE]
+    if missing:
+        for pk, terms in SLAPolicyVersion.objects.filter(pk__in=missing).values_list("pk", "terms"):
+            _TERMS_CACHE[pk] = PolicyTerms.from_json(terms)
+    return {pk: _TERMS_CACHE[pk] for pk in version_ids if pk in _TERMS_CACHE}
+
+
 def deadline_states(signal: Signal, terms: PolicyTerms) -> list[DeadlineState]:
     """The signal's deadlines as the ladder reads them: start, due, term, fulfilled or not."""
     start = signal.sla_started_at or signal.received_at

@@ -91,3 +91,9 @@ def _summary(options: list[dict]) -> str:  # type: ignore[type-arg]
 @register.filter
 def is_picker(field) -> bool:  # type: ignore[no-untyped-def]
     return field.name in PICKERS
+
+
+@register.filter
+def term_left(value, clock: str) -> str:  # type: ignore[no-untyped-def]
+    """What is left of a deadline in its clock's units (see formatting.term_left)."""
+    return formatting.term_left(value, clock)

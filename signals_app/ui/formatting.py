@@ -23,6 +23,25 @@ def span(value: timedelta | float | int | None) -> str:
     return _("%(minutes)d min") % {"minutes": minutes}
 
 
+def term_left(value: timedelta | None, clock: str) -> str:
+    """What is left of a term (absolute) in its clock's units: «5 раб. дн.», «1 раб. ч 20 мин»,
+    «40 раб. мин», or calendar time as `span` writes it."""
+    if value is None:
+        return "—"
+    seconds = int(abs(value.total_seconds()))
+    if clock == "working_days":
+        days = seconds // 86400
+        return ngettext("%(days)d working day", "%(days)d working days", days) % {"days": days}
+    if clock == "working_hours":
+        hours, minutes = divmod(seconds // 60, 60)
+        if hours:
+            return _("%(hours)d working h %(minutes)02d min") % {
+                "hours": hours, "minutes": minutes,
+            }  # fmt: skip
+        return _("%(minutes)d working min") % {"minutes": minutes}
+    return span(value)
+
+
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
     """A short relative time: «5 мин назад», «3 ч назад», «2 дн назад»."""
     if moment is None:

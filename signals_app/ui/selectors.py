@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency, Membership, Role, User
 from agencies.selectors import StaffContext, staff_context
@@ -56,6 +57,10 @@ QUEUE_FIELDS = (
     "assignee__first_name",
     "assignee__last_name",
     "next_deadline_at",
+    "reaction_due_at",
+    "answer_due_at",
+    "resolution_due_at",
+    "sla_version_id",
     "sla_started_at",
     "sla_paused_at",
     "escalation_level",
@@ -120,19 +125,32 @@ class QueueRow:
     channel_mark: str
 
 
+DEADLINE_NAMES = {
+    "reaction": gettext_lazy("reaction deadline"),
+    "answer": gettext_lazy("answer deadline"),
+    "resolution": gettext_lazy("resolution deadline"),
+}
+
+
 def _badge_strings(badge: Badge) -> tuple[str, str]:
+    """The badge's text and its hover: the due moment, which deadline, in what clock."""
     due = timezone.localtime(badge.due).strftime("%d.%m.%Y %H:%M") if badge.due else ""
-    left = formatting.span(badge.left)
+    kind = str(DEADLINE_NAMES.get(badge.kind, _("deadline")))
+    left = formatting.term_left(badge.left, badge.clock)
+    if badge.state == "paused":
+        since = timezone.localtime(badge.paused_at).strftime("%d.%m.%Y %H:%M")
+        return _("paused"), _(
+            "The clock is paused since %(since)s; it runs again when the "
+            "citizen answers or the work resumes"
+        ) % {"since": since}
     if badge.state == "overdue":
-        return f"−{left}", _("Overdue by %(left)s of working time (deadline %(due)s)") % {
-            "left": left, "due": due,
+        return f"−{left}", _("Overdue by %(left)s · %(kind)s %(due)s") % {
+            "left": left, "kind": kind, "due": due,
         }  # fmt: skip
     if badge.state in ("ok", "warning"):
-        return left, _("%(left)s of working time left (deadline %(due)s)") % {
-            "left": left, "due": due,
+        return left, _("%(left)s left · %(kind)s %(due)s") % {
+            "left": left, "kind": kind, "due": due,
         }  # fmt: skip
-    if badge.state == "paused":
-        return _("paused"), ""
     return "—", ""
 
 
