@@ -379,6 +379,14 @@ class User(AbstractUser):
     is_demo = models.BooleanField(
         _("demo account"), default=False, help_text=_("Refused in production mode.")
     )
+    # The queue as the user arranged it (signals_app/ui/columns.py): empty means the default.
+    queue_columns = models.JSONField(_("queue columns"), default=list, blank=True)
+    queue_density = models.CharField(
+        _("queue density"),
+        max_length=12,
+        choices=[("comfortable", _("Comfortable")), ("compact", _("Compact"))],
+        default="comfortable",
+    )
 
     class Meta:
         verbose_name = _("user")

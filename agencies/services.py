@@ -222,3 +222,11 @@ def api_token_check(raw: str) -> ApiToken | None:
         # At most one write a minute per token, not one per request.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def user_queue_layout_save(*, user: User, columns: list[str], density: str) -> None:
+    """Keep how the user arranged the queue: its columns (already cleaned by the caller: known
+    keys, in order) and its density."""
+    user.queue_columns = columns
+    user.queue_density = density if density in ("comfortable", "compact") else "comfortable"
+    user.save(update_fields=["queue_columns", "queue_density"])

@@ -12,6 +12,7 @@ urlpatterns = [
     path("bulk/", queue.signal_bulk, name="signal_bulk"),
     path("bulk/fields/", queue.signal_bulk_fields, name="signal_bulk_fields"),
     path("counts/", queue.signal_counts, name="signal_counts"),
+    path("columns/", queue.queue_columns_save, name="queue_columns"),
     path("my/", work.my_work, name="my_work"),
     path("views/", saved.saved_view_list, name="saved_view_list"),
     path("views/save/", saved.saved_view_save, name="saved_view_save"),

@@ -165,3 +165,15 @@ def nobody(db):
 @pytest.fixture
 def new_signal(region, category, municipality, source):
     return SignalFactory(region=region, category=category, municipality=municipality, source=source)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in English (the locale middleware
+    activates it for the thread) must not leave later direct calls speaking English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

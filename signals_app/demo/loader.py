@@ -76,10 +76,22 @@ class DemoReference:
 
 
 def _agency(region: Region, name: str, short: str, kind: str, **extra: Any) -> Agency:
-    agency, _ = Agency.objects.get_or_create(
+    agency, created = Agency.objects.get_or_create(
         region=region, name=name, defaults={"short_name": short, "kind": kind, **extra}
     )
+    if not created and agency.short_name in ("", agency.name) and short != agency.short_name:
+        agency.short_name = short  # a demo loaded before short names were given
+        agency.save(update_fields=["short_name"])
     return agency
+
+
+def _short_place(name: str) -> str:
+    """«Ашинский муниципальный район» → «Ашинский р-н»: a municipality as a column shows it."""
+    for long, short in ((" муниципальный район", " р-н"), (" муниципальный округ", " МО"),
+                        (" район", " р-н")):  # fmt: skip
+        if name.endswith(long):
+            return name[: -len(long)] + short
+    return name
 
 
 @transaction.atomic
@@ -149,14 +161,16 @@ def demo_reference_load() -> DemoReference:
         else:
             title = f"Администрация — {okrug.name}"
         admin = _agency(
-            region, title, title, Agency.Kind.MUNICIPAL_ADMINISTRATION, municipality=okrug
-        )
+            region, title, f"Адм. {_short_place(okrug.name)}",
+            Agency.Kind.MUNICIPAL_ADMINISTRATION, municipality=okrug,
+        )  # fmt: skip
         admin_by_top[okrug.pk] = admin.pk
     chelyabinsk = next(m for m in top_of.values() if m.name == "Челябинск")
     for district in Municipality.objects.filter(parent=chelyabinsk):
         title = f"Администрация {district.name.replace('ский район', 'ского района')} г. Челябинска"
         _agency(
-            region, title, title, Agency.Kind.MUNICIPAL_ADMINISTRATION,
+            region, title, f"Адм. {_short_place(district.name)} (Челябинск)",
+            Agency.Kind.MUNICIPAL_ADMINISTRATION,
             municipality=district, parent_id=admin_by_top[chelyabinsk.pk],
         )  # fmt: skip
     by_name = {m.name: m for m in top_of.values()}

@@ -141,5 +141,20 @@
     updateCount();
   });
 
+  // The column chooser: ↑/↓ move a column; the ticked ones are saved in the order shown.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-columns-form] [data-move]");
+    if (!button) return;
+    var item = button.closest("li");
+    var list = item.parentNode;
+    if (button.getAttribute("data-move") === "up") {
+      var before = item.previousElementSibling;
+      if (before && !before.querySelector("input[disabled]")) list.insertBefore(item, before);
+    } else if (item.nextElementSibling) {
+      list.insertBefore(item.nextElementSibling, item);
+    }
+    button.focus();
+  });
+
   document.addEventListener("DOMContentLoaded", updateCount);
 })();

@@ -311,3 +311,31 @@ def test_filter_pickers_search_check_and_filter_live(page, world, region, catego
     page.mouse.click(5, 5)  # a click elsewhere closes it
     expect(picker.locator(".picker-panel")).to_be_hidden()
     shot(page, "queue-filter-pickers")
+
+
+def test_columns_are_moved_saved_and_sorted_by_header(page, world, region, analyst):
+    for number in range(2):
+        SignalFactory(region=region, text=f"Обращение {number}")
+    login(page, "analyst")
+    page.goto(page.base_url + "/signals/?view=")
+    page.click("summary:text-is('Столбцы')")
+    form = page.locator("[data-columns-form]")
+    form.locator("li:has(input[value=received]) input[type=checkbox]").uncheck()
+    status = form.locator("li:has(input[value=status])")
+    for _ in range(5):  # from after «Исполнитель» to before «Текст»
+        status.locator("[data-move=up]").click()
+    form.locator("input[value=compact]").check()
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    heads = page.locator("table.queue thead th[class^=col-]").evaluate_all(
+        "cells => cells.map(cell => cell.className)"
+    )
+    assert "col-received" not in heads
+    assert heads.index("col-author") < heads.index("col-status") < heads.index("col-text")
+    expect(page.locator("body")).to_have_class("density-compact")
+    page.click("th.col-number a.sort")
+    page.wait_for_url("**ordering=number**")
+    expect(page.locator("th.col-number")).to_have_attribute("aria-sort", "ascending")
+    analyst.refresh_from_db()
+    assert analyst.queue_density == "compact"
+    shot(page, "queue-columns-compact")

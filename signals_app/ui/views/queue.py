@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Max
@@ -14,11 +15,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from agencies.models import User
+from agencies.services import user_queue_layout_save
 from signals_app.access import user_may_act
 from signals_app.errors import InvalidInput, WorkflowError
 from signals_app.filters import (
@@ -30,6 +33,7 @@ from signals_app.filters import (
 )
 from signals_app.models import Signal
 from signals_app.selectors import QUEUE_TABS, signal_counts_for_user, signal_visible_to
+from signals_app.ui import columns
 from signals_app.ui import selectors as ui
 from signals_app.workflow import actions as registry
 
@@ -109,11 +113,21 @@ def signal_list(request: HttpRequest) -> HttpResponse:
         "action_keys": action_keys(request.user),
         "current_query": saved_view_query(params),
         "more_open": any(params.get(name) not in (None, "", "unknown") for name in MORE_FILTERS),
+        "sort_links": columns.header_links(columns.columns_for(request.user, params), params),
+        "column_choices": _column_choices(request.user, params),
+        "view_columns": ",".join(columns.keys_for(request.user, params)),
     }
     template = "signals_app/signal_list.html"
     if request.htmx:
         template += "#results"
     return TemplateResponse(request, template, context)
+
+
+def _column_choices(user: User, params: QueryDict) -> list[tuple[columns.Column, bool]]:
+    """Every column for the chooser: the shown ones first, in their order, then the rest."""
+    shown = columns.keys_for(user, params)
+    rest = [key for key in columns.BY_KEY if key not in shown]
+    return [(columns.BY_KEY[key], key in shown) for key in [*shown, *rest]]
 
 
 # The filters behind "more filters": rendered with the page only when one of them is in use,
@@ -309,3 +323,20 @@ def _bulk_merge(request: HttpRequest, signals: list[Signal]) -> list[Outcome]:
             lead.number, False, _("nothing was merged into it")
         )
     return outcomes
+
+
+@login_required
+@require_POST
+def queue_columns_save(request: HttpRequest) -> HttpResponse:
+    """Save the columns (the ticked ones, in the order shown) and the density as the user's
+    own; back to the queue as it was, without a view's own `cols`."""
+    keys = columns.clean(request.POST.getlist("cols"))
+    user_queue_layout_save(user=request.user, columns=keys, density=request.POST.get("density", ""))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("signals_app:signal_list")
+    path, _sep, query = target.partition("?")
+    params = QueryDict(query, mutable=True)
+    params.pop("cols", None)
+    messages.success(request, _("Your columns are saved."))
+    return redirect(path + (f"?{params.urlencode()}" if params else ""))

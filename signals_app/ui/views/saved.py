@@ -16,8 +16,8 @@ from agencies.selectors import staff_context
 from signals_app.errors import WorkflowError
 from signals_app.filters import describe_queries, saved_view_query
 from signals_app.models import SavedView
+from signals_app.ui import columns, services
 from signals_app.ui import selectors as ui
-from signals_app.ui import services
 
 
 def _home_region(user: User):  # type: ignore[no-untyped-def]
@@ -42,6 +42,10 @@ def saved_view_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def saved_view_save(request: HttpRequest) -> HttpResponse:
     query = request.POST.get("query", "")
+    if request.POST.get("cols"):  # a view keeps the columns it was saved with
+        with_columns = QueryDict(query, mutable=True)
+        with_columns["cols"] = ",".join(columns.clean(request.POST["cols"]))
+        query = with_columns.urlencode()
     try:
         view = services.saved_view_save(
             owner=request.user,
