@@ -251,6 +251,12 @@ class Agency(models.Model):
     )
     name = models.CharField(_("name"), max_length=300)
     short_name = models.CharField(_("short name"), max_length=120, blank=True)
+    synonyms = models.CharField(
+        _("synonyms"),
+        max_length=500,
+        blank=True,
+        help_text=_("Other names analysts type to find it when routing, separated by commas."),
+    )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.OTHER)
     municipality = models.ForeignKey(
         Municipality,

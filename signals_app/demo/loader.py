@@ -147,7 +147,11 @@ def demo_reference_load() -> DemoReference:
         region, "Правительство Челябинской области", "Правительство", Agency.Kind.MINISTRY
     )
     for name, short, key in territory.MINISTRIES:
-        agencies_by_key[key] = _agency(region, name, short, Agency.Kind.MINISTRY, parent=gov).pk
+        ministry = _agency(region, name, short, Agency.Kind.MINISTRY, parent=gov)
+        if key in territory.SYNONYMS and not ministry.synonyms:
+            ministry.synonyms = territory.SYNONYMS[key]
+            ministry.save(update_fields=["synonyms"])
+        agencies_by_key[key] = ministry.pk
     admin_by_top: dict[int, int] = {}
     for okrug in {m.pk: m for m in top_of.values()}.values():
         if okrug.kind == Municipality.Kind.CITY_DISTRICT:

@@ -337,9 +337,69 @@ def suggested_duplicates(signal: Signal, visible: QuerySet[Signal]) -> list[Sign
 
 
 def agency_choices(signal: Signal) -> QuerySet[Agency]:
-    return Agency.objects.filter(region_id=signal.region_id, is_active=True).only(
-        "id", "name", "short_name"
+    return (
+        Agency.objects.filter(region_id=signal.region_id, is_active=True)
+        .only("id", "name", "short_name", "synonyms", "kind")
+        .order_by("short_name", "name")
     )
+
+
+@dataclass
+class RouteSuggestion:
+    agency: Agency
+    reasons: list[str]
+
+
+SIMILAR_DAYS = 180  # how far back "where similar signals went" looks
+
+
+def route_suggestions(signal: Signal, agencies: list[Agency]) -> list[RouteSuggestion]:
+    """The likely agencies first: what the routing rules say (for the signal's category, or
+    for the one the classifier reads in its text), and where the signals of the same
+    municipality and subtopic went lately, with their share. At most five."""
+    from signals_app.ingest.classifier import classify_by_model
+    from signals_app.ingest.rules import route_by_rules
+
+    by_id = {agency.pk: agency for agency in agencies}
+    found: dict[int, list[str]] = {}
+
+    def add(agency_id: int | None, reason: str) -> None:
+        if agency_id in by_id and agency_id != signal.agency_id:
+            found.setdefault(agency_id, []).append(reason)
+
+    rule = route_by_rules(signal)
+    if rule is not None:
+        add(rule.agency_id, _("routing rule #%(rule)s") % {"rule": rule.pk})
+    category = signal.category
+    if category is None:
+        [guess] = classify_by_model(region_id=signal.region_id, texts=[signal.text])
+        if guess is not None:
+            category = Category.objects.filter(pk=guess.category_id).first()
+            if category is not None:
+                guessed = Signal(
+                    region_id=signal.region_id, text=signal.text, category=category,
+                    municipality_id=signal.municipality_id, source=signal.source,
+                )  # fmt: skip
+                rule = route_by_rules(guessed)
+                if rule is not None:
+                    add(rule.agency_id, _("the classifier reads «%(category)s» (%(share)d %%)")
+                        % {"category": category.name, "share": round(guess.confidence * 100)})  # fmt: skip
+    if category is not None:
+        similar = Signal.objects.filter(
+            region_id=signal.region_id,
+            category_id=category.pk,
+            agency__isnull=False,
+            received_at__gte=signal.received_at - timedelta(days=SIMILAR_DAYS),
+        ).exclude(pk=signal.pk)
+        if signal.municipality_id:
+            similar = similar.filter(municipality_id=signal.municipality_id)
+        counts = list(similar.values("agency_id").annotate(n=Count("id")).order_by("-n")[:3])
+        total = sum(row["n"] for row in counts)
+        for row in counts:
+            if total >= 3:
+                add(row["agency_id"], _("%(share)d %% of similar signals went there")
+                    % {"share": round(100 * row["n"] / total)})  # fmt: skip
+    return [RouteSuggestion(by_id[pk], reasons) for pk, reasons in found.items()][:5]
 
 
 def bulk_options(*, user: User, action: str) -> dict[str, Any]:

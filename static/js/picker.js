@@ -19,7 +19,8 @@
     var topic = null;
     var topicMatches = false;
     list.forEach(function (item) {
-      var matches = !query || fold(item.textContent).indexOf(query) !== -1;
+      var terms = item.textContent + " " + (item.getAttribute("data-terms") || "");
+      var matches = !query || fold(terms).indexOf(query) !== -1;
       if (item.classList.contains("level-0")) {
         topic = item;
         topicMatches = matches;
@@ -30,12 +31,14 @@
       }
     });
     list.forEach(function (item) { if (!item.hidden) shown += 1; });
+    picker.querySelectorAll(".picker-group").forEach(function (group) { group.hidden = !!query; });
     var empty = picker.querySelector(".picker-empty");
     if (empty) empty.hidden = shown > 0;
   }
 
   function summarise(picker) {
     var label = picker.querySelector("[data-picker-summary]");
+    if (!label) return;
     var names = Array.prototype.map.call(
       picker.querySelectorAll("input[type=checkbox]:checked"),
       function (box) { return box.parentNode.textContent.trim(); }
@@ -86,7 +89,7 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
-    var picker = event.target.closest && event.target.closest("[data-picker]");
+    var picker = event.target.closest && event.target.closest("details[data-picker]");
     if (!picker) return;
     picker.open = false;
     picker.querySelector("summary").focus();

@@ -44,12 +44,16 @@ def test_route_answer_approve_publish(page, world, region, agency, category, mun
     assert "q=" in page.url  # the filter lives in the URL, without the unused ones
     assert "has_reply" not in page.url and "deadline=" not in page.url
     page.click(".more-filters summary")
-    page.select_option("select[name=status]", ["new"])  # loaded when the panel opens
+    status = page.locator("details.picker:has(input[name=status])")  # loaded when opened
+    status.locator("summary").click()
+    status.locator("input[value=new]").check()
     page.wait_for_url("**status=new**")
+    page.keyboard.press("Escape")  # the list closes
     expect(page.locator("#results")).to_contain_text(signal.number)
     shot(page, "02-queue-search")
     page.click(f"text={signal.number}")
-    page.select_option("#action-route", str(agency.pk))
+    page.fill("#action-route", agency.short_name or agency.name[:6])  # the typeahead
+    page.locator(f".route-picker li:visible input[value='{agency.pk}']").first.check()
     page.click("button[data-action=route]")
     expect(page.locator(".page-head .badge").first).to_have_text("В работе")
     shot(page, "03-signal-routed")

@@ -359,3 +359,29 @@ def test_signal_page_query_count_does_not_grow_with_its_history(
         counts.append(len(captured))
     assert response.content.decode().count("Заметка ") == 16
     assert counts[0] == counts[1]
+
+
+def test_routing_offers_the_likely_agencies_first_with_their_reasons(
+    client, analyst, region, agency, other_agency, category, municipality
+):
+    from signals_app.ingest.models import RoutingRule
+    from signals_app.models import Signal
+
+    other_agency.synonyms = "водоканал, вода"
+    other_agency.save()
+    rule = RoutingRule.objects.create(region=region, category=category, agency=agency)
+    for _ in range(3):  # where similar signals of this place and subtopic went
+        earlier = SignalFactory(region=region, category=category, municipality=municipality)
+        Signal.objects.filter(pk=earlier.pk).update(agency=other_agency)
+    signal = SignalFactory(region=region, category=category, municipality=municipality)
+    client.force_login(analyst)
+    html = client.get(reverse("signals_app:signal_detail", args=[signal.number])).content.decode()
+    likely = html.split("Вероятные", 1)[1].split("Все ведомства", 1)[0]
+    assert f"правило маршрутизации № {rule.pk}" in likely
+    assert "100 % похожих обращений направлены туда" in likely
+    assert likely.index(f'value="{agency.pk}"') < likely.index(f'value="{other_agency.pk}"')
+    assert 'data-terms="' + other_agency.name + ' водоканал, вода"' in html
+    # the actions lead the side column; the reply form waits for the routing
+    aside = html.split('<aside class="side-col">', 1)[1]
+    assert aside.index('id="actions-h"') < aside.index('id="facts-h"')
+    assert '<details class="reply-later"><summary>Написать ответ сейчас</summary>' in html

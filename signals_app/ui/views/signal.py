@@ -49,6 +49,7 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         if r.state in (Reply.State.DRAFT, Reply.State.RETURNED) and r.author_id == user.pk
     ]
     writing = "reply" in actions or "draft" in actions
+    agencies = list(ui.agency_choices(signal)) if "route" in actions else []
     return {
         "signal": signal,
         "actions": actions,
@@ -64,7 +65,8 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         "sla": case.explanation,
         "deadlines": case.deadlines,
         "related": ui.related_signals(signal, user=user),
-        "agencies": ui.agency_choices(signal) if "route" in actions else [],
+        "agencies": agencies,
+        "suggestions": ui.route_suggestions(signal, agencies) if agencies else [],
         "people": agency_staff(agency_id=signal.agency_id)
         if "assign" in actions and signal.agency_id
         else [],
