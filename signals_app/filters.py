@@ -306,7 +306,9 @@ class SignalFilterSet(django_filters.FilterSet):
         return queryset.filter(received_at__lt=self._local_midnight(value + timedelta(days=1)))
 
     def filter_has_reply(self, queryset, name, value):  # type: ignore[no-untyped-def]
-        published = Reply.objects.filter(signal=OuterRef("pk"), state=Reply.State.PUBLISHED)
+        published = Reply.objects.filter(
+            signal=OuterRef("pk"), state=Reply.State.PUBLISHED, kind__in=Reply.WRITTEN_KINDS
+        )
         return queryset.filter(Exists(published) if value else ~Exists(published))
 
     def filter_reopened(self, queryset, name, value):  # type: ignore[no-untyped-def]

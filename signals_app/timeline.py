@@ -237,6 +237,11 @@ def escalated(
 # --- writing ----------------------------------------------------------------------------------
 
 
+def citizen_answered(signal_id: int, *, text: str, at: datetime | None) -> Entry:
+    """The citizen's answer to our question, in their words (as the channel gave them)."""
+    return _entry(signal_id, Kind.CITIZEN_ANSWERED, None, at, reason=text[:4000])
+
+
 def write(entries: Iterable[Entry]) -> None:
     """Insert the few rows of one change (inside the change's transaction)."""
     rows = [SignalEvent(**entry._asdict()) for entry in entries]

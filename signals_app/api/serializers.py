@@ -219,7 +219,10 @@ class TransitionInput(VersionedInput):
 
 class ReplyBody(VersionedInput):
     text = serializers.CharField(max_length=20_000, allow_blank=True)
-    kind = serializers.ChoiceField(choices=Reply.Kind.choices, default=Reply.Kind.FINAL)
+    kind = serializers.ChoiceField(
+        choices=[(kind.value, kind.label) for kind in Reply.WRITTEN_KINDS],
+        default=Reply.Kind.FINAL,
+    )
     submit = serializers.BooleanField(
         default=True, help_text=_("false keeps it as your private draft.")
     )

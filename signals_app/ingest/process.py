@@ -17,16 +17,19 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from agencies.models import OfficialPage
 from signals_app import channels
 from signals_app.channels.payload import Outcome, PayloadError
+from signals_app.choices import Status
 from signals_app.ingest.notify import notify_arrivals
 from signals_app.ingest.plan import plan_arrivals
 from signals_app.ingest.services import WAKE_KEY, inbound_store
 from signals_app.models import InboundMessage, Signal, Source
 from signals_app.workflow.services import (
+    signal_citizen_answered,
     signal_mark_deleted_at_source,
     signal_text_update,
     signals_create_many,
@@ -110,6 +113,10 @@ def _apply(message: InboundMessage) -> tuple[Signal | None, str, str]:
         return existing, InboundMessage.State.PROCESSED, ""  # a redelivery: nothing new
     if not outcome.data.text.strip():
         raise PayloadError("text is empty")
+    waiting = waiting_for(message, outcome) if outcome.action == "create" else None
+    if waiting is not None:  # the citizen answers our question on the same thread
+        signal = signal_citizen_answered(signal=waiting, text=outcome.data.text)
+        return signal, InboundMessage.State.PROCESSED, ""
     (signal,) = signals_create_many(plan_arrivals([(message, outcome)]))
     notify_arrivals([signal])
     return signal, InboundMessage.State.PROCESSED, ""
@@ -263,6 +270,11 @@ def _sort(messages: list[InboundMessage]) -> tuple[list[tuple[InboundMessage, Ou
             leftovers.append(message.pk)
             continue
         candidates.append((message, outcome))
+    waiting = _threads_waiting(candidates)
+    for message, outcome in list(candidates):
+        if _waiting_key(message, outcome) in waiting:  # an answer to our question
+            candidates.remove((message, outcome))
+            leftovers.append(message.pk)
     known = _existing_keys(candidates)
     items = []
     seen: set[tuple[int, str]] = set()
@@ -274,6 +286,45 @@ def _sort(messages: list[InboundMessage]) -> tuple[list[tuple[InboundMessage, Ou
         seen.add(key)
         items.append((message, outcome))
     return items, leftovers
+
+
+def _waiting_key(message: InboundMessage, outcome: Outcome) -> tuple[int, str, str] | None:
+    data = outcome.data
+    if data is None or not data.thread_id:
+        return None
+    return (
+        message.source.region_id,
+        data.thread_id,
+        data.author_profile_url or data.author_contact,
+    )
+
+
+def _threads_waiting(
+    candidates: list[tuple[InboundMessage, Outcome]],
+) -> set[tuple[int, str, str] | None]:
+    """The (region, thread, author) of the signals waiting for the citizen's details among
+    the threads of these messages (few signals wait: one indexed query per batch)."""
+    threads = {key[1] for message, outcome in candidates if (key := _waiting_key(message, outcome))}
+    if not threads:
+        return set()
+    rows = Signal.objects.filter(status=Status.AWAITING_INFO, thread_id__in=threads).values_list(
+        "region_id", "thread_id", "author_profile_url", "author_contact"
+    )
+    return {(region, thread, url or contact) for region, thread, url, contact in rows}
+
+
+def waiting_for(message: InboundMessage, outcome: Outcome) -> Signal | None:
+    """The signal of this thread and author that waits for the citizen's details, if any."""
+    key = _waiting_key(message, outcome)
+    if key is None or not key[2]:
+        return None
+    region_id, thread_id, author = key
+    return (
+        Signal.objects.filter(region_id=region_id, status=Status.AWAITING_INFO, thread_id=thread_id)
+        .filter(Q(author_profile_url=author) | Q(author_contact=author))
+        .order_by("-received_at")
+        .first()
+    )
 
 
 def _existing_keys(candidates: list[tuple[InboundMessage, Outcome]]) -> set[tuple[int, str]]:

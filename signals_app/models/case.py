@@ -40,6 +40,7 @@ class SignalEvent(models.Model):
         SLA_RESUMED = "sla_resumed", _("Deadlines resumed")
         SLA_EXTENDED = "sla_extended", _("Deadline extended")
         ESCALATED = "escalated", _("Escalated")
+        CITIZEN_ANSWERED = "citizen_answered", _("The citizen answered")
 
     signal = models.ForeignKey(
         Signal, on_delete=models.PROTECT, related_name="events", verbose_name=_("signal")
@@ -87,6 +88,8 @@ class Reply(models.Model):
     class Kind(models.TextChoices):
         INTERIM = "interim", _("Interim")
         FINAL = "final", _("Final")
+        # «Запросить уточнение»: sent to the citizen at once, through the same outbox.
+        QUESTION = "question", _("Question to the citizen")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -145,6 +148,9 @@ class Reply(models.Model):
                 name="reply_returned_has_comment",
             ),
         ]
+
+    # What staff write as an answer (a question is asked by «Запросить уточнение» instead).
+    WRITTEN_KINDS = (Kind.INTERIM, Kind.FINAL)
 
     def __str__(self) -> str:
         return f"{self.signal_id} {self.get_kind_display()} {self.get_state_display()}"

@@ -102,7 +102,10 @@ class ReasonInput(ActionInput):
 
 class ReplyTextInput(ActionInput):
     text = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, trim_whitespace=False)
-    kind = serializers.ChoiceField(choices=Reply.Kind.choices, default=Reply.Kind.FINAL)
+    kind = serializers.ChoiceField(
+        choices=[(kind.value, kind.label) for kind in Reply.WRITTEN_KINDS],
+        default=Reply.Kind.FINAL,
+    )
     draft = serializers.IntegerField(
         min_value=1, required=False, allow_null=True, default=None,
         help_text=_("Your draft (or returned reply) that this text continues."),

@@ -74,7 +74,7 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         "priorities": Priority.choices,
         "channels": Channel.choices,
         "templates": ui.answer_templates_for(user=user, signal=signal) if writing or drafts else [],
-        "reply_kinds": Reply.Kind.choices,
+        "reply_kinds": [(kind.value, kind.label) for kind in Reply.WRITTEN_KINDS],
         "reply_text": drafts[-1].text if drafts else "",
         "now": timezone.now(),
     }

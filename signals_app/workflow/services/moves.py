@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, User
 from agencies.selectors import agency_staff
+from signals_app import timeline as entries
 from signals_app.choices import Channel, Priority, Status
 from signals_app.errors import InvalidInput, InvalidTransition
 from signals_app.locks import signal_lock
-from signals_app.models import Category, Signal
+from signals_app.models import Category, Reply, Signal
+from signals_app.outbound import outbox
 from signals_app.sla.selectors import schedule_for_signal, terms_of
 from signals_app.workflow import changes, notify
 from signals_app.workflow.actions import action_for_move, authorize
@@ -48,9 +50,31 @@ def _act(
 def signal_request_info(
     *, signal: Signal | int, question: str, actor: User | None, expected_version: int | None = None
 ) -> Signal:
-    """Ask the citizen for details: the clock pauses while the signal waits."""
-    return _act("request_info", Status.AWAITING_INFO, signal, actor=actor, reason=question,
-                expected_version=expected_version)  # fmt: skip
+    """Ask the citizen for details: the clock pauses while the signal waits, and the question
+    goes to the citizen through the channel's outbox like an answer (written in this
+    transaction: it leaves exactly when the move is made)."""
+    question = (question or "").strip()
+    moved = _act("request_info", Status.AWAITING_INFO, signal, actor=actor, reason=question,
+                 expected_version=expected_version)  # fmt: skip
+    now = timezone.now()
+    asked = Reply.objects.create(
+        signal=moved, kind=Reply.Kind.QUESTION, state=Reply.State.PUBLISHED, text=question,
+        author=actor, last_editor=actor, submitted_at=now, published_at=now,
+    )  # fmt: skip
+    outbox.reply_deliveries_enqueue(pairs=[(asked, moved)])
+    return moved
+
+
+@transaction.atomic
+def signal_citizen_answered(*, signal: Signal | int, text: str, at=None) -> Signal:  # type: ignore[no-untyped-def]
+    """The citizen's answer to our question arrived on the same thread: it goes into the
+    timeline and the clock runs again (the system resumes the signal)."""
+    change = begin(signal, None, None)
+    change.entries.append(entries.citizen_answered(change.signal.pk, text=text, at=at))
+    if change.signal.status == Status.AWAITING_INFO:
+        authorize("resume", actor=None, signal=change.signal)
+        changes.move(change, Status.IN_PROGRESS, reason="")
+    return finish(change, actor=None)
 
 
 @transaction.atomic

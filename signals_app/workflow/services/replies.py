@@ -34,7 +34,7 @@ def _reply_input(text: str, kind: str) -> str:
     text = (text or "").strip()
     if not text:
         raise InvalidInput(_("The reply is empty."))
-    if kind not in Reply.Kind.values:
+    if kind not in Reply.WRITTEN_KINDS:
         raise InvalidInput(_("Unknown reply kind."))
     return text
 
