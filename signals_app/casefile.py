@@ -192,7 +192,9 @@ def case_file(signal: Signal, *, now: datetime) -> CaseFile:
     explanation = sla_explain(signal, schedules)
     return CaseFile(
         replies=list(
-            signal.replies.select_related("author", "reviewer", "delivery").order_by("created_at")
+            signal.replies.select_related(
+                "author", "reviewer", "delivery", "delivery__handed_by"
+            ).order_by("created_at")
         ),
         explanation=explanation,
         deadlines=sla_panel(signal, explanation, now=now, cache=schedules),

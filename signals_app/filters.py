@@ -184,6 +184,9 @@ class SignalFilterSet(django_filters.FilterSet):
     mass_incident = django_filters.BooleanFilter(
         method="filter_mass_incident", label=_("Mass incident"), widget=YesNo
     )
+    undelivered = django_filters.BooleanFilter(
+        method="filter_undelivered", label=_("Delivery failed"), widget=YesNo
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("next_deadline_at", "deadline"),
@@ -313,6 +316,12 @@ class SignalFilterSet(django_filters.FilterSet):
 
     def filter_reopened(self, queryset, name, value):  # type: ignore[no-untyped-def]
         return queryset.filter(reopened_count__gt=0) if value else queryset.filter(reopened_count=0)
+
+    def filter_undelivered(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        from signals_app.outbound.models import UNDELIVERED, ReplyDelivery
+
+        missing = ReplyDelivery.objects.filter(signal=OuterRef("pk"), state__in=UNDELIVERED)
+        return queryset.filter(Exists(missing) if value else ~Exists(missing))
 
     def filter_mass_incident(self, queryset, name, value):  # type: ignore[no-untyped-def]
         inside = Q(is_mass_incident=True) | Q(parent__isnull=False)

@@ -20,7 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from signals_app.channels.spec import Result
+from signals_app.models import Reply, Signal
 from signals_app.outbound.models import DeliveryAttempt, OutboxState, ReplyDelivery
+from signals_app.workflow import notify
 
 logger = logging.getLogger(__name__)
 
@@ -87,12 +89,20 @@ def record(model: type[Any], row: Any, attempt: DeliveryAttempt, result: Result)
             locked.state, locked.next_attempt_at = OutboxState.FAILED, None
             locked.last_error = result.detail[:1000] or _("The channel refused the delivery.")
         locked.save(update_fields=fields)
+        if isinstance(locked, ReplyDelivery) and locked.state == OutboxState.FAILED:
+            _tell_undelivered(locked)
     logger.info(
         "outbound_attempt model=%s id=%s attempt=%s outcome=%s state=%s http_status=%s code=%s",
         model.__name__, row.pk, attempt.number, result.kind, locked.state, result.http_status,
         result.error_code,
     )  # fmt: skip
     return locked
+
+
+def _tell_undelivered(delivery: ReplyDelivery) -> None:
+    reply = Reply.objects.get(pk=delivery.reply_id)
+    signal = Signal.objects.get(pk=delivery.signal_id)
+    notify.delivery_failed(signal, reply, reason=delivery.last_error)
 
 
 def recover_stale(model: type[Any], *, resend: Any) -> int:
@@ -124,6 +134,8 @@ def recover_stale(model: type[Any], *, resend: Any) -> int:
                     "channel before sending it again."
                 )
             row.save(update_fields=["state", "next_attempt_at", "lease_until", "last_error"])
+            if isinstance(row, ReplyDelivery) and row.state == OutboxState.FAILED:
+                _tell_undelivered(row)
             logger.warning(
                 "outbound_interrupted model=%s id=%s state=%s", model.__name__, row.pk, row.state
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinLengthValidator, URLValidator
 from django.db import models
@@ -21,6 +22,11 @@ class OutboxState(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("No way back")
+    HANDED = "handed", _("Delivered by other means")
+
+
+# A reply the citizen has not got: what the queue's «доставка не удалась» and the red mark show.
+UNDELIVERED = (OutboxState.FAILED, OutboxState.SKIPPED)
 
 
 class OutboxRow(models.Model):
@@ -57,6 +63,11 @@ class ReplyDelivery(OutboxRow):
     target = models.JSONField(_("target"), default=dict, blank=True)
     key = models.CharField(_("idempotency key"), max_length=64, unique=True)
     remote_id = models.CharField(_("id at the channel"), max_length=100, blank=True)
+    handed_reason = models.TextField(_("how it was delivered otherwise"), blank=True)
+    handed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("marked delivered by"),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("reply delivery")

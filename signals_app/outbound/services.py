@@ -24,6 +24,7 @@ from signals_app.locks import signal_lock
 from signals_app.models import Notification, Reply, Signal
 from signals_app.outbound import engine
 from signals_app.outbound.models import (
+    UNDELIVERED,
     OutboxState,
     ReplyDelivery,
     WebhookDelivery,
@@ -69,6 +70,23 @@ def reply_delivery_retry(*, delivery: ReplyDelivery, actor: User) -> ReplyDelive
     locked.save(update_fields=["state", "next_attempt_at", "attempts"])
     logger.info("reply_delivery_retried delivery_id=%s actor_id=%s", locked.pk, actor.pk)
     dispatch.send_on_commit("outbound.deliver_reply", locked.pk)
+    return locked
+
+
+@transaction.atomic
+def reply_delivery_handed(*, delivery: ReplyDelivery, reason: str, actor: User) -> ReplyDelivery:
+    """The citizen got the answer another way (a call, a letter): say how, and stop showing
+    it as undelivered. The channel is never tried again for it."""
+    signal = signal_lock(delivery.signal_id)
+    locked = ReplyDelivery.objects.select_for_update().get(pk=delivery.pk)
+    authorize("handed", actor=actor, signal=signal)
+    if locked.state not in UNDELIVERED:
+        raise InvalidTransition(_("Only an answer the citizen has not got can be marked so."))
+    locked.state, locked.next_attempt_at = OutboxState.HANDED, None
+    locked.handed_reason, locked.handed_by, locked.delivered_at = reason, actor, timezone.now()
+    locked.save(update_fields=["state", "next_attempt_at", "handed_reason", "handed_by",
+                               "delivered_at"])  # fmt: skip
+    logger.info("reply_delivery_handed delivery_id=%s actor_id=%s", locked.pk, actor.pk)
     return locked
 
 

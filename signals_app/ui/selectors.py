@@ -32,6 +32,7 @@ from signals_app.models import (
     SavedView,
     Signal,
 )
+from signals_app.outbound.models import UNDELIVERED, ReplyDelivery
 from signals_app.selectors import signal_visible_to
 from signals_app.ui import formatting
 from signals_app.ui.sla_badges import Badge, badges_for
@@ -123,6 +124,7 @@ class QueueRow:
     badge_title: str
     assignee: str
     channel_mark: str
+    undelivered: bool = False  # a published answer the citizen has not got
 
 
 DEADLINE_NAMES = {
@@ -160,6 +162,11 @@ def queue_rows(signals: Iterable[Signal], *, user: User) -> list[QueueRow]:
     context = staff_context(user=user)
     now = timezone.now()
     badges = badges_for(signals, now=now)
+    undelivered = set(
+        ReplyDelivery.objects.filter(
+            signal_id__in=[signal.pk for signal in signals], state__in=UNDELIVERED
+        ).values_list("signal_id", flat=True)
+    ) if signals else set()  # fmt: skip
     prefix = reverse("signals_app:signal_detail", args=["0"])[:-2]
     rows = []
     for signal in signals:
@@ -183,6 +190,7 @@ def queue_rows(signals: Iterable[Signal], *, user: User) -> list[QueueRow]:
                 badge_title=badge_title,
                 assignee=user_name(signal.assignee) if signal.assignee_id else "",
                 channel_mark=channels.mark(signal.channel),
+                undelivered=signal.pk in undelivered,
             )
         )
     return rows

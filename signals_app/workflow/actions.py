@@ -77,20 +77,29 @@ class Situation:
             return next((r for r in self._replies if r.state == Reply.State.SUBMITTED), None)
         return self.signal.replies.filter(state=Reply.State.SUBMITTED).first()
 
-    @cached_property
-    def failed_delivery(self) -> bool:
-        from signals_app.outbound.models import OutboxState, ReplyDelivery
+    def _deliveries_in(self, states: Iterable[str]) -> bool:
+        from signals_app.outbound.models import ReplyDelivery
 
         if self._replies is not None:
             return any(
-                getattr(reply, "delivery", None) is not None
-                and reply.delivery.state == OutboxState.FAILED
+                getattr(reply, "delivery", None) is not None and reply.delivery.state in states
                 for reply in self._replies
                 if reply.state == Reply.State.PUBLISHED
             )
-        return ReplyDelivery.objects.filter(
-            signal_id=self.signal.pk, state=OutboxState.FAILED
-        ).exists()
+        return ReplyDelivery.objects.filter(signal_id=self.signal.pk, state__in=states).exists()
+
+    @cached_property
+    def failed_delivery(self) -> bool:
+        from signals_app.outbound.models import OutboxState
+
+        return self._deliveries_in((OutboxState.FAILED,))
+
+    @cached_property
+    def undelivered(self) -> bool:
+        """A published reply the citizen has not got: failed, or with no way back."""
+        from signals_app.outbound.models import UNDELIVERED
+
+        return self._deliveries_in(UNDELIVERED)
 
 
 Condition = Callable[[Situation], WorkflowError | None]
@@ -230,6 +239,12 @@ def _delivery_failed(situation: Situation) -> WorkflowError | None:
     return None
 
 
+def _delivery_missing(situation: Situation) -> WorkflowError | None:
+    if not situation.undelivered:
+        return InvalidTransition(_("Only an answer the citizen has not got can be marked so."))
+    return None
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 S = Status
@@ -319,6 +334,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("redeliver", gettext_lazy("Send the answer again"), _grant(ALL_STATUSES, CENTRE),
            "signals_app.outbound.services.reply_delivery_retry", inputs.RedeliverInput,
            when=_delivery_failed, done=gettext_lazy("The answer is being sent again.")),
+    Action("handed", gettext_lazy("Delivered by other means"),
+           _grant(ALL_STATUSES, {ANALYST, COORDINATOR, EXECUTOR}),
+           "signals_app.outbound.services.reply_delivery_handed", inputs.HandedInput,
+           when=_delivery_missing, done=gettext_lazy("Marked as delivered by other means.")),
 )  # fmt: skip
 REGISTRY: dict[str, Action] = {action.name: action for action in ACTIONS}
 # The status moves the generic "move to status" request may make, by target.

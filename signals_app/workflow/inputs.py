@@ -216,6 +216,26 @@ class NoteInput(ActionInput):
     text = serializers.CharField(max_length=MAX_TEXT, allow_blank=True)
 
 
+class HandedInput(ActionInput):
+    delivery = _pick(_("Choose the delivery."), help_text=_("The answer the citizen has not got."))
+    reason = serializers.CharField(
+        max_length=1000, help_text=_("How the citizen got it: a call, a letter, in person…")
+    )
+
+    def validate_delivery(self, value: int) -> Any:
+        from signals_app.outbound.models import ReplyDelivery
+
+        delivery = ReplyDelivery.objects.filter(pk=value, signal_id=self.signal.pk).first()
+        if delivery is None:
+            raise serializers.ValidationError(_("Choose the delivery."))
+        return delivery
+
+    def validate_reason(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError(_("Say how the citizen got the answer."))
+        return value.strip()
+
+
 class RedeliverInput(ActionInput):
     delivery = _pick(_("Choose the delivery to send again."), help_text=_("The failed delivery."))
 

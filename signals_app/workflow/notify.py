@@ -59,3 +59,22 @@ def reply_returned(signal: Signal, reply: Reply, *, actor: User | None, comment:
     title = _("Your answer to %(number)s is returned for rework") % {"number": signal.number}
     author = {reply.author_id} if reply.author_id else set()
     return _write(author, actor=actor, signal=signal, kind="returned", title=title, body=comment)
+
+
+def delivery_failed(signal: Signal, reply: Reply, *, reason: str) -> int:
+    """The citizen did not get an answer (the channel refused it, or there is no way back):
+    its author and the analyst who approved it (else the signal's reviewers) are told."""
+    people = {pk for pk in (reply.author_id, reply.reviewer_id) if pk}
+    if reply.reviewer_id is None:
+        people |= reviewers(signal)
+    title = _("The answer to %(number)s did not reach the citizen") % {"number": signal.number}
+    return _write(people, actor=None, signal=signal, kind="undelivered", title=title, body=reason)
+
+
+def no_way_back(rows) -> int:  # type: ignore[no-untyped-def]
+    """Tell about the replies just published that have no way back to the citizen."""
+    told = 0
+    for row in rows:
+        if row.state == "skipped":
+            told += delivery_failed(row.signal, row.reply, reason=row.last_error)
+    return told

@@ -12,7 +12,7 @@ from django.urls import reverse
 from signals_app.choices import Status
 from signals_app.errors import ActionForbidden, InvalidTransition, WorkflowError
 from signals_app.models import Reply, Signal
-from signals_app.outbound.models import OutboxState, ReplyDelivery
+from signals_app.outbound.models import UNDELIVERED, OutboxState, ReplyDelivery
 from signals_app.sla.defaults import sla_defaults_install
 from signals_app.workflow import actions as registry
 from signals_app.workflow import services
@@ -55,6 +55,7 @@ def _signal_in(status, *, region, agency, analyst, executor):
 def _data(name, signal, users, world):
     submitted = Reply.objects.filter(signal=signal, state=Reply.State.SUBMITTED).first()
     failed = ReplyDelivery.objects.filter(signal=signal, state=OutboxState.FAILED).first()
+    missing = ReplyDelivery.objects.filter(signal=signal, state__in=UNDELIVERED).first()
     return {
         "route": {"agency": world["other_agency"].pk},
         "assign": {"assignee": users["executor"].pk},
@@ -74,6 +75,7 @@ def _data(name, signal, users, world):
         "channel": {"channel": "pos"},
         "note": {"text": "Заметка"},
         "redeliver": {"delivery": failed.pk if failed else 0},
+        "handed": {"delivery": missing.pk if missing else 0, "reason": "Позвонили"},
     }.get(name, {})
 
 

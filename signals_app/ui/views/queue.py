@@ -134,7 +134,7 @@ def _column_choices(user: User, params: QueryDict) -> list[tuple[columns.Column,
 # otherwise loaded when the panel is opened (their option lists are the page's longest part).
 MORE_FILTERS = (
     "status", "channel", "category", "municipality", "agency", "assignee", "priority",
-    "received_from", "received_to", "has_reply", "reopened", "mass_incident",
+    "received_from", "received_to", "has_reply", "reopened", "mass_incident", "undelivered",
 )  # fmt: skip
 
 

@@ -61,7 +61,7 @@ def signal_request_info(
         signal=moved, kind=Reply.Kind.QUESTION, state=Reply.State.PUBLISHED, text=question,
         author=actor, last_editor=actor, submitted_at=now, published_at=now,
     )  # fmt: skip
-    outbox.reply_deliveries_enqueue(pairs=[(asked, moved)])
+    notify.no_way_back(outbox.reply_deliveries_enqueue(pairs=[(asked, moved)]))
     return moved
 
 

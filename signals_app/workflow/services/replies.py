@@ -137,7 +137,7 @@ def reply_approve(
     locked_reply.published_at = locked_reply.reviewed_at = change.at
     locked_reply.save(update_fields=["state", "reviewer", "published_at", "reviewed_at"])
     # Written in this transaction: the answer goes out exactly when it is published.
-    outbox.reply_deliveries_enqueue(pairs=[(locked_reply, signal)])
+    notify.no_way_back(outbox.reply_deliveries_enqueue(pairs=[(locked_reply, signal)]))
     outbox.webhook_emit(
         event=WebhookEvent.REPLY_PUBLISHED, signal=signal, extra=reply_facts(locked_reply)
     )
