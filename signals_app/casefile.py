@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils import timezone
+from django.utils.text import capfirst
+
 from agencies.models import Agency, User
-from signals_app.choices import Status
+from signals_app.choices import Channel, Priority, Status
 from signals_app.models import Attachment, Category, Note, Reply, Signal, SignalEvent
 from signals_app.sla.clock import Clock, time_left
+from signals_app.sla.engine import DEADLINES as DEADLINE_ORDER
 from signals_app.sla.models import CLOCK_CHOICES, DeadlineKind, Escalation
 from signals_app.sla.selectors import schedule_for_signal, sla_explain
 
@@ -73,15 +77,19 @@ def timeline_of(signal: Signal) -> list[TimelineEntry]:
             if isinstance(value, list) and len(value) == 2 and value[0] != value[1]:
                 old, new = (lookup.get(v, "—") if v else "—" for v in value)
                 detail.append(f"{old} → {new}")
-        for key in ("priority", "channel"):
+        for key, labels in (("priority", Priority), ("channel", Channel)):
             value = changes.get(key)
             if isinstance(value, list) and len(value) == 2:
-                detail.append(f"{value[0]} → {value[1]}")
+                old, new = (_label(labels, item) for item in value)
+                detail.append(f"{old} → {new}")
+        detail += _due_changes(changes.get("due"))
         if event.kind == SignalEvent.Kind.MERGED and changes.get("parent"):
             detail.append(str(changes["parent"]))
-        if event.reason:
-            detail.append(event.reason)
         text = ""
+        if event.kind == SignalEvent.Kind.CITIZEN_ANSWERED:
+            text = event.reason  # the citizen's words, as text
+        elif event.reason:
+            detail.append(event.reason)
         if event.kind == SignalEvent.Kind.NOTE_ADDED and changes.get("note") in notes:
             text = notes[changes["note"]].text
         if (
@@ -105,6 +113,36 @@ def timeline_of(signal: Signal) -> list[TimelineEntry]:
             )
         )
     return entries
+
+
+def _label(choices, value) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _due_changes(due: Any) -> list[str]:
+    """«Ответ: 05.12.2026 18:00 → 09.12.2026 18:00» for each deadline a recomputation moved."""
+    if not isinstance(due, dict):
+        return []
+    lines = []
+    for kind in DEADLINE_ORDER:
+        pair = due.get(kind)
+        if not isinstance(pair, list) or len(pair) != 2 or pair[0] == pair[1]:
+            continue
+        old, new = (_local(item) for item in pair)
+        lines.append(f"{capfirst(str(DeadlineKind(kind).label))}: {old} → {new}")
+    return lines
+
+
+def _local(value: str | None) -> str:
+    if not value:
+        return "—"
+    try:
+        return timezone.localtime(datetime.fromisoformat(value)).strftime("%d.%m.%Y %H:%M")
+    except ValueError:
+        return value
 
 
 def attachments_of(signal: Signal) -> list[Attachment]:

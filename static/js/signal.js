@@ -23,4 +23,19 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (window.location.hash.indexOf("#action-") === 0) focusField(window.location.hash.slice(1));
   });
+
+  // Unsaved words: a typed note or reply is not lost by leaving the page unawares. A form's
+  // textareas count once they differ from what the page brought; sending the form clears it.
+  var sending = false;
+  function unsaved() {
+    if (sending) return false;
+    return Array.prototype.some.call(document.querySelectorAll("textarea[data-unsaved-guard]"),
+      function (area) { return area.value.trim() !== area.defaultValue.trim(); });
+  }
+  document.addEventListener("submit", function () { sending = true; }, true);
+  window.addEventListener("beforeunload", function (event) {
+    if (!unsaved()) return;
+    event.preventDefault();
+    event.returnValue = "";  // the browser shows its own "leave the page?" question
+  });
 })();

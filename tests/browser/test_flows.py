@@ -343,3 +343,25 @@ def test_columns_are_moved_saved_and_sorted_by_header(page, world, region, analy
     analyst.refresh_from_db()
     assert analyst.queue_density == "compact"
     shot(page, "queue-columns-compact")
+
+
+def test_leaving_a_typed_note_asks_first(page, world, region):
+    signal = SignalFactory(region=region, text="Нет света")
+    login(page, "analyst")
+    open_signal(page, signal.number)
+    asked: list[str] = []
+
+    def answer(dialog):  # type: ignore[no-untyped-def]
+        asked.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", answer)
+    page.fill("#note-text", "Позвонить в РЭС")
+    page.click("a:text-is('← Очередь')")
+    assert asked == ["beforeunload"]
+    assert signal.number in page.url  # still here, the words kept
+    expect(page.locator("#note-text")).to_have_value("Позвонить в РЭС")
+    page.remove_listener("dialog", answer)
+    page.click("form:has(#note-text) button[type=submit]")  # sending is not leaving
+    page.wait_for_load_state()
+    expect(page.locator("#note-text")).to_have_value("")

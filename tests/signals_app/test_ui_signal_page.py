@@ -153,7 +153,7 @@ def test_full_flow_through_the_page(client, analyst, executor, person_signal, ag
     assert act(client, person_signal, "resume").status_code == 302
     response = act(client, person_signal, "draft", text="Черновик ответа", kind="final", save="1")
     assert response.status_code == 302
-    draft = Reply.objects.get(signal=person_signal)
+    draft = Reply.objects.exclude(kind="question").get(signal=person_signal)
     assert draft.state == Reply.State.DRAFT
     person_signal.refresh_from_db()
     assert person_signal.status == Status.IN_PROGRESS  # a draft moves nothing
@@ -177,7 +177,7 @@ def test_full_flow_through_the_page(client, analyst, executor, person_signal, ag
 
 def test_return_for_rework_needs_a_comment(client, analyst, executor, person_signal, agency):
     drive(person_signal, Status.REPLY_REVIEW, analyst=analyst, executor=executor, agency=agency)
-    reply = Reply.objects.get(signal=person_signal)
+    reply = Reply.objects.exclude(kind="question").get(signal=person_signal)
     client.force_login(analyst)
     assert act(client, person_signal, "return", reply=reply.pk, comment="").status_code == 400
     assert (
@@ -193,7 +193,7 @@ def test_return_for_rework_needs_a_comment(client, analyst, executor, person_sig
 
 def test_executor_cannot_approve_even_by_posting(client, analyst, executor, person_signal, agency):
     drive(person_signal, Status.REPLY_REVIEW, analyst=analyst, executor=executor, agency=agency)
-    reply = Reply.objects.get(signal=person_signal)
+    reply = Reply.objects.exclude(kind="question").get(signal=person_signal)
     client.force_login(executor)
     assert act(client, person_signal, "approve", reply=reply.pk).status_code == 403
     reply.refresh_from_db()
@@ -385,3 +385,26 @@ def test_routing_offers_the_likely_agencies_first_with_their_reasons(
     aside = html.split('<aside class="side-col">', 1)[1]
     assert aside.index('id="actions-h"') < aside.index('id="facts-h"')
     assert '<details class="reply-later"><summary>Написать ответ сейчас</summary>' in html
+
+
+def test_the_timeline_says_what_moved_in_words(client, analyst, region):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from signals_app import timeline
+    from signals_app.workflow import services
+
+    signal = SignalFactory(region=region, priority="normal")
+    services.signal_change_priority(signal=signal, priority="high", actor=analyst)
+    zone = ZoneInfo("Asia/Yekaterinburg")
+    old, new = datetime(2026, 12, 5, 18, tzinfo=zone), datetime(2026, 12, 9, 18, tzinfo=zone)
+    timeline.write([timeline.sla_recomputed(
+        signal.pk, reason="Календарь изменён", actor_id=None, at=None,
+        changes={"due": {"answer": [old.isoformat(), new.isoformat()],
+                         "reaction": [old.isoformat(), old.isoformat()]}},
+    )])  # fmt: skip
+    client.force_login(analyst)
+    html = client.get(reverse("signals_app:signal_detail", args=[signal.number])).content.decode()
+    assert "Обычный → Высокий" in html  # not «normal → high»
+    assert "Ответ: 05.12.2026 18:00 → 09.12.2026 18:00" in html
+    assert "Реакция: 05.12.2026" not in html  # what did not move is not listed
