@@ -283,7 +283,7 @@ def signal_for_page(*, user: User, number: str) -> Signal | None:
     rows = (
         signal_visible_to(user=user)
         .select_related(
-            "region", "category", "category__parent", "municipality", "agency", "assignee"
+            "region", "category", "category__parent", "municipality", "agency", "assignee", "parent"
         )
         .filter(number=number)
         .order_by()[:1]

@@ -139,6 +139,13 @@ class Action:
                 "roles": ", ".join(str(ROLE_NAMES[role]) for role in sorted(self.roles)),
                 "action": self.label,
             })  # fmt: skip
+        if user is not None and signal.parent_id and self.name not in FOLLOWER_ACTIONS:
+            return InvalidTransition(
+                _(
+                    "This signal is part of a mass incident and follows it: act on the mass "
+                    "incident."
+                )
+            )
         if signal.status not in self.statuses:
             return InvalidTransition(
                 _("“%(action)s” is not possible for a signal in status “%(status)s”.")
@@ -340,6 +347,8 @@ ACTIONS: tuple[Action, ...] = (
            when=_delivery_missing, done=gettext_lazy("Marked as delivered by other means.")),
 )  # fmt: skip
 REGISTRY: dict[str, Action] = {action.name: action for action in ACTIONS}
+# What a child of a mass incident still does on its own: everything else follows the lead.
+FOLLOWER_ACTIONS = frozenset({"note", "channel", "redeliver", "handed"})
 # The status moves the generic "move to status" request may make, by target.
 BY_TARGET = ("request_info", "resume", "close", "reopen", "reject", "restore")
 

@@ -182,9 +182,48 @@ class NumbersField(serializers.Field):
 
 class MergeInput(ActionInput):
     children = NumbersField(help_text=_("Numbers of the signals to merge into this one."))
+    confirm = serializers.BooleanField(
+        required=False, default=False,
+        help_text=_("Merge even where the municipality or the topic differs."),
+    )  # fmt: skip
 
     def validate_children(self, value: list[str]) -> list[int]:
         return [_visible(self.user, number).pk for number in value]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Signals of another municipality or topic are rarely one incident: say which, and
+        merge them only when confirmed."""
+        if attrs.pop("confirm", False):
+            return attrs
+        lead = self.signal
+        others = Signal.objects.filter(pk__in=attrs.get("children") or []).select_related(
+            "municipality", "category", "category__parent"
+        )
+        differences = []
+        for child in others:
+            if child.municipality_id != lead.municipality_id:
+                differences.append(_("%(number)s is from another municipality (%(place)s)") % {
+                    "number": child.number,
+                    "place": child.municipality.name if child.municipality else "—",
+                })  # fmt: skip
+            elif _topic(child) != _topic(lead):
+                topic = child.category.parent or child.category if child.category else None
+                differences.append(_("%(number)s is of another topic (%(topic)s)") % {
+                    "number": child.number, "topic": topic.name if topic else "—",
+                })  # fmt: skip
+        if differences:
+            raise serializers.ValidationError({"children": [
+                _("Check before merging: %(what)s. Tick «merge anyway» if it is one incident.")
+                % {"what": "; ".join(differences)}
+            ]})  # fmt: skip
+        return attrs
+
+
+def _topic(signal: Signal) -> int | None:
+    category = signal.category
+    if category is None:
+        return None
+    return category.parent_id or category.pk
 
 
 class CategoryInput(ActionInput):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from signals_app.choices import Status
-from signals_app.errors import ActionForbidden, InvalidInput
+from signals_app.errors import ActionForbidden, InvalidInput, InvalidTransition
 from signals_app.ingest import mass
 from signals_app.models import (
     MassIncidentProposal,
@@ -162,7 +162,7 @@ def test_merge_refusals(region, other_region, outage, analyst):
     services.signal_merge(parent=outage[0], children=[outage[1].pk], actor=analyst)
     with pytest.raises(InvalidInput, match="другому массовому инциденту"):
         services.signal_merge(parent=outage[2], children=[outage[1].pk], actor=analyst)
-    with pytest.raises(InvalidInput, match="не может возглавить"):
+    with pytest.raises(InvalidTransition, match="следует за ним"):  # a child leads nothing
         services.signal_merge(parent=outage[1], children=[outage[3].pk], actor=analyst)
     assert Signal.objects.filter(parent=outage[0]).count() == 1
 

@@ -194,17 +194,19 @@ def test_bulk_assign_category_reject_and_merge(
     first.refresh_from_db()
     third.refresh_from_db()
     assert first.assignee_id == executor.pk and third.category_id == category.pk
-    response = client.post(
-        url, {"action": "merge", "parent": first.number, "ids": [first.pk, second.pk, third.pk]}
-    )
-    assert response.content.decode().count("объединено в") == 2
+    merge = {"action": "merge", "parent": first.number, "ids": [first.pk, second.pk, third.pk]}
+    warned = client.post(url, merge).content.decode()
+    assert "на другую тему" in warned and warned.count("объединено в") == 1  # third: asked
+    response = client.post(url, merge | {"ids": [first.pk, third.pk], "confirm": "true"})
+    assert response.content.decode().count("объединено в") == 1
     assert set(Signal.objects.filter(parent=first).values_list("pk", flat=True)) == {
         second.pk,
         third.pk,
     }
     client.post(url, {"action": "reject", "reason": "Не наша компетенция", "ids": [third.pk]})
     third.refresh_from_db()
-    assert third.status == Status.REJECTED
+    first.refresh_from_db()
+    assert third.status == first.status  # a child follows its lead, not its own moves
 
 
 def test_saved_views_private_shared_and_owned(

@@ -211,7 +211,11 @@ def test_reject_restore_and_duplicate(client, analyst, region, person_signal):
 
 
 def test_merge_from_the_page(client, analyst, region, person_signal):
-    children = [SignalFactory(region=region) for _ in range(2)]
+    children = [
+        SignalFactory(region=region, municipality=person_signal.municipality,
+                      category=person_signal.category)
+        for _ in range(2)
+    ]  # fmt: skip
     client.force_login(analyst)
     numbers = " ".join(child.number for child in children)
     assert act(client, person_signal, "merge", children=numbers).status_code == 302
@@ -408,3 +412,36 @@ def test_the_timeline_says_what_moved_in_words(client, analyst, region):
     assert "Обычный → Высокий" in html  # not «normal → high»
     assert "Ответ: 05.12.2026 18:00 → 09.12.2026 18:00" in html
     assert "Реакция: 05.12.2026" not in html  # what did not move is not listed
+
+
+def test_merging_another_place_asks_first_and_a_child_follows_its_lead(
+    client, analyst, region, agency, municipality
+):
+    from signals_app.models import Signal
+    from tests.factories import MunicipalityFactory
+
+    other_municipality = MunicipalityFactory(region=region, name="Миасс")
+
+    lead = SignalFactory(region=region, municipality=municipality, text="Нет воды во всём районе")
+    near = SignalFactory(region=region, municipality=municipality, text="Нет воды, дом 5")
+    far = SignalFactory(
+        region=region, municipality=other_municipality, text="Нет воды, другой город"
+    )
+    services.signal_route(signal=lead, agency=agency, actor=analyst)
+    client.force_login(analyst)
+    lead.refresh_from_db()
+    response = act(client, lead, "merge", children=f"{near.number} {far.number}")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert far.number in body and other_municipality.name in body and "всё равно" in body
+    assert not Signal.objects.filter(parent=lead).exists()  # nothing merged before a yes
+    response = act(client, lead, "merge", children=f"{near.number} {far.number}", confirm="true")
+    assert response.status_code == 302
+    near.refresh_from_db()
+    # the child takes the lead's agency and status at once, and offers no work of its own
+    assert (near.agency_id, near.status) == (agency.pk, lead.status)
+    page = client.get(reverse("signals_app:signal_detail", args=[near.number])).content.decode()
+    assert f"следует за массовым инцидентом {lead.number}" in page
+    assert 'data-action="route"' not in page and "Направить в" not in page
+    refused = act(client, near, "reject", reason="Спам")
+    assert refused.status_code in (400, 409)

@@ -316,7 +316,8 @@ def _bulk_merge(request: HttpRequest, signals: list[Signal]) -> list[Outcome]:
         if signal.pk == lead.pk:
             outcomes.append(Outcome(signal.number, True, _("leads the mass incident")))
             continue
-        outcome = _one(request.user, "merge", lead, {"children": signal.number}, merged_into)
+        data = {"children": signal.number, "confirm": request.POST.get("confirm") == "true"}
+        outcome = _one(request.user, "merge", lead, data, merged_into)
         outcomes.append(Outcome(signal.number, outcome.done, outcome.message))
     if not any(o.done for o in outcomes if o.number != lead.number):
         outcomes[[o.number for o in outcomes].index(lead.number)] = Outcome(

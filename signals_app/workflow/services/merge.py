@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 
 from agencies.models import User
 from signals_app import timeline
+from signals_app.choices import Status
 from signals_app.errors import InvalidInput
 from signals_app.locks import signal_lock, signals_lock
 from signals_app.models import Signal
 from signals_app.workflow import changes
 from signals_app.workflow.actions import authorize
 from signals_app.workflow.changes import Change
-from signals_app.workflow.services.base import begin, finish
+from signals_app.workflow.services.base import begin, children_follow, finish
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ def signal_merge(
         )
         changes.save(change)
         merged.append(child)
+    if merged and (lead.agency_id or lead.status != Status.NEW):
+        children_follow(lead, actor=actor, reason="")  # from now on they follow the lead
     logger.info(
         "signal_merged parent_id=%s children=%s actor_id=%s", lead.pk, len(merged), actor_id
     )
