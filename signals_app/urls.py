@@ -37,6 +37,7 @@ urlpatterns = [
     ),
     # A signal's number is region-year-sequence (74-2026-000123): after the fixed paths above.
     path("<slug:number>/", signal.signal_detail, name="signal_detail"),
+    path("<slug:number>/print/", signal.signal_print, name="signal_print"),
     path("<slug:number>/do/<slug:action>/", signal.signal_action, name="signal_action"),
     path("<slug:number>/template/", signal.signal_template, name="signal_template"),
     path(

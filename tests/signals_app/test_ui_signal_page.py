@@ -445,3 +445,19 @@ def test_merging_another_place_asks_first_and_a_child_follows_its_lead(
     assert 'data-action="route"' not in page and "Направить в" not in page
     refused = act(client, near, "reject", reason="Спам")
     assert refused.status_code in (400, 409)
+
+
+def test_the_print_view_holds_the_case_file_and_respects_personal_data(
+    client, analyst, supervisor, person_signal, region, outsider_executor
+):
+    services.note_add(signal=person_signal, text="Позвонили в РЭС", actor=analyst)
+    url = reverse("signals_app:signal_print", args=[person_signal.number])
+    client.force_login(analyst)
+    html = client.get(url).content.decode()
+    assert f"Дело по обращению {person_signal.number}" in html
+    assert person_signal.author_name in html and "Позвонили в РЭС" in html
+    assert "css/print.css" in html and "<script" not in html
+    client.force_login(supervisor)
+    assert person_signal.author_name not in client.get(url).content.decode()
+    client.force_login(outsider_executor)
+    assert client.get(url).status_code == 404

@@ -95,6 +95,15 @@ def signal_detail(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@login_required
+def signal_print(request: HttpRequest, number: str) -> HttpResponse:
+    """The case file on paper: text, facts, deadlines, replies with their delivery, the whole
+    timeline — what the user may see of it, personal data only where they may see it."""
+    signal = _signal_or_404(request, number)
+    context = _page_context(request, signal) | {"printed_at": timezone.now()}
+    return TemplateResponse(request, "signals_app/signal_print.html", context)
+
+
 def _refused(request: HttpRequest, number: str, error: WorkflowError) -> HttpResponse:
     """Show the fresh state with the reason the action was refused (never a silent overwrite)."""
     if isinstance(error, ConflictError):
