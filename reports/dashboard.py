@@ -11,10 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from agencies.models import Agency, Region
-from signals_app.choices import OPEN_STATUSES
+from signals_app.choices import OPEN_STATUSES, Status
 from signals_app.models import Signal
 
 
@@ -34,19 +34,42 @@ def dashboard_figures(
     totals = signals.filter(Q(received_at__gte=week) | open_).aggregate(
         received_today=Count("id", filter=Q(received_at__gte=today)),
         received_week=Count("id", filter=Q(received_at__gte=week)),
-        in_work=Count("id", filter=open_),
+        # «В работе» means what the queue's tab means: the status, not every open signal.
+        in_work=Count("id", filter=Q(status=Status.IN_PROGRESS)),
+        open_now=Count("id", filter=open_),
         overdue=Count("id", filter=overdue),
         reaction_today=Avg(reaction, filter=Q(received_at__gte=today, reacted_at__isnull=False)),
     )
     topics = list(
         signals.filter(received_at__gte=week)
-        .values(topic=Coalesce("category__parent__name", "category__name"))
+        .values(
+            topic=Coalesce("category__parent__name", "category__name"),
+            topic_id=Coalesce("category__parent_id", "category_id"),
+        )
         .annotate(count=Count("id"))
         .order_by("-count", "topic")[:5]
     )
+    top = max((row["count"] for row in topics), default=0)
+    for row in topics:
+        row["share"] = round(100 * row["count"] / top) if top else 0
+    last_days = today - timedelta(days=6)
+    per_day = dict(
+        signals.filter(received_at__gte=last_days)
+        .annotate(day=TruncDate("received_at", tzinfo=zone))
+        .values_list("day")
+        .annotate(count=Count("id"))
+        .values_list("day", "count")
+    )
+    days = [(last_days + timedelta(days=offset)).date() for offset in range(7)]
+    busiest = max(per_day.values(), default=0)
+    volume = []
+    for day in days:
+        share = round(100 * per_day.get(day, 0) / busiest) if busiest else 0
+        volume.append({"day": day, "count": per_day.get(day, 0), "share": share,
+                       "rest": 100 - share})  # fmt: skip
     places = list(
         signals.filter(Q(received_at__gte=week) | open_)
-        .values(name=F("municipality__name"))
+        .values("municipality_id", name=F("municipality__name"))
         .annotate(
             week=Count("id", filter=Q(received_at__gte=week)),
             open=Count("id", filter=open_),
@@ -60,6 +83,7 @@ def dashboard_figures(
         if totals["reaction_today"]
         else None,
         "topics": topics,
+        "volume": volume,
         "municipalities": places,
         "today": today,
         "week": week,

@@ -213,6 +213,8 @@ def dashboard(request: HttpRequest, agency_id: int | None = None) -> HttpRespons
     context = {
         "region": region,
         "agency": agency,
+        # The queue links of an agency's board carry the agency (a region's carry nothing more).
+        "scope": f"&agency={agency.pk}" if agency else "",
         "figures": dashboard_figures(region=region, agency=agency, now=timezone.now()),
     }
     template = "reports/dashboard.html"
