@@ -163,6 +163,10 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# 152-FZ: who processes the citizens' personal data and where its policy is. Empty: «the
+# regional control centre of <region>» and the policy page the product serves (/widget/privacy/).
+PERSONAL_DATA_OPERATOR = os.environ.get("PERSONAL_DATA_OPERATOR", "")
+PERSONAL_DATA_POLICY_URL = os.environ.get("PERSONAL_DATA_POLICY_URL", "")
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Yekaterinburg")
 USE_I18N = True
 USE_TZ = True

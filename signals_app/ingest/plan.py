@@ -199,7 +199,9 @@ def _route(arrival: Arrival, memo: _Memo, now: Any) -> None:
         ("page", source.pk, page_id, agency_id), page_agency, source, page_id, agency_id
     )
     if agency is not None and agency.is_active and agency.region_id == signal.region_id:
-        reason = str(_("Official page of the agency"))
+        reason = str(
+            _("The widget on the agency's page") if agency_id else _("Official page of the agency")
+        )
         arrival.steps.append(PlanStep("route", at=now, agency=agency, reason=reason))
         return
     rules = memo.get(("routing", signal.region_id), routing_rules, signal.region_id)

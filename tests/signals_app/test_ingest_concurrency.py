@@ -34,7 +34,12 @@ def widget_post(base: str, agency_id: int, number: int) -> tuple[int, str]:
     form = opener.open(url, timeout=60).read().decode()
     fields = dict(re.findall(r'name="(csrfmiddlewaretoken|submission)" value="([^"]+)"', form))
     body = urllib.parse.urlencode(
-        fields | {"text": f"Яма у подъезда дома {number}, глубокая", "address": "ул. Мира, 3"}
+        fields
+        | {
+            "consent": "on",
+            "text": f"Яма у подъезда дома {number}, глубокая",
+            "address": "ул. Мира, 3",
+        }
     ).encode()
     request = urllib.request.Request(url, data=body, headers={"Referer": url})
     with opener.open(request, timeout=60) as response:

@@ -52,6 +52,7 @@ def test_a_message_with_a_photo_becomes_a_signal_of_that_agency(client, agency, 
     response = client.post(
         url(agency),
         {
+            "consent": "on",
             "text": "Яма у подъезда, глубокая",
             "address": "ул. Мира, 3",
             "contact": "+79001112233",
@@ -70,7 +71,7 @@ def test_a_message_with_a_photo_becomes_a_signal_of_that_agency(client, agency, 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"text": "коротко"}, "не меньше 10 символов"),
+        ({"consent": "on", "text": "коротко"}, "не меньше 10 символов"),
         (
             {
                 "text": "Яма у подъезда, глубокая",
@@ -89,7 +90,8 @@ def test_bad_input_is_explained_and_nothing_is_stored(client, agency, widget_sou
 
 def test_the_honeypot_swallows_bots(client, agency, widget_source):
     response = client.post(
-        url(agency), {"text": "Купите наши окна недорого!", "website": "http://spam"}
+        url(agency),
+        {"consent": "on", "text": "Купите наши окна недорого!", "website": "http://spam"},
     )
     assert response.status_code == 200
     assert not InboundMessage.objects.exists()
@@ -97,8 +99,13 @@ def test_the_honeypot_swallows_bots(client, agency, widget_source):
 
 def test_too_many_messages_from_one_address_are_refused(client, agency, widget_source):
     for i in range(5):
-        assert client.post(url(agency), {"text": f"Проблема номер {i} во дворе"}).status_code == 200
-    response = client.post(url(agency), {"text": "Ещё одна проблема во дворе"})
+        assert (
+            client.post(
+                url(agency), {"consent": "on", "text": f"Проблема номер {i} во дворе"}
+            ).status_code
+            == 200
+        )
+    response = client.post(url(agency), {"consent": "on", "text": "Ещё одна проблема во дворе"})
     assert response.status_code == 429
     assert Signal.objects.count() == 5
 
@@ -107,7 +114,10 @@ def test_csrf_is_enforced(agency, widget_source):
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
-    assert strict.post(url(agency), {"text": "Яма у подъезда, глубокая"}).status_code == 403
+    assert (
+        strict.post(url(agency), {"consent": "on", "text": "Яма у подъезда, глубокая"}).status_code
+        == 403
+    )
     assert not InboundMessage.objects.exists()
 
 
@@ -126,7 +136,12 @@ def test_the_same_form_sent_twice_is_one_signal_with_one_number(client, agency, 
     import re
 
     submission = re.search(r'name="submission" value="([0-9a-f]{32})"', page)[1]
-    data = {"text": "Яма у подъезда, глубокая", "address": "ул. Мира, 3", "submission": submission}
+    data = {
+        "consent": "on",
+        "text": "Яма у подъезда, глубокая",
+        "address": "ул. Мира, 3",
+        "submission": submission,
+    }
     first = client.post(url(agency), data)
     again = client.post(url(agency), data)
     signal = Signal.objects.get()
@@ -146,14 +161,16 @@ def test_with_the_cache_down_a_report_is_still_accepted(client, agency, widget_s
         incr = add
 
     monkeypatch.setattr(intake, "cache", Down())
-    response = client.post(url(agency), {"text": "Яма у подъезда, глубокая", "address": "ул. Мира"})
+    response = client.post(
+        url(agency), {"consent": "on", "text": "Яма у подъезда, глубокая", "address": "ул. Мира"}
+    )
     assert response.status_code == 200
     assert Signal.objects.get().number in response.content.decode()
 
 
 def test_nul_in_the_form_is_a_field_error_and_nothing_is_stored(client, agency, widget_source):
     for field in ("text", "address", "name", "contact"):
-        data = {"text": "Яма у подъезда, глубокая", "address": "ул. Мира, 3"}
+        data = {"consent": "on", "text": "Яма у подъезда, глубокая", "address": "ул. Мира, 3"}
         data[field] = data.get(field, "Пётр") + "\x00"
         response = client.post(url(agency), data)
         assert response.status_code == 400, field
@@ -161,7 +178,53 @@ def test_nul_in_the_form_is_a_field_error_and_nothing_is_stored(client, agency, 
 
 
 def test_a_tampered_form_id_is_dropped_not_an_invisible_error(client, agency, widget_source):
-    data = {"text": "Яма у подъезда, глубокая", "address": "ул. Мира", "submission": "x' OR 1=1 --"}
+    data = {
+        "consent": "on",
+        "text": "Яма у подъезда, глубокая",
+        "address": "ул. Мира",
+        "submission": "x' OR 1=1 --",
+    }
     response = client.post(url(agency), data)
     assert response.status_code == 200
     assert Signal.objects.get().number in response.content.decode()
+
+
+def test_personal_data_consent_is_required_named_and_kept_with_the_message(
+    client, agency, widget_source
+):
+    page = client.get(url(agency)).content.decode()
+    assert 'name="consent"' in page and "152-ФЗ" in page and "/widget/privacy/" in page
+    assert page.count('class="required-mark"') >= 3  # the legend, the text and the consent
+    refused = client.post(url(agency), {"text": "Яма у подъезда, глубокая"})
+    assert refused.status_code == 400 and "Без согласия" in refused.content.decode()
+    assert not InboundMessage.objects.exists()
+    assert (
+        client.post(url(agency), {"consent": "on", "text": "Яма у подъезда, глубокая"}).status_code
+        == 200
+    )
+    consent = InboundMessage.objects.get().payload["consent"]
+    assert consent["given"] is True and consent["version"] and "152-ФЗ" in consent["text"]
+    policy = client.get(reverse("widget_privacy"))
+    assert (
+        policy.status_code == 200
+        and "Политика обработки персональных данных" in policy.content.decode()
+    )
+
+
+def test_the_place_comes_from_the_address_else_the_agency_and_the_reason_says_widget(
+    client, agency, widget_source, region, municipality
+):
+    from tests.factories import MunicipalityFactory
+
+    kopeysk = MunicipalityFactory(region=region, name="Копейск", oktmo="75728000")
+    client.post(url(agency), {"consent": "on", "text": "Яма у подъезда, глубокая",
+                              "address": "г. Копейск, ул. Ленина, 5"})  # fmt: skip
+    client.post(url(agency), {"consent": "on", "text": "Не горит фонарь во дворе",
+                              "address": "ул. Мира, 3"})  # fmt: skip
+    first, second = Signal.objects.order_by("pk")
+    assert first.municipality == kopeysk
+    assert second.municipality == agency.municipality == municipality
+    from signals_app.models import SignalEvent
+
+    routed = SignalEvent.objects.filter(signal=first, kind=SignalEvent.Kind.ROUTED).first()
+    assert routed is not None and routed.reason == "Виджет на странице ведомства"

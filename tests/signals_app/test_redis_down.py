@@ -78,7 +78,8 @@ def test_intakes_store_with_redis_away(client, redis, region, agency):
     SourceFactory(region=region, slug="pos", channel="pos", secret="pos-token")
     redis.stop()
     widget = client.post(
-        reverse("widget", args=[agency.pk]), {"text": "Яма у подъезда, глубокая", "address": "Мира"}
+        reverse("widget", args=[agency.pk]),
+        {"consent": "on", "text": "Яма у подъезда, глубокая", "address": "Мира"},
     )
     assert widget.status_code == 200
     assert Signal.objects.get().number in widget.content.decode()

@@ -8,16 +8,17 @@ import re
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 
-from agencies.models import Agency
+from agencies.models import Agency, Municipality
 from signals_app.channels.widget import SPEC
 from signals_app.ingest.process import inbound_accept
 from signals_app.models import InboundMessage, Source
@@ -47,6 +48,12 @@ class WidgetForm(forms.Form):
         label=_("Phone or e-mail for the answer"), max_length=200, required=False
     )
     photo = forms.FileField(label=_("Photo (JPEG or PNG, up to 5 MB)"), required=False)
+    # 152-FZ: the consent to the processing of personal data, given knowingly (the operator,
+    # the purpose and the policy are named beside it) and kept with the message, text and all.
+    consent = forms.BooleanField(
+        label=_("I agree to the processing of my personal data"),
+        error_messages={"required": _("Without the consent the message cannot be accepted.")},
+    )
     # A field people never see; bots fill it in.
     website = forms.CharField(
         required=False, widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"})
@@ -84,6 +91,55 @@ class WidgetForm(forms.Form):
         raise forms.ValidationError(_("Only JPEG and PNG photos are accepted."))
 
 
+CONSENT_VERSION = "2026-12-01"
+
+
+def consent_text(agency: Agency) -> str:
+    """The consent as the citizen read it (kept with the message: what was agreed to)."""
+    return str(
+        _(
+            "I agree that %(operator)s (the operator) processes the personal data I give here — "
+            "my name, contact and the contents of my message — to consider my message, send it to "
+            "the body that must answer, answer me and check the answer, under Federal Law No. "
+            "152-FZ «On Personal Data», as its policy says (%(policy)s). The consent lasts until "
+            "the message is answered and its storage term ends; I can withdraw it by writing to "
+            "the operator."
+        )
+        % {"operator": operator_name(agency), "policy": policy_url()}
+    )
+
+
+def operator_name(agency: Agency) -> str:
+    return settings.PERSONAL_DATA_OPERATOR or str(
+        _("the regional control centre of %(region)s") % {"region": agency.region.name}
+    )
+
+
+def policy_url() -> str:
+    return settings.PERSONAL_DATA_POLICY_URL or reverse("widget_privacy")
+
+
+def municipality_of(agency: Agency, address: str) -> Municipality | None:
+    """Where the problem is: a municipality of the region named in the address (the longest
+    name found wins: «Копейский городской округ» over «Копейск»), else the agency's own."""
+    text = address.casefold().replace("ё", "е")
+    if text:
+        named = [
+            place for place in Municipality.objects.filter(region_id=agency.region_id)
+            if len(place.name) >= 4 and place.name.casefold().replace("ё", "е") in text
+        ]  # fmt: skip
+        if named:
+            return max(named, key=lambda place: len(place.name))
+    return agency.municipality
+
+
+def widget_privacy(request: HttpRequest) -> HttpResponse:
+    """The personal data policy the widget links to (unless the centre names its own)."""
+    return _render(request, "signals_app/widget_privacy.html", {
+        "operator": settings.PERSONAL_DATA_OPERATOR, "version": CONSENT_VERSION,
+    })  # fmt: skip
+
+
 def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
@@ -116,6 +172,11 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
     return response
 
 
+def _form_context(agency: Agency, form: WidgetForm) -> dict:
+    return {"agency": agency, "form": form, "consent_text": consent_text(agency),
+            "operator": operator_name(agency), "policy_url": policy_url()}  # fmt: skip
+
+
 @xframe_options_exempt
 def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
     agency = Agency.objects.filter(pk=agency_id, is_active=True).first()
@@ -124,19 +185,17 @@ def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
         raise Http404
     if request.method != "POST":
         form = WidgetForm(initial={"submission": uuid.uuid4().hex})
-        return _render(request, "signals_app/widget_form.html", {"agency": agency, "form": form})
+        return _render(request, "signals_app/widget_form.html", _form_context(agency, form))
     if _rate_limited(request):
         return _render(
             request,
             "signals_app/widget_form.html",
-            {"agency": agency, "form": WidgetForm(request.POST), "limited": True},
+            _form_context(agency, WidgetForm(request.POST)) | {"limited": True},
             429,
         )
     form = WidgetForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _render(
-            request, "signals_app/widget_form.html", {"agency": agency, "form": form}, 400
-        )
+        return _render(request, "signals_app/widget_form.html", _form_context(agency, form), 400)
     if form.cleaned_data["website"]:
         # A bot: thank it and keep nothing.
         return _render(request, "signals_app/widget_done.html", {"agency": agency, "number": None})
@@ -151,13 +210,21 @@ def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
         return _render(
             request, "signals_app/widget_done.html", {"agency": agency, "number": number}
         )
+    place = municipality_of(agency, form.cleaned_data["address"])
     payload: dict = {
         "external_id": external_id,
         "text": form.cleaned_data["text"],
         "posted_at": timezone.now().isoformat(),
         "address": form.cleaned_data["address"],
+        "municipality": place.oktmo if place is not None and place.oktmo else "",
         "author": {"name": form.cleaned_data["name"], "phone": form.cleaned_data["contact"]},
         "agency_id": agency.pk,
+        "consent": {
+            "given": True,
+            "at": timezone.now().isoformat(),
+            "version": CONSENT_VERSION,
+            "text": consent_text(agency),
+        },
     }
     photo = form.cleaned_data.get("photo")
     if photo is not None:
@@ -179,4 +246,7 @@ def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
     )
 
 
-urlpatterns = [path("widget/<int:agency_id>/", widget, name="widget")]
+urlpatterns = [
+    path("widget/<int:agency_id>/", widget, name="widget"),
+    path("widget/privacy/", widget_privacy, name="widget_privacy"),
+]
