@@ -7,6 +7,7 @@ import csv
 from collections.abc import Iterator
 from io import BytesIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,8 +17,9 @@ from openpyxl.utils import get_column_letter
 
 from reports.figures import month_bounds
 from reports.models import Report
+from signals_app.choices import Channel, Status
 from signals_app.models import Signal
-from signals_app.spreadsheets import csv_row, xlsx_row
+from signals_app.spreadsheets import CSV_DELIMITER, csv_row, moment_text, xlsx_row
 
 PERCENT = "0.0%"
 HOURS = "0.0"
@@ -101,7 +103,8 @@ def report_xlsx(report: Report) -> bytes:
     _sheet(workbook, _("Topics"), [_("Topic"), _("Subtopic"), _("Signals")],
            [[row["topic"], row["subtopic"], row["count"]] for row in figures["by_topic"]])  # fmt: skip
     _sheet(workbook, _("Top topics"),
-           [_("Topic"), _("Signals"), _("Previous month"), _("Change"), _("A year ago"), _("Change")],
+           [_("Topic"), _("Signals"), _("Previous month"), _("Change (share)"), _("A year ago"),
+            _("Change (share)")],
            [[r["topic"], r["count"], r["previous_month"], r["change"], r["year_ago"], r["change_year"]]
             for r in figures["top_topics"]], {4: PERCENT, 6: PERCENT})  # fmt: skip
     _sheet(workbook, _("Municipalities"), [_("Municipality"), _("Signals")],
@@ -136,33 +139,51 @@ def report_signals_csv(report: Report) -> Iterator[str]:
         "number", "received_at", "channel", "category__name", "municipality__name",
         "agency__name", "status", "reacted_at", "answered_at",
     )  # fmt: skip
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), delimiter=CSV_DELIMITER)
+    zone = ZoneInfo(report.region.time_zone)
+    channel_names, status_names = dict(Channel.choices), dict(Status.choices)
     yield "\ufeff"  # Excel opens UTF-8 with a BOM as UTF-8
     yield writer.writerow([
         _("Number"), _("Received"), _("Channel"), _("Category"), _("Municipality"), _("Agency"),
         _("Status"), _("reacted at"), _("answered at"),
     ])  # fmt: skip
-    for row in rows.iterator(chunk_size=2000):
-        yield writer.writerow(
-            csv_row(value.isoformat() if hasattr(value, "isoformat") else value for value in row)
-        )
+    for (
+        number,
+        received,
+        channel,
+        category,
+        place,
+        agency,
+        status,
+        reacted,
+        answered,
+    ) in rows.iterator(chunk_size=2000):
+        yield writer.writerow(csv_row([
+            number, moment_text(received, zone), str(channel_names.get(channel, channel)),
+            category, place, agency, str(status_names.get(status, status)),
+            moment_text(reacted, zone), moment_text(answered, zone),
+        ]))  # fmt: skip
 
 
 class PdfUnavailable(RuntimeError):
     """WeasyPrint or the system libraries it needs (Pango) are missing on this server."""
 
 
-def report_pdf(report: Report) -> bytes:
-    """The printable report (the same SVG charts), fonts embedded by WeasyPrint."""
+def report_print_html(report: Report) -> str:
+    """The printable report's page: tables whose rows never split and whose headers repeat."""
     from django.template.loader import render_to_string
 
     from reports.charts import report_charts
 
+    return render_to_string(
+        "reports/report_print.html", {"report": report, "charts": report_charts(report.figures)}
+    )
+
+
+def report_pdf(report: Report) -> bytes:
+    """The printable report (the same SVG charts), fonts embedded by WeasyPrint."""
     try:
         import weasyprint
     except (ImportError, OSError) as error:  # OSError: the Pango library is not installed
         raise PdfUnavailable(str(error)) from error
-    html = render_to_string(
-        "reports/report_print.html", {"report": report, "charts": report_charts(report.figures)}
-    )
-    return weasyprint.HTML(string=html).write_pdf()
+    return weasyprint.HTML(string=report_print_html(report)).write_pdf()

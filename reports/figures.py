@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency, Region, WorkCalendar
 from signals_app.choices import OPEN_STATUSES, Channel, Status
@@ -30,7 +31,10 @@ HISTOGRAM_BOUNDS = (
     (0, 3600), (3600, 4 * 3600), (4 * 3600, 8 * 3600), (8 * 3600, 24 * 3600),
     (24 * 3600, 80 * 3600), (80 * 3600, 10**9),
 )  # fmt: skip
-HISTOGRAM_LABELS = ("< 1 h", "1–4 h", "4–8 h", "8–24 h", "24–80 h", "> 80 h")
+HISTOGRAM_LABELS = (
+    gettext_lazy("< 1 h"), gettext_lazy("1–4 h"), gettext_lazy("4–8 h"), gettext_lazy("8–24 h"), gettext_lazy("24–80 h"),
+    gettext_lazy("> 80 h"),
+)  # fmt: skip
 HISTOGRAM_SQL = "SELECT {} FROM timed".format(  # noqa: S608 — constant bounds only
     ", ".join(
         f"count(*) FILTER (WHERE answer_working >= {low} AND answer_working < {high})"
@@ -344,7 +348,7 @@ def _monthly_figures(
         )
     ]
     figures["answer_histogram"] = [
-        {"bucket": label, "count": count}
+        {"bucket": str(label), "count": count}
         for label, count in zip(
             HISTOGRAM_LABELS,
             _fetch(HISTOGRAM_SQL, params)[0],
@@ -383,11 +387,14 @@ def _top_topics(
     before = _topic_counts(region, *previous_month(year, month), params)
     year_ago = _topic_counts(region, year - 1, month, params)
     top = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:10]
+    # A month with no signals at all is no data (the system was not used yet), not a zero.
     return [
         {
             "topic": topic, "count": count,
-            "previous_month": before.get(topic, 0), "change": _change(count, before.get(topic)),
-            "year_ago": year_ago.get(topic, 0), "change_year": _change(count, year_ago.get(topic)),
+            "previous_month": before.get(topic, 0) if before else None,
+            "change": _change(count, before.get(topic)),
+            "year_ago": year_ago.get(topic, 0) if year_ago else None,
+            "change_year": _change(count, year_ago.get(topic)),
         }
         for topic, count in top
     ]  # fmt: skip

@@ -27,7 +27,7 @@ from signals_app.errors import InvalidInput
 from signals_app.filters import SignalFilterSet, default_order, saved_view_query
 from signals_app.models import Notification
 from signals_app.selectors import signal_visible_to
-from signals_app.spreadsheets import csv_row, xlsx_row
+from signals_app.spreadsheets import CSV_DELIMITER, csv_row, xlsx_row
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def _write(export: Export, handle) -> tuple[int, bool]:  # type: ignore[no-untyp
         workbook.save(handle)
         return written, personal
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text)
+    writer = csv.writer(text, delimiter=CSV_DELIMITER)
     writer.writerow(_header())
     for values, masked in _rows(export):
         writer.writerow(

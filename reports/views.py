@@ -168,6 +168,11 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     """One report: a progress bar while it is generated, then its figures and what changed
     since the previous version."""
     report = _report_or_404(request, report_id)
+    if request.htmx and report.state not in (report.State.QUEUED, report.State.RUNNING):
+        # The progress bar polled its way to the end: the whole page now, with its figures.
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
     previous = selectors.previous_version(report) if report.state == report.State.DONE else None
     context = {
         "report": report,

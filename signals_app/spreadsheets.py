@@ -43,3 +43,14 @@ def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
         else:
             row.append(value)
     return row
+
+
+# Russian Excel reads «;» as the separator (the comma is the decimal mark there).
+CSV_DELIMITER = ";"
+
+
+def moment_text(value: Any, zone: Any) -> Any:
+    """A moment as the reader's local «dd.mm.yyyy hh:mm» (other values as they are)."""
+    if hasattr(value, "astimezone"):
+        return value.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+    return value

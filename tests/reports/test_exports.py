@@ -26,7 +26,8 @@ def _export(client, django_capture_on_commit_callbacks, query, format):  # type:
 def _csv(client, export):  # type: ignore[no-untyped-def]
     response = client.get(reverse("reports:export_file", args=[export.pk]))
     assert response.status_code == 200
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body), delimiter=";"))
 
 
 def test_csv_export_follows_the_filter_and_masks_for_supervisors(

@@ -45,7 +45,7 @@ def test_queue_exports_keep_formula_like_texts_as_text(
 
     rows = list(csv.reader(io.StringIO(
         _export(client, django_capture_on_commit_callbacks, "csv").decode("utf-8-sig")
-    )))  # fmt: skip
+    ), delimiter=";"))  # fmt: skip
     cells = [cell for row in rows[1:] for cell in row]
     assert "'" + HOSTILE["text"] in cells and "'" + HOSTILE["address"] in cells
     assert "'-1 градус в квартире" in cells
@@ -80,7 +80,7 @@ def test_report_files_keep_formula_like_names_as_text(
     body = b"".join(
         client.get(reverse("reports:report_signals", args=[report.pk])).streaming_content
     ).decode("utf-8-sig")
-    row = list(csv.reader(io.StringIO(body)))[1]
+    row = list(csv.reader(io.StringIO(body), delimiter=";"))[1]
     assert "'-Копейск" in row and "'=1+2" in row
 
 

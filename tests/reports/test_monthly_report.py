@@ -4,6 +4,7 @@ Fri 09:00–16:45, lunch 13:00–13:48)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -90,7 +91,8 @@ def test_figures_match_the_hand_computation(region, november):
     assert len(days) == 30 and days["2026-11-03"] == 1 and days["2026-11-06"] == 1
     assert sum(days.values()) == 5
     histogram = {row["bucket"]: row["count"] for row in figures["answer_histogram"]}
-    assert histogram == {"< 1 h": 0, "1–4 h": 2, "4–8 h": 0, "8–24 h": 1, "24–80 h": 0, "> 80 h": 0}
+    assert histogram == {"< 1 раб. ч": 0, "1–4 раб. ч": 2, "4–8 раб. ч": 0, "8–24 раб. ч": 1,
+                         "24–80 раб. ч": 0, "> 80 раб. ч": 0}  # fmt: skip
 
 
 def test_working_time_counts_in_the_agency_s_own_calendar_and_time_zone(
@@ -176,6 +178,22 @@ def test_the_progress_bar_follows_the_running_generation(client, region, supervi
     body = response.content.decode()
     assert '<progress max="100" value="65"' in body and "65%" in body
     assert 'hx-trigger="every 2s"' in body
+    Report.objects.filter(pk=report.pk).update(state=Report.State.FAILED, error="Нет данных")
+    done = client.get(reverse("reports:report_detail", args=[report.pk]), HTTP_HX_REQUEST="true")
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"  # no extra «Показать»
+
+
+def test_a_year_ago_without_data_is_no_data_not_zero(region, november, analyst):
+    report = report_request(region=region, year=2026, month=11, actor=analyst)
+    report_generate(report_id=report.pk)
+    report.refresh_from_db()
+    [first, *_rest] = report.figures["top_topics"]
+    assert first["year_ago"] is None and first["change_year"] is None
+    assert report.figures["answer_histogram"][0]["bucket"] == "< 1 раб. ч"
+    from reports.exports import report_print_html
+
+    html = report_print_html(report)
+    assert "<thead>" in html and "break-inside: avoid" in html and "—" in html
 
 
 def test_generation_is_idempotent(region, november, analyst):
@@ -275,6 +293,11 @@ def test_xlsx_has_typed_cells_and_the_csv_lists_the_signals(
     assert body.count("\n") == 6  # header + 5 signals of November
     assert november["weekend"].number in body and november["october"].number not in body
     assert "Иван" not in body  # no personal data
+    header, first = body.lstrip("\ufeff").splitlines()[:2]
+    assert header.startswith("Номер;Поступило;Канал;")  # «;» for Russian Excel
+    cells = first.split(";")
+    assert re.fullmatch(r"\d{2}\.\d{2}\.2026 \d{2}:\d{2}", cells[1])  # local time, not UTC ISO
+    assert cells[2] == "ВКонтакте" and cells[6] in {"Новый", "В работе", "Закрыт", "Ответ дан"}
     client.force_login(executor)
     assert client.get(reverse("reports:report_xlsx", args=[report.pk])).status_code == 404
 
