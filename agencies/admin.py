@@ -97,6 +97,18 @@ class OfficialPageAdmin(admin.ModelAdmin):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "last_name", "first_name", "is_active", "is_demo", "is_staff")
+    search_fields = ("username", "first_name", "last_name", "email")
+
+    def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
+        """A routing rule's executor is picked among agency staff only (not every login)."""
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "routingrule" and (
+            request.GET.get("field_name") == "executor"
+        ):
+            results = results.filter(memberships__isnull=False, is_active=True).distinct()
+            duplicates = True
+        return results, duplicates
+
     list_filter = ("is_active", "is_staff", "is_demo", "groups", "regions")
     filter_horizontal = ("groups", "user_permissions", "regions", "curated_municipalities")
     inlines = [MembershipInline]

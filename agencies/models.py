@@ -406,6 +406,11 @@ class User(AbstractUser):
     def has_role(self, role: str) -> bool:
         return role in self.role_names
 
+    def __str__(self) -> str:
+        """«Мария Исполнителева (executor)»: pickers name people, not bare logins."""
+        full = self.get_full_name()
+        return f"{full} ({self.username})" if full else self.username
+
 
 class Membership(models.Model):
     """A user's place in an agency."""

@@ -3,11 +3,16 @@
 Status and workflow fields are read-only here: they change only through the workflow services.
 """
 
+import secrets
+
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
-from signals_app import dispatch
-from signals_app.admin_base import ReadOnlyAdmin
+from signals_app import channels, dispatch
+from signals_app.admin_base import DurationUnitField, ReadOnlyAdmin, WordedAdmin
+from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
 from signals_app.ingest.services import inbound_reprocess
 from signals_app.models import (
     Attachment,
@@ -41,13 +46,77 @@ class CategoryAdmin(admin.ModelAdmin):
     autocomplete_fields = ("parent",)
 
 
+class SourceForm(forms.ModelForm):
+    """The secret and the token are never shown again once saved: an empty field keeps them,
+    «rotate» makes a new secret (shown once, in the message after saving)."""
+
+    secret = forms.CharField(
+        label=_("secret or token"), required=False, strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Set: hidden. Empty keeps it; type a new one to replace it."),
+    )  # fmt: skip
+    reply_token = forms.CharField(
+        label=_("token for answers"), required=False, strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("VK: the community's access token; Telegram: the bot's token. Empty keeps it."),
+    )  # fmt: skip
+    rotate_secret = forms.BooleanField(
+        label=_("Make a new secret"), required=False,
+        help_text=_("The new secret is shown once after saving; paste it into the platform."),
+    )  # fmt: skip
+
+    class Meta:
+        model = Source
+        fields = [field.name for field in Source._meta.fields if field.editable]
+
+    def clean_secret(self) -> str:
+        return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
+
+    def clean_reply_token(self) -> str:
+        return self.cleaned_data["reply_token"] or (
+            self.instance.reply_token if self.instance.pk else ""
+        )
+
+
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(WordedAdmin):
+    form = SourceForm
+    readonly_fields = ("connection",)
+    add_label = _("Add a source")
+    change_label = _("Change the source")
+    change_list_title = _("Choose a source to change")
+    count_label = ngettext_lazy("%(count)d source", "%(count)d sources", "count")
     list_display = ("name", "slug", "channel", "agency", "official_page", "is_active")
     list_filter = ("channel", "is_active", "region")
     search_fields = ("name", "slug")
     list_select_related = ("agency", "official_page")
     autocomplete_fields = ("agency", "official_page")
+
+    @admin.display(description=_("What to paste into the platform"))
+    def connection(self, source: Source) -> str:
+        """The callback address and, for VK, the confirmation string (never the secret)."""
+        from django.utils.html import format_html
+
+        address = channels.hook_address(source) if source.pk else ""
+        if not address:
+            return str(_("Save the source first; channels without a webhook need nothing here."))
+        confirmation = ""
+        if source.channel == "vk":
+            confirmation = format_html(
+                "<br>{}: <code>{}</code>", _("Confirmation string"),
+                source.confirmation_code or _("not set"),
+            )  # fmt: skip
+        return format_html("{}: <code>{}</code>{}", _("Address"), address, confirmation)
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        fresh = ""
+        if form.cleaned_data.get("rotate_secret") or not obj.secret:
+            fresh = obj.secret = secrets.token_urlsafe(32)
+        super().save_model(request, obj, form, change)
+        if fresh:
+            self.message_user(request, _(
+                "The new secret of «%(name)s», shown only now: %(secret)s"
+            ) % {"name": obj.name, "secret": fresh}, level=messages.WARNING)  # fmt: skip
 
 
 @admin.register(ImportJob)
@@ -162,8 +231,42 @@ class EscalationStepInline(admin.TabularInline):
     extra = 0
 
 
+class SLAPolicyForm(forms.ModelForm):
+    """Channels, priorities and pausing statuses as lists to tick, durations with units."""
+
+    channels = forms.MultipleChoiceField(
+        label=_("channels"), choices=Channel.choices, required=False,
+        widget=forms.CheckboxSelectMultiple, help_text=_("None ticked: every channel."),
+    )  # fmt: skip
+    priority = forms.ChoiceField(
+        label=_("priority"), required=False,
+        choices=[("", _("every priority")), *Priority.choices],
+    )  # fmt: skip
+    pausing_statuses = forms.MultipleChoiceField(
+        label=_("statuses that pause the clock"), required=False,
+        choices=[(status.value, status.label) for status in Status if status in OPEN_STATUSES],
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    reaction_duration = DurationUnitField(label=_("reaction time"), required=False)
+    answer_duration = DurationUnitField(label=_("answer time"), required=False)
+    resolution_duration = DurationUnitField(label=_("resolution time"), required=False)
+    extension_duration = DurationUnitField(
+        label=_("extension"), required=False,
+        help_text=_("Empty: the deadline cannot be extended. A number and its unit."),
+    )  # fmt: skip
+
+    class Meta:
+        model = SLAPolicy
+        fields = [field.name for field in SLAPolicy._meta.fields if field.editable]
+
+
 @admin.register(SLAPolicy)
-class SLAPolicyAdmin(admin.ModelAdmin):
+class SLAPolicyAdmin(WordedAdmin):
+    form = SLAPolicyForm
+    add_label = _("Add an SLA policy")
+    change_label = _("Change the SLA policy")
+    change_list_title = _("Choose an SLA policy to change")
+    count_label = ngettext_lazy("%(count)d SLA policy", "%(count)d SLA policies", "count")
     list_display = (
         "name",
         "region",
@@ -236,8 +339,32 @@ class ClassificationRuleAdmin(admin.ModelAdmin):
     list_select_related = ("category", "category__parent", "region")
 
 
+class RoutingRuleForm(forms.ModelForm):
+    class Meta:
+        model = RoutingRule
+        fields = [field.name for field in RoutingRule._meta.fields if field.editable]
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        agency, executor = data.get("agency"), data.get("executor")
+        if agency is not None and executor is not None:
+            from agencies.models import Membership
+
+            if not Membership.objects.filter(user=executor, agency=agency).exists():
+                self.add_error("executor", _(
+                    "%(person)s does not work in %(agency)s: an executor is one of the "
+                    "agency's staff."
+                ) % {"person": executor, "agency": agency})  # fmt: skip
+        return data
+
+
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(WordedAdmin):
+    form = RoutingRuleForm
+    add_label = _("Add a routing rule")
+    change_label = _("Change the routing rule")
+    change_list_title = _("Choose a routing rule to change")
+    count_label = ngettext_lazy("%(count)d routing rule", "%(count)d routing rules", "count")
     list_display = (
         "order", "agency", "category", "municipality", "source", "official_page", "keywords",
         "executor", "is_active", "skipped_inactive_agency",

@@ -149,6 +149,18 @@ def intake_urlpatterns() -> list[Any]:
     return patterns
 
 
+def hook_address(source: Any) -> str:
+    """The full address the platform must call for this source ("" when the channel has no
+    webhook of its own)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    name = spec(source.channel).hook if source.channel in BY_CODE else ""
+    if not name or not source.slug:
+        return ""
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=[source.slug])
+
+
 def policy_channels(group: str) -> list[str]:
     """The channels of a default deadline policy group ("social", "platform", "appeal")."""
     return [item.code for item in CHANNELS if item.policy == group]

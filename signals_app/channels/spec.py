@@ -15,6 +15,7 @@ class ChannelSpec:
     `social`: a social network (its signals are answered in hours). `policy`: the group of the
     default deadline policies it belongs to (`sla.defaults`): "social", "platform" (the
     feedback platform and its widget), "appeal" (59-FZ) or None (the catch-all policy).
+    `hook`: the URL name of the address the platform calls (shown on the source's admin page).
     """
 
     code: str
@@ -22,6 +23,7 @@ class ChannelSpec:
     mark: str
     social: bool = False
     policy: str | None = None
+    hook: str = ""  # the URL name of its webhook, which takes the source's slug
 
 
 @dataclass

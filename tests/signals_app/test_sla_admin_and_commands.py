@@ -32,19 +32,23 @@ def _form_data(policy, **changes):
     data = {
         "region": policy.region_id,
         "name": policy.name,
-        "channels": "vk,ok,telegram",
+        "channels": ["vk", "ok", "telegram"],
         "priority": "",
         "order": policy.order,
         "clock_start": policy.clock_start,
         "is_active": "on",
-        "reaction_duration": "01:00:00",
+        "reaction_duration_0": "1",
+        "reaction_duration_1": "hours",
         "reaction_clock": "working_hours",
-        "answer_duration": "08:00:00",
+        "answer_duration_0": "8",
+        "answer_duration_1": "hours",
         "answer_clock": "working_hours",
-        "resolution_duration": "",
+        "resolution_duration_0": "",
+        "resolution_duration_1": "days",
         "resolution_clock": "working_days",
-        "pausing_statuses": "awaiting_info",
-        "extension_duration": "",
+        "pausing_statuses": ["awaiting_info"],
+        "extension_duration_0": "",
+        "extension_duration_1": "days",
         "extension_clock": "calendar",
         "steps-TOTAL_FORMS": len(steps),
         "steps-INITIAL_FORMS": len(steps),
@@ -75,8 +79,10 @@ def admin_client(client):
 
 def test_saving_a_policy_in_the_admin_publishes_a_new_version(admin_client, policy):
     url = reverse("admin:signals_app_slapolicy_change", args=[policy.pk])
-    response = admin_client.post(url, _form_data(policy, answer_duration="04:00:00"))
-    assert response.status_code == 302, response.content.decode()[:2000]
+    response = admin_client.post(url, _form_data(policy, answer_duration_0="240",
+                                                 answer_duration_1="minutes"))  # fmt: skip
+    errors = response.context and response.context["adminform"].form.errors
+    assert response.status_code == 302, errors
     policy.refresh_from_db()
     assert policy.version == 2
     latest = SLAPolicyVersion.objects.get(policy=policy, number=2)
@@ -93,9 +99,10 @@ def test_saving_a_policy_in_the_admin_publishes_a_new_version(admin_client, poli
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"channels": "vk,fax"}, "Неизвестные каналы: fax"),
-        ({"pausing_statuses": "sleeping"}, "Неизвестные статусы: sleeping"),
-        ({"answer_duration": "00:00:00"}, "Срок должен быть больше нуля."),
+        ({"channels": ["vk", "fax"]}, "Выберите корректный вариант. fax"),
+        ({"pausing_statuses": ["sleeping"]}, "Выберите корректный вариант. sleeping"),
+        ({"answer_duration_0": "0"}, "Срок должен быть положительным."),
+        ({"answer_duration_0": "30 минут"}, "Введите целое число, например 30."),
         ({"steps-0-after_breach": "1 00:00:00"}, "либо долю срока"),
     ],
 )
@@ -156,3 +163,14 @@ def test_a_failed_digest_gives_its_notifications_back_for_the_retry(policy, anal
     monkeypatch.undo()
     assert notifications_email_due().sent == 1
     assert notifications_email_due().sent == 0  # never twice
+
+
+def test_the_policy_form_ticks_lists_and_shows_units(admin_client, policy):
+    page = admin_client.get(reverse("admin:signals_app_slapolicy_change", args=[policy.pk]))
+    html = page.content.decode()
+    assert 'type="checkbox" name="channels" value="vk"' in html and "ВКонтакте" in html
+    assert 'type="checkbox" name="pausing_statuses" value="awaiting_info"' in html
+    assert 'name="answer_duration_0" value="8"' in html
+    assert '<option value="hours" selected>часов</option>' in html
+    add = admin_client.get(reverse("admin:signals_app_slapolicy_add")).content.decode()
+    assert "Добавить политику сроков" in add

@@ -5,4 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from signals_app.channels.spec import ChannelSpec
 
-SPEC = ChannelSpec(code="telegram", label=_("Telegram"), mark="TG", social=True, policy="social")
+SPEC = ChannelSpec(
+    code="telegram", label=_("Telegram"), mark="TG", social=True, policy="social",
+    hook="hook_telegram",
+)  # fmt: skip

@@ -5,4 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from signals_app.channels.spec import ChannelSpec
 
-SPEC = ChannelSpec(code="vk", label=_("VK"), mark="VK", social=True, policy="social")
+SPEC = ChannelSpec(
+    code="vk", label=_("VK"), mark="VK", social=True, policy="social", hook="hook_vk"
+)
