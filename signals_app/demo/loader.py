@@ -40,8 +40,8 @@ DEMO_USERS = [
     ("analyst2", "Игорь", "Модераторов", Role.ANALYST, None, None),
     ("supervisor", "Сергей", "Руководителев", Role.SUPERVISOR, None, None),
     ("admin", "Ирина", "Администраторова", Role.ADMINISTRATOR, None, None),
-    ("coordinator", "Олег", "Координаторов", None, "Администрация г. Челябинска", "coordinator"),
-    ("executor", "Мария", "Исполнителева", None, "Администрация г. Челябинска", "executor"),
+    ("coordinator", "Олег", "Координаторов", None, "Адм. Челябинск", "coordinator"),
+    ("executor", "Мария", "Исполнителева", None, "Адм. Челябинск", "executor"),
     ("health", "Павел", "Врачёв", None, "Минздрав", "coordinator"),
     ("utility", "Ольга", "Теплосетева", None, "ЧКТС", "executor"),
 ]

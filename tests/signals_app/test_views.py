@@ -10,9 +10,10 @@ from tests.factories import SignalFactory
 
 # session, user, staff context (2), unread notifications, queue counters, newest id, count,
 # page, the region's default calendar for the SLA badges (none here, so no working periods or
-# days to read), saved views; the bulk inputs and the options of the "more filters" panel
-# load when they are opened
-QUEUE_QUERIES = 10
+# days to read), the page's undelivered answers (one query for the red marks), saved views; the
+# bulk inputs and the options of the "more filters" panel load when they are opened (the SLA
+# terms of the page's policy versions are parsed once per process)
+QUEUE_QUERIES = 11
 
 pytestmark = pytest.mark.django_db
 
