@@ -109,3 +109,11 @@ def admin_count(cl) -> str:  # type: ignore[no-untyped-def]
         return str(label % {"count": count})
     name = cl.opts.verbose_name if count == 1 else cl.opts.verbose_name_plural
     return f"{count} {name}"
+
+
+@register.simple_tag
+def queue_cells(row, columns):  # type: ignore[no-untyped-def]
+    """A queue row's cells in the user's columns (signals_app/ui/columns.py)."""
+    from signals_app.ui.columns import row_cells
+
+    return row_cells(row, columns)
