@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AgenciesConfig(AppConfig):
+    default = True  # two configs live here: this one is the app's
     name = "agencies"
     verbose_name = _("Regions and agencies")
 

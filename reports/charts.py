@@ -43,6 +43,17 @@ def columns(
     return mark_safe("".join(parts))  # noqa: S308 — every label escaped above
 
 
+LABEL_CHARS = 30  # what the label column holds at 11 px (Cyrillic included)
+
+
+def _fit(label: str) -> str:
+    """A label that ends before its bar: cut at a word with «…», the whole on hover."""
+    if len(label) <= LABEL_CHARS:
+        return label
+    cut = label[: LABEL_CHARS - 1].rsplit(" ", 1)[0]
+    return (cut if len(cut) > LABEL_CHARS // 2 else label[: LABEL_CHARS - 1]) + "…"
+
+
 def rows(
     items: Sequence[tuple[str, float]],
     *,
@@ -68,7 +79,8 @@ def rows(
         shown = f"{value * 100:.0f} %" if percent else f"{value:g}"
         colour = WARN if low_is_bad and percent and value < 0.5 else BAR
         parts.append(
-            f'<text x="0" y="{y + 12}" font-size="11">{escape(label[:34])}</text>'
+            f'<text x="0" y="{y + 12}" font-size="11"><title>{escape(label)}</title>'
+            f"{escape(_fit(label))}</text>"
             f'<rect x="{label_width}" y="{y + 2}" width="{bar:.1f}" height="{line - 6}" '
             f'fill="{colour}"/><text x="{label_width + bar + 4:.1f}" y="{y + 12}" '
             f'font-size="11">{shown}</text>'
@@ -93,7 +105,8 @@ def report_charts(figures: dict) -> dict[str, SafeString]:
         ),
         "topics": rows(sorted(topics.items(), key=lambda item: -item[1])[:12], title="topics"),
         "on_time": rows(
-            [(row["agency"], row["on_time_share"]) for row in agencies],
+            # short names where the agencies have them (reports frozen before keep the full)
+            [(row.get("short") or row["agency"], row["on_time_share"]) for row in agencies],
             title="on time",
             percent=True,
             low_is_bad=True,

@@ -288,13 +288,14 @@ def _monthly_figures(
     ]
     figures["agencies"] = [
         {
-            "agency": name, "received": count, "answered": answered,
+            "agency": name, "short": short or name, "received": count, "answered": answered,
             "answer_due": due, "answer_met": met, "on_time_share": _share(met, due),
             "median_answer_working": round(float(median), 1) if median is not None else None,
         }
-        for name, count, answered, due, met, median in _fetch(
+        for name, short, count, answered, due, met, median in _fetch(
             """
-            SELECT coalesce(a.name, ''), count(*), count(*) FILTER (WHERE answered_at IS NOT NULL),
+            SELECT coalesce(a.name, ''), max(a.short_name), count(*),
+                   count(*) FILTER (WHERE answered_at IS NOT NULL),
                    count(*) FILTER (WHERE answer_due_at IS NOT NULL
                                       AND (answered_at IS NOT NULL OR answer_due_at < %(end)s)),
                    count(*) FILTER (WHERE answered_at IS NOT NULL AND answered_at <= answer_due_at),
@@ -302,7 +303,7 @@ def _monthly_figures(
                      FILTER (WHERE answered_at IS NOT NULL)
               FROM timed t LEFT JOIN agencies_agency a ON a.id = t.agency_id
              WHERE t.agency_id IS NOT NULL
-             GROUP BY 1 ORDER BY 2 DESC, 1
+             GROUP BY 1 ORDER BY 3 DESC, 1
             """,
             params,
         )

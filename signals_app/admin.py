@@ -7,6 +7,7 @@ import secrets
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -235,23 +236,23 @@ class SLAPolicyForm(forms.ModelForm):
     """Channels, priorities and pausing statuses as lists to tick, durations with units."""
 
     channels = forms.MultipleChoiceField(
-        label=_("channels"), choices=Channel.choices, required=False,
+        label=capfirst(_("channels")), choices=Channel.choices, required=False,
         widget=forms.CheckboxSelectMultiple, help_text=_("None ticked: every channel."),
     )  # fmt: skip
     priority = forms.ChoiceField(
-        label=_("priority"), required=False,
+        label=capfirst(_("priority")), required=False,
         choices=[("", _("every priority")), *Priority.choices],
     )  # fmt: skip
     pausing_statuses = forms.MultipleChoiceField(
-        label=_("statuses that pause the clock"), required=False,
+        label=capfirst(_("statuses that pause the clock")), required=False,
         choices=[(status.value, status.label) for status in Status if status in OPEN_STATUSES],
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
-    reaction_duration = DurationUnitField(label=_("reaction time"), required=False)
-    answer_duration = DurationUnitField(label=_("answer time"), required=False)
-    resolution_duration = DurationUnitField(label=_("resolution time"), required=False)
+    reaction_duration = DurationUnitField(label=capfirst(_("reaction time")), required=False)
+    answer_duration = DurationUnitField(label=capfirst(_("answer time")), required=False)
+    resolution_duration = DurationUnitField(label=capfirst(_("resolution time")), required=False)
     extension_duration = DurationUnitField(
-        label=_("extension"), required=False,
+        label=capfirst(_("extension")), required=False,
         help_text=_("Empty: the deadline cannot be extended. A number and its unit."),
     )  # fmt: skip
 

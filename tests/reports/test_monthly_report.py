@@ -366,3 +366,16 @@ def test_a_report_without_stored_files_renders_them_from_its_frozen_figures(
         body = response.content if not response.streaming else b"".join(response.streaming_content)
         assert response.status_code == 200 and body.startswith(start) and len(body) > 100
         assert "attachment;" in response["Content-Disposition"]
+
+
+def test_chart_labels_fit_before_their_bars_with_the_whole_name_on_hover():
+    from reports.charts import report_charts
+
+    long = "Министерство информационных технологий и связи Челябинской области"
+    charts = report_charts({"agencies": [
+        {"agency": long, "short": "Минцифры", "received": 5, "on_time_share": 0.8},
+        {"agency": long + " (2)", "received": 3, "on_time_share": 0.5},
+    ]})  # fmt: skip
+    svg = str(charts["on_time"])
+    assert "<title>Минцифры</title>Минцифры</text>" in svg  # the short name where there is one
+    assert f"<title>{long} (2)</title>Министерство информационных…</text>" in svg
