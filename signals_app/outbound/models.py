@@ -29,6 +29,15 @@ class OutboxState(models.TextChoices):
 UNDELIVERED = (OutboxState.FAILED, OutboxState.SKIPPED)
 
 
+def replies_in(replies, states) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a published one of these replies (loaded with their delivery) is in `states`."""
+    return any(
+        getattr(reply, "delivery", None) is not None and reply.delivery.state in states
+        for reply in replies
+        if reply.state == "published"
+    )
+
+
 class OutboxRow(models.Model):
     """What both outboxes share: the state machine the engine drives."""
 

@@ -78,14 +78,10 @@ class Situation:
         return self.signal.replies.filter(state=Reply.State.SUBMITTED).first()
 
     def _deliveries_in(self, states: Iterable[str]) -> bool:
-        from signals_app.outbound.models import ReplyDelivery
+        from signals_app.outbound.models import ReplyDelivery, replies_in
 
         if self._replies is not None:
-            return any(
-                getattr(reply, "delivery", None) is not None and reply.delivery.state in states
-                for reply in self._replies
-                if reply.state == Reply.State.PUBLISHED
-            )
+            return replies_in(self._replies, states)
         return ReplyDelivery.objects.filter(signal_id=self.signal.pk, state__in=states).exists()
 
     @cached_property

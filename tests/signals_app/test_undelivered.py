@@ -37,7 +37,7 @@ def test_a_failed_delivery_tells_the_author_and_the_analyst_and_is_red(
     client.force_login(analyst)
     page = client.get(reverse("signals_app:signal_detail", args=[signal.number])).content.decode()
     assert 'class="badge undelivered-mark" href="#replies"' in page
-    assert 'class="delivery delivery-failed"' in page
+    assert 'class="delivery delivery-failed"' in page and "reply-undelivered" in page
     queue = reverse("signals_app:signal_list")
     listed = client.get(queue, {"view": "", "undelivered": "true"}).content.decode()
     assert signal.number in listed and "не доставлен</span>" in listed

@@ -23,7 +23,7 @@ from signals_app.casefile import case_file
 from signals_app.choices import Channel, Priority
 from signals_app.errors import ActionForbidden, ConflictError, WorkflowError
 from signals_app.models import Reply, Signal
-from signals_app.outbound.models import UNDELIVERED
+from signals_app.outbound.models import UNDELIVERED, replies_in
 from signals_app.ui import selectors as ui
 from signals_app.workflow import actions as registry
 
@@ -58,11 +58,7 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         "personal": may_see_personal_data(staff_context(user=user), signal),
         "masked_author": mask_name(signal.author_name),
         "replies": [r for r in replies if r.state != Reply.State.DRAFT],
-        "undelivered": any(
-            getattr(r, "delivery", None) is not None and r.delivery.state in UNDELIVERED
-            for r in replies
-            if r.state == Reply.State.PUBLISHED
-        ),
+        "undelivered": replies_in(replies, UNDELIVERED),
         "submitted": next((r for r in replies if r.state == Reply.State.SUBMITTED), None),
         "drafts": drafts,
         "timeline": case.timeline,
