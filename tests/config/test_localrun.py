@@ -64,6 +64,7 @@ def test_a_child_that_dies_is_started_again_and_the_others_keep_running(tmp_path
         assert supervisor.delay["worker"] >= 2  # backing off while it dies young
         assert supervisor.children["web"].poll() is None
         assert supervisor.children["web"].pid == steady_pid  # untouched
+        supervisor.children["worker"].wait(timeout=10)  # the third start has written its mark
         assert marker.read_text().count("x") >= 3
     finally:
         supervisor.stop()
