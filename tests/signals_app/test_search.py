@@ -112,3 +112,36 @@ def test_the_api_finds_the_same(client, analyst, texts):
     client.force_login(analyst)
     api = client.get(reverse("api:signal_list"), {"q": '"нет холодной воды"'})
     assert [row["text"] for row in api.json()["results"]] == [TEXTS["none"]]
+
+
+@pytest.mark.parametrize("table_rows", [1, 10**12])  # always in index order / always sorted
+def test_ranked_rows_read_either_way_are_the_one_sorted_list(analyst, texts, table_rows,
+                                                             monkeypatch):  # fmt: skip
+    from django.db.models import BooleanField, ExpressionWrapper, F, Q
+
+    from signals_app import filters
+    from signals_app import search as words
+    from signals_app.filters import QUEUE_ORDER, RankedRows
+
+    region = texts["melt"].region
+    for index in range(25):
+        text = f"Нет воды в доме {index}" if index % 3 else f"Вода в подвале {index}"
+        SignalFactory(region=region, text=text,
+                      received_at=timezone.now() - timedelta(hours=index))  # fmt: skip
+    monkeypatch.setattr(filters, "_table_rows", lambda: table_rows)
+    reads = []
+    real_read = filters._read
+    monkeypatch.setattr(
+        filters, "_read", lambda *a, dense: reads.append(dense) or real_read(*a, dense=dense)
+    )
+    matching = default_order(Signal.objects.filter(search_vector=words.matching("нет воды")))
+    every = Q(search_vector=words.every_word("нет воды"))
+    expected = list(
+        matching.alias(every=ExpressionWrapper(every, BooleanField()))
+        .order_by(F("every").desc(), *QUEUE_ORDER).values_list("pk", flat=True)
+    )  # fmt: skip
+    rows = RankedRows(matching.filter(every), matching.exclude(every))
+    assert rows.capped_count(1000) == len(expected) == 29
+    for low in range(0, 30, 7):  # pages that start inside, at and after the first part's end
+        assert [row.pk for row in rows[low : low + 7]] == expected[low : low + 7]
+    assert set(reads) == {table_rows == 1}  # the way the sizes chose

@@ -25,6 +25,7 @@ from agencies.services import user_queue_layout_save
 from signals_app.access import user_may_act
 from signals_app.errors import InvalidInput, WorkflowError
 from signals_app.filters import (
+    RankedRows,
     SignalFilterSet,
     default_order,
     number_candidates,
@@ -51,7 +52,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        rows = self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+        if isinstance(self.object_list, RankedRows):
+            rows = self.object_list.capped_count(COUNT_CAP + 1)
+        else:
+            rows = self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
         self.capped = rows > COUNT_CAP
         return min(rows, COUNT_CAP)
 
@@ -97,7 +101,7 @@ def signal_list(request: HttpRequest) -> HttpResponse:
                 return response
             return redirect(target)
     if text:
-        rows = ui.with_highlight(relevance_order(filters, rows), text)
+        rows = relevance_order(filters, ui.with_highlight(rows, text))
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
