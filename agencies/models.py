@@ -9,7 +9,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
@@ -43,6 +43,11 @@ class Region(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, validators=[validate_time_zone], default="Europe/Moscow"
     )
+    survey_days = models.PositiveSmallIntegerField(
+        _("days to say whether it is solved"), default=14, db_default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("How long after the final answer the citizen may say whether it is solved."),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("region")

@@ -63,6 +63,12 @@ app.conf.update(
             "schedule": 60.0,
             "options": {"expires": 50},
         },
+        # Questions to citizens that waited in vain: closed as «уточнение не получено».
+        "sla-details-sweep": {
+            "task": "sla.details_sweep",
+            "schedule": 300.0,
+            "options": {"expires": 240},
+        },
         # Digests of whatever notifications are due and unsent (arrivals, escalations, and
         # any whose queued run was lost with the broker).
         "notifications-digest": {

@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from config import views
 from signals_app import channels
 from signals_app.api import tokens
+from signals_app.ui.views import citizen as citizen_views
 
 admin.site.site_header = _("CUR back office: administration")
 admin.site.site_title = _("CUR back office")
@@ -31,6 +32,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("signals/", include("signals_app.urls")),
     path("reports/", include("reports.urls")),
+    # The citizen's status page of a signal: its number and its unguessable key.
+    path("s/<slug:number>/<uuid:key>/", citizen_views.citizen_status, name="citizen_status"),
     # Every channel's webhook or form (each channel package's `intake.urlpatterns`).
     *channels.intake_urlpatterns(),
     path("api/v1/", include("config.api_urls")),

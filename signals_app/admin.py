@@ -255,6 +255,11 @@ class SLAPolicyForm(forms.ModelForm):
         label=capfirst(_("extension")), required=False,
         help_text=_("Empty: the deadline cannot be extended. A number and its unit."),
     )  # fmt: skip
+    info_wait_duration = DurationUnitField(
+        label=capfirst(_("waiting for the citizen's details")),
+        help_text=_("With no answer to a question in this time, the signal is closed as "
+                    "«details not received»."),
+    )  # fmt: skip
 
     class Meta:
         model = SLAPolicy

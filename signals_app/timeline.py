@@ -242,6 +242,29 @@ def citizen_answered(signal_id: int, *, text: str, at: datetime | None) -> Entry
     return _entry(signal_id, Kind.CITIZEN_ANSWERED, None, at, reason=text[:4000])
 
 
+def survey_asked(
+    signal_id: int, *, way: str, until: datetime, reason: str = "", at: datetime | None
+) -> Entry:
+    """«Проблема решена?» put to the citizen (`way`: message or page), or not, and why."""
+    if not way:
+        return _entry(signal_id, Kind.SURVEY_NOT_ASKED, None, at, reason=reason)
+    return _entry(signal_id, Kind.SURVEY_ASKED, None, at,
+                  changes={"way": way, "until": until.isoformat()})  # fmt: skip
+
+
+def survey_answered(
+    signal_id: int, *, solved: bool, via: str, comment: str, at: datetime | None
+) -> Entry:
+    return _entry(signal_id, Kind.SURVEY_ANSWERED, None, at,
+                  changes={"solved": solved, "via": via}, reason=comment[:4000])  # fmt: skip
+
+
+def reopen_declined(
+    signal_id: int, *, reason: str, actor_id: int | None, at: datetime | None
+) -> Entry:
+    return _entry(signal_id, Kind.REOPEN_DECLINED, actor_id, at, reason=reason)
+
+
 def write(entries: Iterable[Entry]) -> None:
     """Insert the few rows of one change (inside the change's transaction)."""
     rows = [SignalEvent(**entry._asdict()) for entry in entries]

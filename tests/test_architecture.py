@@ -21,13 +21,14 @@ FLOORS: dict[str, int] = {
     "signals_app.locks": 1, "signals_app.models": 1, "signals_app.bulk": 1,
     "signals_app.dispatch": 1, "signals_app.channels": 1, "signals_app.sla.models": 1,
     "signals_app.untrusted": 1, "signals_app.spreadsheets": 1, "signals_app.search": 1,
+    "signals_app.limits": 1,
     "signals_app.sla.clock": 1, "config.celery": 1,
     "signals_app.ingest.models": 1, "signals_app.outbound.models": 1,
     # 2: pure arithmetic and the reads; the timeline and the outboxes' writers
     "signals_app.channels.payload": 2, "signals_app.sla.engine": 2,
     "signals_app.sla.selectors": 2, "signals_app.sla.policies": 2, "signals_app.sla.deadlines": 2,
     "signals_app.timeline": 2, "signals_app.casefile": 2, "signals_app.selectors": 2,
-    "signals_app.filters": 2, "signals_app.outbound.outbox": 2,
+    "signals_app.filters": 2, "signals_app.outbound.outbox": 2, "signals_app.citizen": 2,
     # 3: the workflow (the action registry, the only writers of status)
     "signals_app.workflow": 3,
     # 4: what writes through the workflow: intakes, the inbox, deadlines' sweeps, outbound

@@ -161,7 +161,7 @@ def normalize_api_item(payload: dict[str, Any]) -> SignalData:
 class Outcome:
     """What a payload asks for: create a signal, edit or delete one, or nothing."""
 
-    action: str  # "create" | "edit" | "delete" | "ignore"
+    action: str  # "create" | "edit" | "delete" | "survey" | "ignore"
     key: str = ""  # the signal's external id at the source
     data: SignalData | None = None
     page_id: str = ""  # the official page (group / channel) it was posted on
@@ -169,6 +169,16 @@ class Outcome:
     # The official page that wrote it, when a community (not a person) is the author: our own
     # published answers come back this way and are not signals.
     author_page: str = ""
+    # "survey": the citizen's answer to «Проблема решена?» — the signal's status-page key
+    # (hex), the answer, and the dialogue it came from (checked against the signal's).
+    survey: SurveyReply | None = None
+
+
+@dataclass(frozen=True)
+class SurveyReply:
+    key: str
+    solved: bool
+    thread_id: str = ""
 
 
 def api_outcome(payload: dict[str, Any], external_id: str) -> Outcome:

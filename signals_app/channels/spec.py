@@ -16,6 +16,7 @@ class ChannelSpec:
     default deadline policies it belongs to (`sla.defaults`): "social", "platform" (the
     feedback platform and its widget), "appeal" (59-FZ) or None (the catch-all policy).
     `hook`: the URL name of the address the platform calls (shown on the source's admin page).
+    `surveyed`, `status_link`: how the citizen is asked «Проблема решена?» (`signals_app.citizen`).
     """
 
     code: str
@@ -24,6 +25,11 @@ class ChannelSpec:
     social: bool = False
     policy: str | None = None
     hook: str = ""  # the URL name of its webhook, which takes the source's slug
+    # «Проблема решена?» after the final answer: False where the platform asks by itself.
+    surveyed: bool = True
+    # The citizen holds the link to the signal's status page (the widget's receipt gives it):
+    # the survey waits there even when no message can carry it.
+    status_link: bool = False
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,12 +28,13 @@ from signals_app.choices import Status
 from signals_app.ingest.notify import notify_arrivals
 from signals_app.ingest.plan import plan_arrivals
 from signals_app.ingest.services import WAKE_KEY, inbound_store
-from signals_app.models import InboundMessage, Signal, Source
+from signals_app.models import InboundMessage, Signal, Source, Survey
 from signals_app.workflow.services import (
     signal_citizen_answered,
     signal_mark_deleted_at_source,
     signal_text_update,
     signals_create_many,
+    survey_answer,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,6 +101,8 @@ def _apply(message: InboundMessage) -> tuple[Signal | None, str, str]:
     )
     if outcome.action == "ignore":
         return existing, InboundMessage.State.IGNORED, outcome.reason
+    if outcome.action == "survey":
+        return _survey_reply(message, outcome)
     if outcome.action == "delete":
         if existing is None:
             return None, InboundMessage.State.IGNORED, "deleted before it became a signal"
@@ -119,6 +123,23 @@ def _apply(message: InboundMessage) -> tuple[Signal | None, str, str]:
         return signal, InboundMessage.State.PROCESSED, ""
     (signal,) = signals_create_many(plan_arrivals([(message, outcome)]))
     notify_arrivals([signal])
+    return signal, InboundMessage.State.PROCESSED, ""
+
+
+def _survey_reply(message: InboundMessage, outcome: Outcome) -> tuple[Signal | None, str, str]:
+    """The citizen pressed «да» or «нет» under our survey: recorded once for the signal whose
+    key the button carries, if it came from that signal's own dialogue on this channel."""
+    answer = outcome.survey
+    assert answer is not None
+    signal = Signal.objects.filter(
+        region_id=message.source.region_id, channel=message.source.channel,
+        public_key=uuid.UUID(hex=answer.key),
+    ).first()  # fmt: skip
+    if signal is None or (signal.thread_id and signal.thread_id != answer.thread_id):
+        return None, InboundMessage.State.IGNORED, "a survey answer for no signal of this dialogue"
+    result = survey_answer(signal=signal, solved=answer.solved, via=Survey.Via.TELEGRAM)
+    if result.result != "recorded":
+        return signal, InboundMessage.State.IGNORED, f"survey answer {result.result}"
     return signal, InboundMessage.State.PROCESSED, ""
 
 

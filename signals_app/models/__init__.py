@@ -8,6 +8,7 @@ from signals_app.ingest.models import (
     TextClassifier,
 )
 from signals_app.models.case import Attachment, Note, Reply, SignalEvent
+from signals_app.models.citizen import ReopenRequest, Survey, SurveyOptOut
 from signals_app.models.inbox import InboundMessage
 from signals_app.models.reference import Category, Source
 from signals_app.models.signal import Signal, SignalNumberCounter
@@ -41,6 +42,7 @@ __all__ = [
     "MassIncidentProposal",
     "Note",
     "Notification",
+    "ReopenRequest",
     "Reply",
     "ReplyDelivery",
     "RoutingRule",
@@ -51,6 +53,8 @@ __all__ = [
     "SignalEvent",
     "SignalNumberCounter",
     "Source",
+    "Survey",
+    "SurveyOptOut",
     "TextClassifier",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -41,6 +41,10 @@ class SignalEvent(models.Model):
         SLA_EXTENDED = "sla_extended", _("Deadline extended")
         ESCALATED = "escalated", _("Escalated")
         CITIZEN_ANSWERED = "citizen_answered", _("The citizen answered")
+        SURVEY_ASKED = "survey_asked", _("Asked whether the problem is solved")
+        SURVEY_NOT_ASKED = "survey_not_asked", _("Not asked whether the problem is solved")
+        SURVEY_ANSWERED = "survey_answered", _("The citizen said whether the problem is solved")
+        REOPEN_DECLINED = "reopen_declined", _("Reopen request declined")
 
     signal = models.ForeignKey(
         Signal, on_delete=models.PROTECT, related_name="events", verbose_name=_("signal")
@@ -90,6 +94,10 @@ class Reply(models.Model):
         FINAL = "final", _("Final")
         # «Запросить уточнение»: sent to the citizen at once, through the same outbox.
         QUESTION = "question", _("Question to the citizen")
+        # «Проблема решена?» after the final answer (the citizen's loop).
+        SURVEY = "survey", _("Survey")
+        # What the centre tells the citizen of a decision: reopened, declined, closed.
+        NOTICE = "notice", _("Notice to the citizen")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -131,6 +139,8 @@ class Reply(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # A question waits for the citizen until then; unanswered, the signal is closed.
+    wait_until = models.DateTimeField(_("waits for the citizen until"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -148,9 +158,18 @@ class Reply(models.Model):
                 name="reply_returned_has_comment",
             ),
         ]
+        indexes = [
+            models.Index(
+                fields=["wait_until"],
+                condition=Q(wait_until__isnull=False),
+                name="reply_wait_until_idx",
+            ),
+        ]
 
     # What staff write as an answer (a question is asked by «Запросить уточнение» instead).
     WRITTEN_KINDS = (Kind.INTERIM, Kind.FINAL)
+    # What the system sends by itself, published at once.
+    SYSTEM_KINDS = (Kind.SURVEY, Kind.NOTICE)
 
     def __str__(self) -> str:
         return f"{self.signal_id} {self.get_kind_display()} {self.get_state_display()}"

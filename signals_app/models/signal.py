@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
@@ -16,6 +18,13 @@ from agencies.models import Agency, Municipality, Region
 from signals_app import search
 from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
 from signals_app.models.reference import Category, Source
+
+
+class Closure(models.TextChoices):
+    """How a closed signal ended, where it was not by an answer."""
+
+    NONE = "", _("—")
+    NO_DETAILS = "no_details", _("Details not received")
 
 
 class Signal(models.Model):
@@ -74,6 +83,16 @@ class Signal(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.NEW, editable=False
     )
     rejection_reason = models.TextField(_("rejection reason"), blank=True, editable=False)
+    closure = models.CharField(
+        _("closed as"), max_length=16, choices=Closure.choices, blank=True, default="",
+        db_default="", editable=False,
+    )  # fmt: skip
+    # The citizen's status page `/s/<number>/<public_key>/`: 122 random bits (a version 4
+    # UUID, made by PostgreSQL for the rows that existed before it), no personal data behind it.
+    public_key = models.UUIDField(
+        _("status page key"), unique=True, default=uuid.uuid4, db_default=RandomUUID(),
+        editable=False,
+    )  # fmt: skip
     agency = models.ForeignKey(
         Agency,
         on_delete=models.PROTECT,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -28,10 +29,14 @@ from signals_app.outbound.models import (
 )
 
 
-def reply_deliveries_enqueue(*, pairs: list[tuple[Reply, Signal]]) -> list[ReplyDelivery]:
+def reply_deliveries_enqueue(
+    *, pairs: list[tuple[Reply, Signal]], delay: timedelta | None = None
+) -> list[ReplyDelivery]:
     """Outbox rows for replies being published, each planned for its own signal's channel;
-    call inside the publishing transaction (the first attempt goes on commit)."""
+    call inside the publishing transaction (the first attempt goes on commit, or with a
+    `delay` when the outbound sweep finds it due)."""
     now = timezone.now()
+    first = now + delay if delay else now
     rows = []
     for reply, signal in pairs:
         planned = channels.reply_plan(signal)
@@ -40,11 +45,14 @@ def reply_deliveries_enqueue(*, pairs: list[tuple[Reply, Signal]]) -> list[Reply
                 reply=reply, signal=signal, method=planned.method, target=planned.target,
                 key=uuid.uuid4().hex,
                 state=OutboxState.PENDING if planned.method else OutboxState.SKIPPED,
-                next_attempt_at=now if planned.method else None, last_error=planned.reason,
+                next_attempt_at=first if planned.method else None, last_error=planned.reason,
             )
         )  # fmt: skip
     made = ReplyDelivery.objects.bulk_create(rows)
-    dispatch.send_each_on_commit("outbound.deliver_reply", [row.pk for row in made if row.method])
+    if not delay:
+        dispatch.send_each_on_commit(
+            "outbound.deliver_reply", [row.pk for row in made if row.method]
+        )
     return made
 
 

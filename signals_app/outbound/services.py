@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 import time
+from datetime import timedelta
 
 import requests
 from django.conf import settings
@@ -39,8 +40,56 @@ logger = logging.getLogger(__name__)
 # --- replies --------------------------------------------------------------------------------
 
 
+# A survey waits while an earlier message to the same citizen is still on its way (so that
+# «Проблема решена?» never arrives before the answer it asks about); it looks again then.
+SURVEY_RECHECK = timedelta(minutes=1)
+ON_ITS_WAY = (OutboxState.PENDING, OutboxState.RETRYING, OutboxState.SENDING)
+
+
+def _survey_waits(delivery_id: int) -> bool:
+    row = (
+        ReplyDelivery.objects.filter(pk=delivery_id, reply__kind=Reply.Kind.SURVEY)
+        .values("signal_id", "created_at")
+        .first()
+    )
+    if row is None:
+        return False
+    earlier = ReplyDelivery.objects.filter(
+        signal_id=row["signal_id"], created_at__lt=row["created_at"]
+    ).exclude(pk=delivery_id)
+    if earlier.filter(state__in=ON_ITS_WAY).exists():
+        ReplyDelivery.objects.filter(pk=delivery_id, state__in=ON_ITS_WAY[:2]).update(
+            next_attempt_at=timezone.now() + SURVEY_RECHECK
+        )
+        return True
+    if earlier.filter(state__in=UNDELIVERED, reply__kind=Reply.Kind.FINAL).exists():
+        _survey_dropped(delivery_id)
+        return True
+    return False
+
+
+@transaction.atomic
+def _survey_dropped(delivery_id: int) -> None:
+    """The answer never reached the citizen: asking whether it solved the problem makes no
+    sense, so the survey is not sent, and says why."""
+    from signals_app.models import Survey
+
+    reason = _("The answer did not reach the citizen, so they were not asked.")
+    locked = ReplyDelivery.objects.select_for_update().get(pk=delivery_id)
+    if locked.state not in ON_ITS_WAY[:2]:
+        return
+    locked.state, locked.next_attempt_at, locked.last_error = OutboxState.SKIPPED, None, reason
+    locked.save(update_fields=["state", "next_attempt_at", "last_error"])
+    Survey.objects.filter(question_id=locked.reply_id, state=Survey.State.ASKED).update(
+        state=Survey.State.NOT_ASKED, reason=reason
+    )
+    logger.info("survey_dropped delivery_id=%s", delivery_id)
+
+
 def reply_delivery_send(*, delivery_id: int) -> ReplyDelivery | None:
     """One attempt at a due reply delivery (None if it is not due or someone else has it)."""
+    if _survey_waits(delivery_id):
+        return None
     claimed = engine.claim(ReplyDelivery, delivery_id)
     if claimed is None:
         return None

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from signals_app import timeline as entries
 from signals_app.choices import OPEN_STATUSES, Priority, Status
 from signals_app.models import Signal
+from signals_app.models.signal import Closure
 from signals_app.sla.clock import ZERO, Clock, WorkSchedule, elapsed
 from signals_app.sla.engine import (
     DEADLINES,
@@ -197,10 +198,16 @@ def on_move(
         return []
     terms = terms_of(signal.sla_version)
     pausing = set(terms.pausing_statuses)
+    # Closed for want of details, the signal still waits for them: its pause runs on, and
+    # the details coming late resume it (no new cycle: it was never answered).
+    waiting = signal.closure == Closure.NO_DETAILS
     if target in pausing and source not in pausing and signal.sla_paused_at is None:
         signal.sla_paused_at = at
         return [entries.sla_paused(signal.pk, actor_id=actor_id, at=at)]
-    if source in pausing and target not in pausing and signal.sla_paused_at is not None:
+    if target == Status.CLOSED and waiting:
+        return []
+    if (source in pausing or (source == Status.CLOSED and waiting)) and target not in pausing \
+            and signal.sla_paused_at is not None:  # fmt: skip
         return _resume(signal, terms, at, actor_id, cache)
     if source in (Status.ANSWERED, Status.CLOSED) and target == Status.IN_PROGRESS:
         return _new_cycle(signal, at, actor_id, cache)

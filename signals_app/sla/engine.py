@@ -22,6 +22,10 @@ class Term:
     clock: Clock
 
 
+# A question to the citizen waits three working days, as regional practice has it.
+DEFAULT_INFO_WAIT = Term(timedelta(days=3), Clock.WORKING_DAYS)
+
+
 @dataclass(frozen=True)
 class Step:
     deadline: str
@@ -47,6 +51,9 @@ class PolicyTerms:
     extension: Term | None = None
     steps: tuple[Step, ...] = field(default_factory=tuple)
     clock_start: ClockStart = ClockStart.RECEIPT  # versions frozen before it counted so
+    # How long a question waits for the citizen before the signal is closed without details
+    # (versions frozen before it existed wait the default).
+    info_wait: Term = DEFAULT_INFO_WAIT
 
     def to_json(self) -> dict:
         return {
@@ -64,6 +71,10 @@ class PolicyTerms:
             else {
                 "seconds": self.extension.duration.total_seconds(),
                 "clock": self.extension.clock.value,
+            },
+            "info_wait": {
+                "seconds": self.info_wait.duration.total_seconds(),
+                "clock": self.info_wait.clock.value,
             },
             "steps": [
                 {
@@ -86,6 +97,7 @@ class PolicyTerms:
     @classmethod
     def from_json(cls, data: dict) -> PolicyTerms:
         extension = data.get("extension")
+        wait = data.get("info_wait")
         return cls(
             policy_id=data["policy_id"],
             version=data["version"],
@@ -99,6 +111,9 @@ class PolicyTerms:
             extension=None
             if not extension
             else Term(timedelta(seconds=extension["seconds"]), Clock(extension["clock"])),
+            info_wait=DEFAULT_INFO_WAIT
+            if not wait
+            else Term(timedelta(seconds=wait["seconds"]), Clock(wait["clock"])),
             steps=tuple(
                 Step(
                     deadline=step["deadline"],

@@ -112,6 +112,16 @@ class SLAPolicy(models.Model):
     extension_clock = models.CharField(
         _("extension clock"), max_length=16, choices=CLOCK_CHOICES, default=Clock.CALENDAR
     )
+    info_wait_duration = models.DurationField(
+        _("waiting for the citizen's details"), default=timedelta(days=3),
+        db_default=timedelta(days=3),
+        help_text=_("With no answer to a question in this time, the signal is closed as "
+                    "«details not received»."),
+    )  # fmt: skip
+    info_wait_clock = models.CharField(
+        _("waiting clock"), max_length=16, choices=CLOCK_CHOICES, default=Clock.WORKING_DAYS,
+        db_default=Clock.WORKING_DAYS.value,
+    )  # fmt: skip
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -134,6 +144,11 @@ class SLAPolicy(models.Model):
                 condition=Q(resolution_duration__isnull=True)
                 | Q(resolution_duration__gt=timedelta(0)),
                 name="sla_policy_resolution_positive",
+                violation_error_message=_("A deadline must be longer than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(info_wait_duration__gt=timedelta(0)),
+                name="sla_policy_info_wait_positive",
                 violation_error_message=_("A deadline must be longer than zero."),
             ),
         ]

@@ -52,6 +52,7 @@ def _policy_terms(policy: SLAPolicy, version: int) -> PolicyTerms:
         pausing_statuses=tuple(policy.pausing_statuses),
         clock_start=ClockStart(policy.clock_start),
         extension=extension,
+        info_wait=Term(policy.info_wait_duration, Clock(policy.info_wait_clock)),
         steps=steps,
     )
 

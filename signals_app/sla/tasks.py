@@ -7,6 +7,7 @@ from celery import shared_task
 from signals_app.sla.notifications import notifications_email_due
 from signals_app.sla.recalculate import sla_recalculate_policy
 from signals_app.sla.sweep import sla_sweep_batch
+from signals_app.sla.waits import details_sweep
 
 SWEEP_BATCHES_PER_RUN = 20
 
@@ -30,6 +31,12 @@ def sla_sweep() -> None:
         # batch failed.
         if notification_ids:
             notification_digest.delay(notification_ids)
+
+
+@shared_task(name="sla.details_sweep", acks_late=True, ignore_result=True)
+def sla_details_sweep() -> int:
+    """Close the signals whose question to the citizen waited in vain."""
+    return details_sweep()
 
 
 @shared_task(name="sla.recalculate_policy", acks_late=True)

@@ -33,6 +33,7 @@ from signals_app.access import AGENCY_STAFF, ANALYST, CENTRE, COORDINATOR, EXECU
 from signals_app.choices import AGENCY_WORK_STATUSES, OPEN_STATUSES, Status
 from signals_app.errors import ActionForbidden, InvalidInput, InvalidTransition, WorkflowError
 from signals_app.models import Reply, Signal
+from signals_app.models.signal import Closure
 from signals_app.workflow import inputs
 from signals_app.workflow.transitions import TRANSITION_TABLE
 
@@ -83,6 +84,15 @@ class Situation:
         if self._replies is not None:
             return replies_in(self._replies, states)
         return ReplyDelivery.objects.filter(signal_id=self.signal.pk, state__in=states).exists()
+
+    @cached_property
+    def reopen_pending(self) -> bool:
+        """A citizen's «не решена» waits for the analysts' decision."""
+        from signals_app.models import ReopenRequest
+
+        return ReopenRequest.objects.filter(
+            signal_id=self.signal.pk, state=ReopenRequest.State.PENDING
+        ).exists()
 
     @cached_property
     def failed_delivery(self) -> bool:
@@ -248,6 +258,26 @@ def _delivery_missing(situation: Situation) -> WorkflowError | None:
     return None
 
 
+def _reopen_pending(situation: Situation) -> WorkflowError | None:
+    if not situation.reopen_pending:
+        return InvalidTransition(_("The signal has no reopen request waiting for a decision."))
+    return None
+
+
+def _closed_without_details(situation: Situation) -> WorkflowError | None:
+    if situation.signal.closure != Closure.NO_DETAILS:
+        return InvalidTransition(_("Only a signal closed for want of details resumes so."))
+    return None
+
+
+def _reopenable(situation: Situation) -> WorkflowError | None:
+    if situation.signal.closure == Closure.NO_DETAILS:
+        return InvalidTransition(
+            _("The signal was closed for want of details: resume it when they come.")
+        )
+    return None
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 S = Status
@@ -307,7 +337,23 @@ ACTIONS: tuple[Action, ...] = (
     Action("reopen", gettext_lazy("Reopen"), _grant({S.ANSWERED, S.CLOSED}, CENTRE),
            "signal_reopen", inputs.ReasonInput,
            moves=frozenset({(S.ANSWERED, S.IN_PROGRESS), (S.CLOSED, S.IN_PROGRESS)}),
-           done=gettext_lazy("Reopened.")),
+           when=_reopenable, done=gettext_lazy("Reopened.")),
+    Action("reopen_confirm", gettext_lazy("Not solved: confirm and reopen"),
+           _grant({S.ANSWERED, S.CLOSED}, CENTRE), "reopen_request_confirm",
+           moves=frozenset({(S.ANSWERED, S.IN_PROGRESS), (S.CLOSED, S.IN_PROGRESS)}),
+           when=_reopen_pending,
+           done=gettext_lazy("Reopened into a new cycle; the citizen is told.")),
+    Action("reopen_decline", gettext_lazy("Decline the reopen request"),
+           _grant({S.ANSWERED, S.CLOSED}, CENTRE), "reopen_request_decline", inputs.ReasonInput,
+           when=_reopen_pending, done=gettext_lazy("Declined; the citizen is told why.")),
+    Action("close_without_details", gettext_lazy("Close: the details did not come"),
+           _grant({S.AWAITING_INFO}, CENTRE), "signal_close_without_details",
+           moves=frozenset({(S.AWAITING_INFO, S.CLOSED)}),
+           done=gettext_lazy("Closed for want of details; the citizen is told.")),
+    Action("details_came_late", gettext_lazy("The details came: resume"),
+           _grant({S.CLOSED}, CENTRE), "signal_details_came_late",
+           moves=frozenset({(S.CLOSED, S.IN_PROGRESS)}), when=_closed_without_details,
+           done=gettext_lazy("Back in work; the deadlines run again.")),
     Action("reject", gettext_lazy("Reject"), _grant({S.NEW, S.AWAITING_INFO}, CENTRE),
            "signal_reject", inputs.ReasonInput,
            moves=frozenset({(S.NEW, S.REJECTED), (S.AWAITING_INFO, S.REJECTED)}), bulk=True,

@@ -22,6 +22,7 @@ from signals_app import timeline
 from signals_app.choices import Status
 from signals_app.errors import InvalidInput, InvalidTransition
 from signals_app.models import Category, Reply, Signal
+from signals_app.models.signal import Closure
 from signals_app.sla import deadlines
 from signals_app.sla.engine import PolicyTerms
 from signals_app.sla.selectors import schedule_key
@@ -32,7 +33,8 @@ from signals_app.workflow.transitions import REOPENING, transition_for
 SAVED_FIELDS = [
     "status", "rejection_reason", "reopened_count", "agency", "assignee", "category", "priority",
     "channel", "duplicate_of", "text", "deleted_at_source", "reacted_at", "answered_at",
-    "resolved_at", "parent", "is_mass_incident", *deadlines.SLA_FIELDS, "version", "updated_at",
+    "resolved_at", "parent", "is_mass_incident", "closure", *deadlines.SLA_FIELDS, "version",
+    "updated_at",
 ]  # fmt: skip
 
 
@@ -147,13 +149,16 @@ def _enter(change: Change, target: str, reason: str, changes: dict[str, Any] | N
         signal.rejection_reason = reason
     elif source == Status.REJECTED:
         signal.rejection_reason = ""
-    if (source, target) in REOPENING:
+    late_details = source == Status.CLOSED and signal.closure == Closure.NO_DETAILS
+    if (source, target) in REOPENING and not late_details:
         signal.reopened_count += 1
     if not change.deferred:
         change.entries += deadlines.on_move(
             signal, source=source, target=target, actor_id=change.actor_id, at=change.at,
             cache=change.cache,
         )  # fmt: skip
+    if target != Status.CLOSED:
+        signal.closure = Closure.NONE
     change.entries.append(
         timeline.status_changed(signal.pk, source=source, target=target, actor_id=change.actor_id,
                                 at=change.at, reason=reason, changes=changes)
@@ -223,6 +228,13 @@ def close(change: Change) -> bool:
     if signal.status == Status.ANSWERED:
         signal.resolved_at = change.at
     return move(change, Status.CLOSED)
+
+
+def close_without_details(change: Change, *, reason: str) -> bool:
+    """The citizen never answered the question: closed as «details not received», the clock
+    still paused (should the details come late, the work resumes where it stopped)."""
+    change.signal.closure = Closure.NO_DETAILS
+    return move(change, Status.CLOSED, reason=reason)
 
 
 def reopen(change: Change, *, reason: str, agency: Agency | None = None) -> bool:

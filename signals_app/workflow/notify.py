@@ -67,8 +67,21 @@ def delivery_failed(signal: Signal, reply: Reply, *, reason: str) -> int:
     people = {pk for pk in (reply.author_id, reply.reviewer_id) if pk}
     if reply.reviewer_id is None:
         people |= reviewers(signal)
-    title = _("The answer to %(number)s did not reach the citizen") % {"number": signal.number}
+    if reply.kind in Reply.WRITTEN_KINDS:
+        title = _("The answer to %(number)s did not reach the citizen")
+    else:
+        title = _("The message to the citizen of %(number)s did not reach them")
+    title = title % {"number": signal.number}
     return _write(people, actor=None, signal=signal, kind="undelivered", title=title, body=reason)
+
+
+def reopen_requested(signal: Signal, *, comment: str) -> int:
+    """The citizen says «не решена»: the signal's reviewers decide on the request."""
+    title = _("The citizen says %(number)s is not solved: confirm or decline the reopening") % {
+        "number": signal.number
+    }
+    return _write(reviewers(signal), actor=None, signal=signal, kind="reopen_request",
+                  title=title, body=comment)  # fmt: skip
 
 
 def no_way_back(rows) -> int:  # type: ignore[no-untyped-def]

@@ -27,6 +27,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Status.IN_PROGRESS, Status.REPLY_REVIEW),
     Transition(Status.AWAITING_INFO, Status.IN_PROGRESS),
     Transition(Status.AWAITING_INFO, Status.REJECTED, reason_required=True),
+    # No answer to the question in the policy's time: closed as «уточнение не получено».
+    Transition(Status.AWAITING_INFO, Status.CLOSED, reason_required=True),
     Transition(Status.REPLY_REVIEW, Status.ANSWERED),
     Transition(Status.REPLY_REVIEW, Status.IN_PROGRESS, reason_required=True),
     Transition(Status.ANSWERED, Status.CLOSED),
@@ -37,7 +39,8 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 TRANSITION_TABLE: dict[tuple[str, str], Transition] = {(t.source, t.target): t for t in TRANSITIONS}
 
-# A move back into work from a finished state counts as a reopening.
+# A move back into work from a finished state counts as a reopening (except a signal closed
+# for want of details whose details came late: see `changes._enter`).
 REOPENING = frozenset({(Status.ANSWERED, Status.IN_PROGRESS), (Status.CLOSED, Status.IN_PROGRESS)})
 
 

@@ -152,7 +152,7 @@ def test_the_same_form_sent_twice_is_one_signal_with_one_number(client, agency, 
 
 
 def test_with_the_cache_down_a_report_is_still_accepted(client, agency, widget_source, monkeypatch):
-    from signals_app.channels.widget import intake
+    from signals_app import limits
 
     class Down:
         def add(self, *args, **kwargs):
@@ -160,7 +160,7 @@ def test_with_the_cache_down_a_report_is_still_accepted(client, agency, widget_s
 
         incr = add
 
-    monkeypatch.setattr(intake, "cache", Down())
+    monkeypatch.setattr(limits, "cache", Down())
     response = client.post(
         url(agency), {"consent": "on", "text": "Яма у подъезда, глубокая", "address": "ул. Мира"}
     )

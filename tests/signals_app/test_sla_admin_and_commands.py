@@ -50,6 +50,9 @@ def _form_data(policy, **changes):
         "extension_duration_0": "",
         "extension_duration_1": "days",
         "extension_clock": "calendar",
+        "info_wait_duration_0": "5",
+        "info_wait_duration_1": "days",
+        "info_wait_clock": "working_days",
         "steps-TOTAL_FORMS": len(steps),
         "steps-INITIAL_FORMS": len(steps),
         "steps-MIN_NUM_FORMS": 0,
@@ -87,6 +90,8 @@ def test_saving_a_policy_in_the_admin_publishes_a_new_version(admin_client, poli
     assert policy.version == 2
     latest = SLAPolicyVersion.objects.get(policy=policy, number=2)
     assert latest.terms["deadlines"]["answer"]["seconds"] == 4 * 3600
+    # How long a question waits for the citizen is frozen with the version too.
+    assert latest.terms["info_wait"] == {"seconds": 5 * 86400, "clock": "working_days"}
     assert latest.created_by.username == "root"
     assert (
         SLAPolicyVersion.objects.get(policy=policy, number=1).terms["deadlines"]["answer"][

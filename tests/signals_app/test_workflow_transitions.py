@@ -20,6 +20,7 @@ def test_the_table_is_exactly_the_design():
         ("new", "in_progress"), ("new", "reply_review"), ("new", "rejected"),
         ("in_progress", "awaiting_info"), ("in_progress", "reply_review"),
         ("awaiting_info", "in_progress"), ("awaiting_info", "rejected"),
+        ("awaiting_info", "closed"),  # the details never came (the citizen's loop)
         ("reply_review", "answered"), ("reply_review", "in_progress"),
         ("answered", "closed"), ("answered", "in_progress"),
         ("closed", "in_progress"), ("rejected", "new"),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from signals_app.channels.payload import (
     Outcome,
     PayloadError,
     SignalData,
+    SurveyReply,
     plain,
     section,
     unix_moment,
@@ -22,7 +24,12 @@ TELEGRAM_FIELDS = (
 )
 
 
+SURVEY_DATA = re.compile(r"^sv:(?P<key>[0-9a-f]{32}):(?P<answer>[01])$")
+
+
 def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
+    if isinstance(payload.get("callback_query"), dict):
+        return _callback(payload["callback_query"])
     found = next(
         (
             (name, payload[name], action)
@@ -68,3 +75,21 @@ def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
     # A channel post is written by the channel itself: a page of the registry is not a citizen.
     author_page = str(chat_id) if field_name.endswith("channel_post") else ""
     return Outcome(action, key=key, data=data, page_id=str(chat_id), author_page=author_page)
+
+
+def _callback(query: dict[str, Any]) -> Outcome:
+    """A press of one of our buttons: the survey's «да» / «нет» (anything else is ignored)."""
+    data = plain(query.get("data"), "callback_query.data", limit=64)
+    found = SURVEY_DATA.match(data)
+    if not found:
+        return Outcome("ignore", reason="not a survey button")
+    message = section(query.get("message"), "callback_query.message")
+    chat = section(message.get("chat"), "callback_query.message.chat")
+    chat_id = whole(chat.get("id"), "callback_query.message.chat.id")
+    return Outcome(
+        "survey",
+        survey=SurveyReply(
+            key=found["key"], solved=found["answer"] == "1",
+            thread_id=str(chat_id) if chat_id is not None else "",
+        ),
+    )  # fmt: skip

@@ -24,6 +24,23 @@ def plan(signal: Signal) -> Plan:
     return Plan("telegram.sendMessage", {"chat_id": chat, "reply_to": int(message)})
 
 
+# The survey's buttons carry the signal's status-page key and the answer (Telegram allows 64
+# bytes of callback data): `sv:<key hex>:1` is «да», `sv:<key hex>:0` is «нет».
+SURVEY_PREFIX = "sv"
+
+
+def survey_buttons(signal: Signal) -> dict[str, Any]:
+    from signals_app.citizen import citizen_language
+
+    key = signal.public_key.hex
+    with citizen_language():
+        yes, no = _("Yes, solved"), _("No, not solved")
+    return {"inline_keyboard": [[
+        {"text": yes, "callback_data": f"{SURVEY_PREFIX}:{key}:1"},
+        {"text": no, "callback_data": f"{SURVEY_PREFIX}:{key}:0"},
+    ]]}  # fmt: skip
+
+
 def send(*, method: str, target: dict[str, Any], key: str, reply: Reply, signal: Signal) -> Result:
     return _send_telegram(target, reply, signal)
 
@@ -41,6 +58,8 @@ def _send_telegram(target: dict[str, Any], reply: Reply, signal: Signal) -> Resu
         "chat_id": target["chat_id"], "text": reply.text,
         "reply_parameters": {"message_id": target["reply_to"], "allow_sending_without_reply": True},
     }  # fmt: skip
+    if reply.kind == Reply.Kind.SURVEY:
+        payload["reply_markup"] = survey_buttons(signal)
     try:
         response = requests.post(url, json=payload, timeout=timeout())
     except requests.RequestException as error:

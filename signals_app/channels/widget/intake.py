@@ -9,7 +9,6 @@ import uuid
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -19,9 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from agencies.models import Agency, Municipality
+from signals_app import citizen
 from signals_app.channels.widget import SPEC
 from signals_app.ingest.process import inbound_accept
-from signals_app.models import InboundMessage, Source
+from signals_app.limits import over_limit
+from signals_app.models import InboundMessage, Signal, Source
 
 logger = logging.getLogger(__name__)
 MAX_PHOTO = 5 * 1024 * 1024
@@ -140,25 +141,8 @@ def widget_privacy(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _rate_limited(request: HttpRequest) -> bool:
-    """Over the limit per address. With the cache (Redis) away the report is let through and
-    the outage logged: a citizen's report is worth more than the limit."""
-    key = "widget:ip:" + hashlib.sha256(_client_ip(request).encode()).hexdigest()[:32]
-    try:
-        if cache.add(key, 1, RATE_WINDOW):
-            return False
-        try:
-            return cache.incr(key) > RATE_LIMIT
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, RATE_WINDOW)
-            return False
-    except Exception as error:  # the cache is down, not the intake
-        logger.warning("widget_rate_limit_unavailable error=%s", type(error).__name__)
-        return False
+    return over_limit(request, scope="widget", limit=RATE_LIMIT, window=RATE_WINDOW)
 
 
 def _widget_source(agency: Agency) -> Source | None:
@@ -206,10 +190,7 @@ def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
         .first()
     )
     if earlier is not None:  # sent again: the first one's answer, and no second photo kept
-        number = earlier.signal.number if earlier.signal else None
-        return _render(
-            request, "signals_app/widget_done.html", {"agency": agency, "number": number}
-        )
+        return _receipt(request, agency, earlier.signal)
     place = municipality_of(agency, form.cleaned_data["address"])
     payload: dict = {
         "external_id": external_id,
@@ -238,12 +219,15 @@ def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
              "sha256": hashlib.sha256(content).hexdigest()}
         ]  # fmt: skip
     accepted = inbound_accept(source=source, external_id=external_id, payload=payload)
-    signal = accepted.signal
-    return _render(
-        request,
-        "signals_app/widget_done.html",
-        {"agency": agency, "number": signal.number if signal else None},
-    )
+    return _receipt(request, agency, accepted.signal)
+
+
+def _receipt(request: HttpRequest, agency: Agency, signal: Signal | None) -> HttpResponse:
+    """The number, and the link to the signal's status page (where its survey will wait)."""
+    return _render(request, "signals_app/widget_done.html", {
+        "agency": agency, "number": signal.number if signal else None,
+        "status_url": citizen.status_url(signal) if signal else "",
+    })  # fmt: skip
 
 
 urlpatterns = [

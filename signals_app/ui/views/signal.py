@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.selectors import agency_staff, staff_context
+from signals_app import citizen
 from signals_app.access import mask_name, may_see_personal_data
 from signals_app.casefile import case_file
 from signals_app.choices import Channel, Priority
@@ -79,6 +80,18 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         "reply_kinds": [(kind.value, kind.label) for kind in Reply.WRITTEN_KINDS],
         "reply_text": drafts[-1].text if drafts else "",
         "now": timezone.now(),
+        **_citizen_side(signal),
+    }
+
+
+def _citizen_side(signal: Signal) -> dict:
+    """The survey of the current cycle and the latest reopen request (two indexed reads)."""
+    survey = signal.surveys.filter(cycle=signal.sla_cycle).first()
+    return {
+        "survey": survey,
+        "survey_open": survey is not None and citizen.survey_is_open(survey),
+        "reopen_request": signal.reopen_requests.order_by("-created_at", "-pk").first(),
+        "status_path": citizen.status_path(signal),
     }
 
 

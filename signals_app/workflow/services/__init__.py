@@ -6,6 +6,14 @@ modules are split by job: creation, moves (routing, work, status, attributes), r
 repeats and mass incidents, notes, and the system's many-row changes.
 """
 
+from signals_app.workflow.services.citizen import (
+    SurveyOutcome,
+    reopen_request_confirm,
+    reopen_request_decline,
+    signal_close_without_details,
+    signal_details_came_late,
+    survey_answer,
+)
 from signals_app.workflow.services.create import (
     PlanStep,
     SignalPlan,
@@ -47,7 +55,10 @@ from signals_app.workflow.services.system import signals_deadlines_save, signals
 __all__ = [
     "PlanStep",
     "SignalPlan",
+    "SurveyOutcome",
     "note_add",
+    "reopen_request_confirm",
+    "reopen_request_decline",
     "reply_approve",
     "reply_draft_save",
     "reply_return",
@@ -59,8 +70,10 @@ __all__ = [
     "signal_change_priority",
     "signal_citizen_answered",
     "signal_close",
+    "signal_close_without_details",
     "signal_create",
     "signal_deadline_extend",
+    "signal_details_came_late",
     "signal_mark_deleted_at_source",
     "signal_mark_duplicate",
     "signal_merge",
@@ -78,4 +91,5 @@ __all__ = [
     "signals_create_many",
     "signals_deadlines_save",
     "signals_sweep_save",
+    "survey_answer",
 ]

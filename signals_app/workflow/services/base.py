@@ -18,6 +18,7 @@ from signals_app.outbound import outbox
 from signals_app.outbound.models import WebhookEvent
 from signals_app.workflow import changes
 from signals_app.workflow.changes import Change
+from signals_app.workflow.services.tell import survey_ask
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def children_get_reply(lead: Signal, reply: Reply, actor: User | None) -> None:
     for child, copy in zip(children, copies, strict=True):
         change = Change(child, actor_id=actor.pk if actor else None, at=now)
         changes.reply_approved(change, copy, mass_incident=lead.number)
+        if copy.kind == Reply.Kind.FINAL:
+            survey_ask(change)  # each child's author is asked on their own channel
         changes.save(change)
     outbox.reply_deliveries_enqueue(pairs=list(zip(copies, children, strict=True)))
     outbox.webhook_emit_many(

@@ -21,6 +21,7 @@ from signals_app.errors import InvalidInput, InvalidTransition
 from signals_app.locks import signal_lock
 from signals_app.models import Category, Reply, Signal
 from signals_app.outbound import outbox
+from signals_app.sla.clock import add
 from signals_app.sla.selectors import schedule_for_signal, terms_of
 from signals_app.workflow import changes, notify
 from signals_app.workflow.actions import action_for_move, authorize
@@ -57,12 +58,23 @@ def signal_request_info(
     moved = _act("request_info", Status.AWAITING_INFO, signal, actor=actor, reason=question,
                  expected_version=expected_version)  # fmt: skip
     now = timezone.now()
+    Reply.objects.filter(signal=moved, wait_until__isnull=False).update(wait_until=None)
     asked = Reply.objects.create(
         signal=moved, kind=Reply.Kind.QUESTION, state=Reply.State.PUBLISHED, text=question,
         author=actor, last_editor=actor, submitted_at=now, published_at=now,
+        wait_until=_details_due(moved, now),
     )  # fmt: skip
     notify.no_way_back(outbox.reply_deliveries_enqueue(pairs=[(asked, moved)]))
     return moved
+
+
+def _details_due(signal: Signal, now):  # type: ignore[no-untyped-def]
+    """Until when a question waits for the citizen: the policy's waiting time, in the clock
+    of the signal's agency (none without a policy)."""
+    if signal.sla_version_id is None:
+        return None
+    wait = terms_of(signal.sla_version).info_wait
+    return add(now, wait.duration, wait.clock, schedule_for_signal(signal))
 
 
 @transaction.atomic
@@ -74,6 +86,7 @@ def signal_citizen_answered(*, signal: Signal | int, text: str, at=None) -> Sign
     if change.signal.status == Status.AWAITING_INFO:
         authorize("resume", actor=None, signal=change.signal)
         changes.move(change, Status.IN_PROGRESS, reason="")
+    Reply.objects.filter(signal=change.signal, wait_until__isnull=False).update(wait_until=None)
     return finish(change, actor=None)
 
 

@@ -28,6 +28,7 @@ from signals_app.workflow.services.base import (
     finish,
     reply_facts,
 )
+from signals_app.workflow.services.tell import survey_ask
 
 
 def _reply_input(text: str, kind: str) -> str:
@@ -144,6 +145,8 @@ def reply_approve(
     if signal.is_mass_incident:
         children_get_reply(signal, locked_reply, actor)
     changes.reply_approved(change, locked_reply)
+    if locked_reply.kind == Reply.Kind.FINAL:
+        survey_ask(change)  # «Проблема решена?», a little after the answer
     finish(change, actor=actor)
     return locked_reply
 
