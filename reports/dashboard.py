@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from agencies.models import Agency, Region
 from signals_app.choices import OPEN_STATUSES, Status
-from signals_app.models import Signal
+from signals_app.models import ReopenRequest, Signal, Survey
 
 
 def dashboard_figures(
@@ -77,8 +77,24 @@ def dashboard_figures(
         )
         .order_by("-open", "-week", "name")
     )
+    # What the citizens said of the answers of the last 30 days, and what waits for a decision.
+    surveys = Survey.objects.filter(
+        signal__region=region, answered_at__gte=now - timedelta(days=30)
+    )
+    requests = ReopenRequest.objects.filter(
+        signal__region=region, state=ReopenRequest.State.PENDING
+    )
+    if agency is not None:
+        surveys = surveys.filter(signal__agency=agency)
+        requests = requests.filter(signal__agency=agency)
+    said = surveys.aggregate(answered=Count("id"), solved=Count("id", filter=Q(solved=True)))
     return {
         **totals,
+        "surveys_answered": said["answered"],
+        "solved_share": round(100 * said["solved"] / said["answered"])
+        if said["answered"]
+        else None,
+        "reopen_pending": requests.count(),
         "reaction_today_seconds": totals["reaction_today"].total_seconds()
         if totals["reaction_today"]
         else None,

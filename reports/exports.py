@@ -81,6 +81,7 @@ def report_xlsx(report: Report) -> bytes:
         (_("Still open at month end"), figures["open_at_end"], None),
         (_("Overdue signals"), figures["overdue"], figures["overdue_share"]),
         (_("Reopened signals"), figures["reopened"], figures["reopened_share"]),
+        (_("Closed: details not received"), figures.get("closed_no_details"), None),
         (_("On time: reaction"), figures["on_time"]["reaction"]["met"], figures["on_time"]["reaction"]["share"]),
         (_("On time: answer"), figures["on_time"]["answer"]["met"], figures["on_time"]["answer"]["share"]),
     ]  # fmt: skip
@@ -114,6 +115,26 @@ def report_xlsx(report: Report) -> bytes:
            [[r["agency"], r["received"], r["answered"], r["on_time_share"],
              _hours(r["median_answer_working"])] for r in figures["agencies"]],
            {4: PERCENT, 5: HOURS})  # fmt: skip
+    citizens = figures.get("citizens")
+    if citizens:
+        rows = [[_("Total"), citizens["asked"], citizens["answered"],
+                 citizens["satisfaction_share"], citizens["reopen_request_share"],
+                 citizens["confirmed_share"], True]]  # fmt: skip
+        for key, label in (("previous_month", _("Previous month")), ("year_ago", _("A year ago"))):
+            other = citizens[key]
+            rows.append([label, other["asked"], other["answered"], other["satisfaction_share"],
+                         other["reopen_request_share"], other["confirmed_share"], True])  # fmt: skip
+        for group, label in (("by_agency", _("Agency")), ("by_topic", _("Topic")),
+                             ("by_municipality", _("Municipality"))):  # fmt: skip
+            rows += [[f"{label}: {row['name'] or '—'}", row["asked"], row["answered"],
+                      row["satisfaction_share"], row["reopen_request_share"],
+                      row["confirmed_share"], row["ranked"]] for row in citizens[group]]  # fmt: skip
+        for row in rows:
+            row[-1] = _("yes") if row[-1] else _("no")
+        _sheet(workbook, _("Is it solved"),
+               [_("Scope"), _("Asked"), _("Answered"), _("Solved, share"),
+                _("Reopen requested, share"), _("Reopening confirmed, share"), _("Ranked")],
+               rows, {4: PERCENT, 5: PERCENT, 6: PERCENT})  # fmt: skip
     _sheet(workbook, _("Escalations"), [_("Level"), _("Signals")],
            [[row["level"], row["count"]] for row in figures["escalations_by_level"]])  # fmt: skip
     buffer = BytesIO()

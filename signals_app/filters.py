@@ -185,6 +185,11 @@ class SignalFilterSet(django_filters.FilterSet):
     mass_incident = django_filters.BooleanFilter(
         method="filter_mass_incident", label=_("Mass incident"), widget=YesNo
     )
+    reopen_requested = django_filters.BooleanFilter(
+        method="filter_reopen_requested",
+        label=_("Citizen says not solved (waiting)"),
+        widget=YesNo,
+    )
     undelivered = django_filters.BooleanFilter(
         method="filter_undelivered", label=_("Delivery failed"), widget=YesNo
     )
@@ -317,6 +322,14 @@ class SignalFilterSet(django_filters.FilterSet):
 
     def filter_reopened(self, queryset, name, value):  # type: ignore[no-untyped-def]
         return queryset.filter(reopened_count__gt=0) if value else queryset.filter(reopened_count=0)
+
+    def filter_reopen_requested(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        from signals_app.models import ReopenRequest
+
+        waiting = ReopenRequest.objects.filter(
+            signal=OuterRef("pk"), state=ReopenRequest.State.PENDING
+        )
+        return queryset.filter(Exists(waiting) if value else ~Exists(waiting))
 
     def filter_undelivered(self, queryset, name, value):  # type: ignore[no-untyped-def]
         from signals_app.outbound.models import UNDELIVERED, ReplyDelivery

@@ -365,3 +365,58 @@ def test_leaving_a_typed_note_asks_first(page, world, region):
     page.click("form:has(#note-text) button[type=submit]")  # sending is not leaving
     page.wait_for_load_state()
     expect(page.locator("#note-text")).to_have_value("")
+
+
+def test_a_citizen_on_a_phone_follows_the_status_and_says_it_is_not_solved(
+    browser, live_server, settings, world, region, agency, analyst, executor
+):
+    from signals_app.models import ReopenRequest
+    from tests.factories import SourceFactory
+
+    settings.SITE_URL = live_server.url  # the links given to citizens are absolute
+    SourceFactory(region=region, channel="widget", agency=agency)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                has_touch=True, locale="ru-RU")  # fmt: skip
+    citizen = phone.new_page()
+    citizen.set_default_timeout(15_000)
+    errors: list[str] = []
+    citizen.on("pageerror", lambda error: errors.append(str(error)))
+    citizen.goto(f"{live_server.url}/widget/{agency.pk}/")
+    citizen.fill("textarea[name=text]", "Во дворе дома 5 по улице Мира глубокая яма")
+    citizen.check("input[name=consent]")
+    citizen.click("button[type=submit]")
+    link = citizen.locator("a[href*='/s/']")
+    expect(link).to_be_visible()
+    citizen.goto(link.get_attribute("href"))
+    # A widget's report goes straight to the agency whose page carries the widget.
+    expect(citizen.locator(".public-facts")).to_contain_text("В работе ответственного ведомства")
+    expect(citizen.locator(".public-facts")).to_contain_text(agency.name)
+    signal = Signal.objects.get()
+    reply = services.reply_submit(signal=signal, text="Яму заделали.", actor=executor)
+    services.reply_approve(reply=reply, actor=analyst)
+
+    citizen.reload()
+    expect(citizen.locator(".public-replies")).to_contain_text("Яму заделали.")
+    survey = citizen.locator(".public-survey")
+    expect(survey).to_contain_text("Проблема решена?")
+    survey.locator("input[value=no]").check()
+    survey.locator("textarea[name=comment]").fill("Яма осталась")
+    survey.locator("button[type=submit]").click()
+    expect(citizen.locator(".notice")).to_contain_text("ваш ответ записан")
+    expect(survey).to_contain_text("проблема не решена")
+    width = citizen.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing runs off a phone's screen
+    shot(citizen, "20-citizen-status-phone")
+    phone.close()
+    assert errors == []
+    assert ReopenRequest.objects.get(signal=signal).comment == "Яма осталась"
+
+    page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="ru-RU").new_page()
+    page.base_url = live_server.url  # type: ignore[attr-defined]
+    login(page, "analyst")
+    open_signal(page, signal.number)
+    expect(page.locator(".survey-card")).to_contain_text("Яма осталась")
+    page.click("text=Не решена: подтвердить и возобновить")
+    expect(page.locator(".page-head .badge").first).to_have_text("В работе")
+    assert ReopenRequest.objects.get(signal=signal).state == ReopenRequest.State.CONFIRMED
+    page.context.close()

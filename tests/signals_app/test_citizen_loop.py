@@ -49,6 +49,21 @@ from tests.signals_app.test_ingest_hooks import (  # noqa: F401 — fixtures
 from tests.signals_app.test_outbound import standin  # noqa: F401 — a fixture
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    """Only this test client's counters: never flush the shared Redis."""
+    from django.core.cache import cache
+
+    from signals_app.limits import limit_key
+
+    keys = [limit_key(scope, "127.0.0.1") for scope in ("status", "widget")]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
+
+
 ANSWER = "Яму заделали 2 декабря."
 TEN_MINUTES = timedelta(minutes=11)
 
@@ -290,19 +305,13 @@ def test_the_survey_on_the_page_is_answered_once_and_expires(
 
 
 def test_the_status_page_is_rate_limited_per_address(client, region):
-    from django.core.cache import cache
-
     signal = SignalFactory(region=region, channel="widget")
-    cache.clear()
     codes = [client.get(citizen.status_path(signal)).status_code for _ in range(61)]
     assert codes[:60] == [200] * 60 and codes[60] == 429
-    cache.clear()
 
 
-def test_the_widget_receipt_gives_the_status_link(client, agency):
-    from django.core.cache import cache
-
-    cache.clear()
+def test_the_widget_receipt_gives_the_status_link(client, agency, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     SourceFactory(region=agency.region, channel="widget", agency=agency)
     response = client.post(reverse("widget", args=[agency.pk]),
                            {"consent": "on", "text": "Яма у подъезда, глубокая"})  # fmt: skip

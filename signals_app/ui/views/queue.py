@@ -139,6 +139,7 @@ def _column_choices(user: User, params: QueryDict) -> list[tuple[columns.Column,
 MORE_FILTERS = (
     "status", "channel", "category", "municipality", "agency", "assignee", "priority",
     "received_from", "received_to", "has_reply", "reopened", "mass_incident", "undelivered",
+    "reopen_requested",
 )  # fmt: skip
 
 
