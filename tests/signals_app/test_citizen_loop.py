@@ -211,6 +211,7 @@ def test_e_mail_asks_with_a_link(
         outbound_sweep()
     assert [message.to for message in mail.outbox] == [["citizen@example.org"]] * 2
     assert citizen.status_url(signal) in mail.outbox[-1].body
+    assert mail.outbox[-1].subject == f"Проблема по обращению {signal.number} решена?"
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,14 @@ def send(*, method: str, target: dict[str, Any], key: str, reply: Reply, signal:
 def _send_email(target: dict[str, Any], key: str, reply: Reply, signal: Signal) -> Result:
     import smtplib
 
-    subject = _("Answer to your appeal %(number)s") % {"number": signal.number}
+    subjects = {
+        Reply.Kind.SURVEY: _("Is the problem of your appeal %(number)s solved?"),
+        Reply.Kind.NOTICE: _("Your appeal %(number)s"),
+        Reply.Kind.QUESTION: _("A question about your appeal %(number)s"),
+    }
+    subject = subjects.get(reply.kind, _("Answer to your appeal %(number)s")) % {
+        "number": signal.number
+    }
     message = EmailMessage(
         subject, reply.text, to=[target["to"]],
         headers={"Message-ID": make_msgid(idstring=key[:32], domain=settings.EMAIL_MESSAGE_DOMAIN)},
