@@ -43,7 +43,7 @@ def send(*, method: str, target: dict[str, Any], key: str, reply: Reply, signal:
 def _send_email(target: dict[str, Any], key: str, reply: Reply, signal: Signal) -> Result:
     import smtplib
 
-    subjects = {
+    subjects: dict[str, str] = {
         Reply.Kind.SURVEY: _("Is the problem of your appeal %(number)s solved?"),
         Reply.Kind.NOTICE: _("Your appeal %(number)s"),
         Reply.Kind.QUESTION: _("A question about your appeal %(number)s"),
