@@ -53,6 +53,11 @@ def status_url(signal: Signal) -> str:
     return settings.SITE_URL.rstrip("/") + status_path(signal)
 
 
+def first_line(text: str) -> str:
+    """A text's first non-empty line (what a list shows of it)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
 def plain_status(signal: Signal) -> str:
     if signal.status == Status.CLOSED and signal.closure == Closure.NO_DETAILS:
         return str(NO_DETAILS)

@@ -259,6 +259,11 @@ def survey_answered(
                   changes={"solved": solved, "via": via}, reason=comment[:4000])  # fmt: skip
 
 
+def subscribed(signal_id: int, *, at: datetime | None) -> Entry:
+    """A citizen joined the signal instead of filing it again (who is not written here)."""
+    return _entry(signal_id, Kind.SUBSCRIBED, None, at)
+
+
 def reopen_declined(
     signal_id: int, *, reason: str, actor_id: int | None, at: datetime | None
 ) -> Entry:

@@ -4,7 +4,7 @@ Similarity is the cosine of TF-IDF vectors of character 3–5-grams (word bounda
 the window's own texts: forms of a Russian word share most of their n-grams, and words common to
 every complaint weigh little. Two signals are linked when their similarity reaches the threshold
 and they are in the same municipality (or one has none); a proposal is a connected group of at
-least MIN_SIZE signals. An open mass incident in the window attracts its new look-alikes: the
+least MIN_SIZE signals (a citizen subscribed to one of them counts as one more). An open mass incident in the window attracts its new look-alikes: the
 proposal then adds them to it.
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,7 @@ from agencies.models import Region, Role, User
 from agencies.selectors import staff_context
 from signals_app.choices import OPEN_STATUSES
 from signals_app.errors import ActionForbidden, InvalidInput
-from signals_app.models import MassIncidentProposal, Signal
+from signals_app.models import MassIncidentProposal, Signal, Subscription
 from signals_app.workflow.services import signal_merge
 
 logger = logging.getLogger(__name__)
@@ -47,8 +48,12 @@ def find_clusters(
     *,
     threshold: float | None = None,
     min_size: int | None = None,
+    joined: dict[int, int] | None = None,
 ) -> list[Cluster]:
-    """Group (id, text, municipality id, is an open mass incident) rows. Pure: no database."""
+    """Group (id, text, municipality id, is an open mass incident) rows. Pure: no database.
+
+    `joined`: per signal id, the citizens subscribed to it (each counts towards MIN_SIZE as a
+    signal of its own would: they reported the same problem)."""
     threshold = THRESHOLD if threshold is None else threshold
     min_size = MIN_SIZE if min_size is None else min_size
     if len(rows) < 2:
@@ -88,7 +93,8 @@ def find_clusters(
         if len(parents) > 1:
             continue  # two open mass incidents look alike: leave it to the analysts
         needed = 1 if parents else min_size
-        if len(newcomers) < needed:
+        citizens = sum(1 + (joined or {}).get(int(rows[index][0]), 0) for index in newcomers)
+        if len(newcomers) < 1 or citizens < needed:
             continue
         block = graph[members][:, members]
         mean = float(block.sum() / block.nnz) if block.nnz else 0.0
@@ -130,9 +136,14 @@ def mass_incident_propose(
         .order_by("-received_at")
         .values_list("pk", "text", "municipality_id", "is_mass_incident")[:MAX_WINDOW_SIGNALS]
     )
+    joined = dict(
+        Subscription.objects.filter(signal_id__in=[row[0] for row in rows])
+        .values_list("signal_id")
+        .annotate(count=Count("id"))
+    )
     created = []
     with transaction.atomic():
-        for cluster in find_clusters(rows):
+        for cluster in find_clusters(rows, joined=joined):
             proposal = MassIncidentProposal.objects.create(
                 region=region,
                 title=cluster.title,

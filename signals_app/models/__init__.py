@@ -8,7 +8,7 @@ from signals_app.ingest.models import (
     TextClassifier,
 )
 from signals_app.models.case import Attachment, Note, Reply, SignalEvent
-from signals_app.models.citizen import ReopenRequest, Survey, SurveyOptOut
+from signals_app.models.citizen import ReopenRequest, Subscription, Survey, SurveyOptOut
 from signals_app.models.inbox import InboundMessage
 from signals_app.models.reference import Category, Source
 from signals_app.models.signal import Signal, SignalNumberCounter
@@ -53,6 +53,7 @@ __all__ = [
     "SignalEvent",
     "SignalNumberCounter",
     "Source",
+    "Subscription",
     "Survey",
     "SurveyOptOut",
     "TextClassifier",

@@ -41,6 +41,7 @@ class SignalEvent(models.Model):
         SLA_EXTENDED = "sla_extended", _("Deadline extended")
         ESCALATED = "escalated", _("Escalated")
         CITIZEN_ANSWERED = "citizen_answered", _("The citizen answered")
+        SUBSCRIBED = "subscribed", _("A citizen with the same problem subscribed")
         SURVEY_ASKED = "survey_asked", _("Asked whether the problem is solved")
         SURVEY_NOT_ASKED = "survey_not_asked", _("Not asked whether the problem is solved")
         SURVEY_ANSWERED = "survey_answered", _("The citizen said whether the problem is solved")
@@ -98,6 +99,8 @@ class Reply(models.Model):
         SURVEY = "survey", _("Survey")
         # What the centre tells the citizen of a decision: reopened, declined, closed.
         NOTICE = "notice", _("Notice to the citizen")
+        # The answer's news to a citizen who subscribed to the signal (to their e-mail).
+        FOLLOWER = "follower", _("Notice to a subscriber")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -169,7 +172,7 @@ class Reply(models.Model):
     # What staff write as an answer (a question is asked by «Запросить уточнение» instead).
     WRITTEN_KINDS = (Kind.INTERIM, Kind.FINAL)
     # What the system sends by itself, published at once.
-    SYSTEM_KINDS = (Kind.SURVEY, Kind.NOTICE)
+    SYSTEM_KINDS = (Kind.SURVEY, Kind.NOTICE, Kind.FOLLOWER)
 
     def __str__(self) -> str:
         return f"{self.signal_id} {self.get_kind_display()} {self.get_state_display()}"

@@ -133,3 +133,28 @@ class SurveyOptOut(models.Model):
 
     def __str__(self) -> str:
         return self.identity_hash[:12]
+
+
+class Subscription(models.Model):
+    """«Это моя проблема — подписаться»: a citizen who finds their problem already reported
+    follows that signal instead of filing it again, and hears when it is answered. The
+    address is personal data: shown to those who may see personal data, never logged."""
+
+    signal = models.ForeignKey(
+        Signal, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("signal")
+    )
+    email = models.EmailField(_("e-mail for the news"), max_length=254)
+    consent = models.JSONField(_("consent"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    notified_at = models.DateTimeField(_("told of the answer at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["signal", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["signal", "email"], name="subscription_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signal_id} #{self.pk}"

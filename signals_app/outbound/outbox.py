@@ -56,6 +56,19 @@ def reply_deliveries_enqueue(
     return made
 
 
+def reply_delivery_to(
+    *, reply: Reply, signal: Signal, method: str, target: dict[str, Any]
+) -> ReplyDelivery:
+    """An outbox row for a message to somewhere other than the signal's own channel (a
+    subscriber's e-mail); inside the publishing transaction, sent on commit."""
+    row = ReplyDelivery.objects.create(
+        reply=reply, signal=signal, method=method, target=target, key=uuid.uuid4().hex,
+        state=OutboxState.PENDING, next_attempt_at=timezone.now(),
+    )  # fmt: skip
+    dispatch.send_each_on_commit("outbound.deliver_reply", [row.pk])
+    return row
+
+
 def signal_summary(signal: Signal, region_code: str) -> dict[str, Any]:
     """What a webhook tells of a signal: no author, no text (personal data stays here)."""
     return {

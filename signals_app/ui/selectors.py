@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency, Membership, Role, User
 from agencies.selectors import StaffContext, staff_context
-from signals_app import channels, search
+from signals_app import channels, citizen, search
 from signals_app.access import mask_name, may_see_personal_data
 from signals_app.casefile import user_name
 from signals_app.choices import OPEN_STATUSES, Status
@@ -101,8 +101,7 @@ def highlighted(fragment: str) -> SafeString:
     return mark_safe(safe)  # noqa: S308 — escaped above, only our own tags added
 
 
-def first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+first_line = citizen.first_line
 
 
 @dataclass

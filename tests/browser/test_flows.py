@@ -367,6 +367,17 @@ def test_leaving_a_typed_note_asks_first(page, world, region):
     expect(page.locator("#note-text")).to_have_value("")
 
 
+def _phone(browser):  # type: ignore[no-untyped-def]
+    """A citizen's phone: a small touch screen, and the page's JavaScript errors collected."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                has_touch=True, locale="ru-RU")  # fmt: skip
+    citizen = phone.new_page()
+    citizen.set_default_timeout(15_000)
+    errors: list[str] = []
+    citizen.on("pageerror", lambda error: errors.append(str(error)))
+    return phone, citizen, errors
+
+
 def test_a_citizen_on_a_phone_follows_the_status_and_says_it_is_not_solved(
     browser, live_server, settings, world, region, agency, analyst, executor
 ):
@@ -375,12 +386,7 @@ def test_a_citizen_on_a_phone_follows_the_status_and_says_it_is_not_solved(
 
     settings.SITE_URL = live_server.url  # the links given to citizens are absolute
     SourceFactory(region=region, channel="widget", agency=agency)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                has_touch=True, locale="ru-RU")  # fmt: skip
-    citizen = phone.new_page()
-    citizen.set_default_timeout(15_000)
-    errors: list[str] = []
-    citizen.on("pageerror", lambda error: errors.append(str(error)))
+    phone, citizen, errors = _phone(browser)
     citizen.goto(f"{live_server.url}/widget/{agency.pk}/")
     citizen.fill("textarea[name=text]", "Во дворе дома 5 по улице Мира глубокая яма")
     citizen.check("input[name=consent]")
@@ -420,3 +426,31 @@ def test_a_citizen_on_a_phone_follows_the_status_and_says_it_is_not_solved(
     expect(page.locator(".page-head .badge").first).to_have_text("В работе")
     assert ReopenRequest.objects.get(signal=signal).state == ReopenRequest.State.CONFIRMED
     page.context.close()
+
+
+def test_a_citizen_on_a_phone_joins_the_same_problem_instead_of_filing_it_again(
+    browser, live_server, settings, world, region, agency, municipality, analyst
+):
+    from tests.factories import SourceFactory
+
+    settings.SITE_URL = live_server.url
+    SourceFactory(region=region, channel="widget", agency=agency)
+    earlier = SignalFactory(region=region, municipality=municipality,
+                            text="Огромная яма на дороге у дома 5 по улице Мира")  # fmt: skip
+    services.signal_route(signal=earlier, agency=agency, actor=analyst)
+    phone, citizen, errors = _phone(browser)
+    citizen.goto(f"{live_server.url}/widget/{agency.pk}/")
+    citizen.fill("textarea[name=text]", "Яма на дороге у дома 5 на улице Мира, глубокая")
+    similar = citizen.locator("#similar")
+    expect(similar).to_contain_text(earlier.number)
+    similar.locator("summary").first.click()
+    similar.locator("input[name=email]").first.fill("neighbour@example.org")
+    similar.locator("input[name=consent]").first.check()
+    shot(citizen, "21-widget-similar-phone")
+    similar.locator("button[type=submit]").first.click()
+    expect(citizen.locator("h1")).to_have_text("Вы подписаны")
+    assert citizen.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.close()
+    assert errors == []
+    assert earlier.subscriptions.get().email == "neighbour@example.org"
+    assert Signal.objects.count() == 1  # no second report

@@ -332,6 +332,7 @@ def _refused_by_the_citizen(client, region, agency, analyst, executor, capture):
     return signal
 
 
+@time_machine.travel("2026-12-07 10:00 +05:00")  # working days either side (not the New Year)
 def test_a_confirmed_request_reopens_into_a_new_cycle_and_tells_the_citizen(
     client, region, agency, analyst, executor, django_capture_on_commit_callbacks
 ):
@@ -467,3 +468,84 @@ def test_closing_for_want_of_details_is_an_action_of_the_centre(region, agency, 
     with pytest.raises(InvalidTransition):  # reopen is not for this closing: resume is
         services.signal_reopen(signal=signal, reason="x", actor=analyst)
     assert re.search("уточн", str(Signal.objects.get(pk=signal.pk).get_closure_display()).lower())
+
+
+# --- duplicates at the door ------------------------------------------------------------------
+
+
+@pytest.fixture
+def other_municipality(region):
+    from tests.factories import MunicipalityFactory
+
+    return MunicipalityFactory(region=region, name="Копейский городской округ")
+
+
+def _open_nearby(region, agency, municipality, analyst, executor, text):  # type: ignore[no-untyped-def]
+    signal = SignalFactory(region=region, channel="vk", municipality=municipality, text=text,
+                           author_name="Пётр Соседов", author_contact="+79110000000")  # fmt: skip
+    return drive(signal, Status.IN_PROGRESS, analyst=analyst, executor=executor, agency=agency)
+
+
+def test_the_widget_shows_the_same_problem_reported_nearby_without_personal_data(
+    client, region, agency, municipality, other_municipality, analyst, executor
+):
+    SourceFactory(region=region, channel="widget", agency=agency)
+    same = _open_nearby(region, agency, municipality, analyst, executor,
+                        "Огромная яма на дороге у дома 5 по улице Мира, машины бьют колёса")  # fmt: skip
+    _open_nearby(region, agency, municipality, analyst, executor,
+                 "Не вывозят мусор из контейнеров во дворе")  # fmt: skip
+    elsewhere = SignalFactory(region=region, municipality=other_municipality,
+                              text="Огромная яма на дороге у дома 5 по улице Мира")  # fmt: skip
+    closed = _open_nearby(region, agency, municipality, analyst, executor,
+                          "Яма на дороге у дома 5 по улице Мира снова")  # fmt: skip
+    Signal.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+    url = reverse("widget_similar", args=[agency.pk])
+    typed = {"text": "Яма на дороге у дома 5 на улице Мира", "address": municipality.name}
+    html = client.get(url, typed).content.decode()
+    assert same.number in html and "Огромная яма на дороге" in html
+    assert "мусор" not in html and elsewhere.number not in html and closed.number not in html
+    assert "Соседов" not in html and "+7911" not in html
+    assert client.get(url, {"text": "яма", "address": municipality.name}).content.strip() == b""
+
+
+def test_subscribing_instead_of_filing_again_is_once_and_brings_the_answer(
+    client, region, agency, municipality, analyst, executor, eager,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    SourceFactory(region=region, channel="widget", agency=agency)
+    signal = _open_nearby(region, agency, municipality, analyst, executor,
+                          "Огромная яма на дороге у дома 5 по улице Мира")  # fmt: skip
+    url = reverse("widget_subscribe", args=[agency.pk])
+    data = {"number": signal.number, "email": "Neighbour@Example.org", "consent": "on"}
+    page = client.post(url, data)
+    assert page.status_code == 200 and citizen.status_url(signal) in page.content.decode()
+    client.post(url, data)  # twice: one subscription
+    assert client.post(url, data | {"consent": ""}).status_code == 400
+    [subscription] = signal.subscriptions.all()
+    assert subscription.email == "neighbour@example.org" and subscription.consent["given"]
+    assert SignalEvent.objects.filter(signal=signal, kind="subscribed").count() == 1
+    client.force_login(analyst)
+    detail = client.get(reverse("signals_app:signal_detail", args=[signal.number])).content
+    assert "1 гражданин с той же проблемой" in detail.decode()
+
+    reply = services.reply_submit(signal=signal, text=ANSWER, actor=executor)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply_approve(reply=reply, actor=analyst)
+    news = [message for message in mail.outbox if message.to == ["neighbour@example.org"]]
+    assert len(news) == 1 and ANSWER in news[0].body and signal.number in news[0].subject
+    subscription.refresh_from_db()
+    assert subscription.notified_at is not None
+    closed_now = SignalFactory(region=region, channel="widget")
+    Signal.objects.filter(pk=closed_now.pk).update(status=Status.CLOSED)
+    refused = client.post(url, data | {"number": closed_now.number})
+    assert refused.status_code == 400
+
+
+def test_subscribers_count_towards_a_mass_incident():
+    from signals_app.ingest.mass import find_clusters
+
+    rows = [(1, "Нет воды в доме 5 по улице Мира", 7, False),
+            (2, "Нет воды в доме 5 по улице Мира!", 7, False)]  # fmt: skip
+    assert find_clusters(rows) == []  # two reports are not five
+    [cluster] = find_clusters(rows, joined={1: 2, 2: 1})  # … two reports and three citizens are
+    assert cluster.signal_ids == [1, 2]

@@ -47,6 +47,7 @@ def _send_email(target: dict[str, Any], key: str, reply: Reply, signal: Signal) 
         Reply.Kind.SURVEY: _("Is the problem of your appeal %(number)s solved?"),
         Reply.Kind.NOTICE: _("Your appeal %(number)s"),
         Reply.Kind.QUESTION: _("A question about your appeal %(number)s"),
+        Reply.Kind.FOLLOWER: _("The appeal %(number)s that you joined is answered"),
     }
     subject = subjects.get(reply.kind, _("Answer to your appeal %(number)s")) % {
         "number": signal.number

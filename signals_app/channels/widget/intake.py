@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import uuid
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from agencies.models import Agency, Municipality
 from signals_app import citizen
 from signals_app.channels.widget import SPEC
+from signals_app.errors import InvalidInput
 from signals_app.ingest.process import inbound_accept
 from signals_app.limits import over_limit
 from signals_app.models import InboundMessage, Signal, Source
@@ -230,7 +232,110 @@ def _receipt(request: HttpRequest, agency: Agency, signal: Signal | None) -> Htt
     })  # fmt: skip
 
 
+# --- duplicates at the door ------------------------------------------------------------------
+
+SIMILAR_LIMIT = 120  # look-ups per address per RATE_WINDOW (one per pause in typing)
+SIMILAR_DAYS = 90
+SIMILAR_SHOWN = 5
+# The typed text's meaningful words, any of them; a signal is similar when it shares at least
+# two of them and half of what was typed.
+_SIMILAR_SQL = """
+WITH typed AS (
+    SELECT array(SELECT DISTINCT lexeme FROM unnest(to_tsvector('russian', %s))) AS words
+)
+SELECT s.id FROM signals_app_signal s, typed
+ WHERE s.region_id = %s AND s.status = ANY(%s) AND s.parent_id IS NULL
+   AND s.received_at >= %s AND s.municipality_id = %s
+   AND cardinality(typed.words) > 0
+   AND s.search_vector @@ to_tsquery('russian', array_to_string(typed.words, ' | '))
+   AND (SELECT count(*) FROM unnest(tsvector_to_array(s.search_vector)) w
+         WHERE w = ANY(typed.words)) >= greatest(2, ceil(cardinality(typed.words) / 2.0))
+ ORDER BY ts_rank_cd(s.search_vector, to_tsquery('russian', array_to_string(typed.words, ' | ')))
+          DESC, s.received_at DESC
+ LIMIT %s
+"""
+
+
+def similar_open_signals(agency: Agency, text: str, address: str) -> list[Signal]:
+    """Open signals of the same municipality with a text like the one being typed (the
+    newest 90 days; no personal data is read out of them)."""
+    from django.db import connection
+
+    from signals_app.choices import OPEN_STATUSES
+
+    text = text.strip()[:2000]
+    place = municipality_of(agency, address)
+    if len(text) < 15 or place is None:
+        return []
+    since = timezone.now() - timedelta(days=SIMILAR_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(_SIMILAR_SQL, [text, agency.region_id, list(OPEN_STATUSES), since,
+                                      place.pk, SIMILAR_SHOWN])  # fmt: skip
+        ids = [row[0] for row in cursor.fetchall()]
+    found = Signal.objects.in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def widget_similar(request: HttpRequest, agency_id: int) -> HttpResponse:
+    """The fragment the form shows while the citizen types: the same problem, reported
+    already? Its number, status and first line only."""
+    agency = Agency.objects.filter(pk=agency_id, is_active=True).select_related("region").first()
+    if agency is None or _widget_source(agency) is None:
+        raise Http404
+    if over_limit(request, scope="similar", limit=SIMILAR_LIMIT, window=RATE_WINDOW):
+        return HttpResponse(status=429)
+    found = similar_open_signals(
+        agency, request.GET.get("text", ""), request.GET.get("address", "")
+    )
+    rows = [{"signal": signal, "line": citizen.first_line(signal.text)[:200],
+             "status": citizen.plain_status(signal)} for signal in found]  # fmt: skip
+    return _render(request, "signals_app/_widget_similar.html", {"agency": agency, "rows": rows})
+
+
+class SubscribeForm(forms.Form):
+    number = forms.CharField(max_length=20)
+    email = forms.EmailField(label=_("E-mail for the news"), max_length=254)
+    consent = forms.BooleanField(
+        label=_("I agree to the processing of my personal data"),
+        error_messages={"required": _("Without the consent the message cannot be accepted.")},
+    )
+
+
+@xframe_options_exempt
+def widget_subscribe(request: HttpRequest, agency_id: int) -> HttpResponse:
+    """«Это моя проблема — подписаться»: follow the signal found instead of filing again."""
+    from signals_app.workflow.services import signal_subscribe
+
+    agency = Agency.objects.filter(pk=agency_id, is_active=True).select_related("region").first()
+    if agency is None or _widget_source(agency) is None or request.method != "POST":
+        raise Http404
+    if _rate_limited(request):
+        return _render(request, "signals_app/widget_subscribed.html",
+                       {"agency": agency, "limited": True}, 429)  # fmt: skip
+    form = SubscribeForm(request.POST)
+    signal = None
+    if form.is_valid():
+        signal = Signal.objects.filter(
+            number=form.cleaned_data["number"], region_id=agency.region_id
+        ).first()
+    if signal is None:
+        return _render(request, "signals_app/widget_subscribed.html",
+                       {"agency": agency, "form": form, "failed": True}, 400)  # fmt: skip
+    consent = {"given": True, "at": timezone.now().isoformat(), "version": CONSENT_VERSION,
+               "text": consent_text(agency)}  # fmt: skip
+    try:
+        signal_subscribe(signal=signal, email=form.cleaned_data["email"], consent=consent)
+    except InvalidInput:
+        return _render(request, "signals_app/widget_subscribed.html",
+                       {"agency": agency, "failed": True}, 400)  # fmt: skip
+    return _render(request, "signals_app/widget_subscribed.html", {
+        "agency": agency, "number": signal.number, "status_url": citizen.status_url(signal),
+    })  # fmt: skip
+
+
 urlpatterns = [
     path("widget/<int:agency_id>/", widget, name="widget"),
+    path("widget/<int:agency_id>/similar/", widget_similar, name="widget_similar"),
+    path("widget/<int:agency_id>/subscribe/", widget_subscribe, name="widget_subscribe"),
     path("widget/privacy/", widget_privacy, name="widget_privacy"),
 ]

@@ -92,6 +92,7 @@ def _citizen_side(signal: Signal) -> dict:
         "survey_open": survey is not None and citizen.survey_is_open(survey),
         "reopen_request": signal.reopen_requests.order_by("-created_at", "-pk").first(),
         "status_path": citizen.status_path(signal),
+        "subscribers": signal.subscriptions.count(),
     }
 
 

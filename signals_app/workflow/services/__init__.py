@@ -12,6 +12,7 @@ from signals_app.workflow.services.citizen import (
     reopen_request_decline,
     signal_close_without_details,
     signal_details_came_late,
+    signal_subscribe,
     survey_answer,
 )
 from signals_app.workflow.services.create import (
@@ -85,6 +86,7 @@ __all__ = [
     "signal_restore",
     "signal_resume",
     "signal_route",
+    "signal_subscribe",
     "signal_take",
     "signal_text_update",
     "signal_transition",

@@ -18,7 +18,7 @@ from signals_app.outbound import outbox
 from signals_app.outbound.models import WebhookEvent
 from signals_app.workflow import changes
 from signals_app.workflow.changes import Change
-from signals_app.workflow.services.tell import survey_ask
+from signals_app.workflow.services.tell import followers_tell, survey_ask
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ def children_get_reply(lead: Signal, reply: Reply, actor: User | None) -> None:
         changes.reply_approved(change, copy, mass_incident=lead.number)
         if copy.kind == Reply.Kind.FINAL:
             survey_ask(change)  # each child's author is asked on their own channel
+            followers_tell(change, copy)
         changes.save(change)
     outbox.reply_deliveries_enqueue(pairs=list(zip(copies, children, strict=True)))
     outbox.webhook_emit_many(

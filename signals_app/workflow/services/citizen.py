@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 
 from agencies.models import User
 from signals_app import citizen, timeline
-from signals_app.choices import Status
+from signals_app.choices import OPEN_STATUSES, Status
 from signals_app.errors import InvalidInput, InvalidTransition
 from signals_app.locks import signal_lock
-from signals_app.models import ReopenRequest, Reply, Signal, Survey, SurveyOptOut
+from signals_app.models import ReopenRequest, Reply, Signal, Subscription, Survey, SurveyOptOut
 from signals_app.workflow import changes, notify
 from signals_app.workflow.actions import authorize
 from signals_app.workflow.services.base import begin, finish
@@ -199,3 +199,23 @@ def signal_details_came_late(
     authorize("details_came_late", actor=actor, signal=locked)
     changes.move(change, Status.IN_PROGRESS, reason=_("The details came late"))
     return finish(change, actor=actor)
+
+
+@transaction.atomic
+def signal_subscribe(
+    *, signal: Signal | int, email: str, consent: dict, at: datetime | None = None
+) -> tuple[Subscription, bool]:
+    """«Это моя проблема»: a citizen follows an open signal instead of filing it again (once
+    per address; a second time changes nothing). Returns the subscription and whether it is
+    new."""
+    locked = signal_lock(signal)
+    if locked.status not in OPEN_STATUSES or locked.parent_id is not None:
+        raise InvalidInput(_("This appeal can no longer be joined."))
+    email = (email or "").strip().lower()
+    subscription, made = Subscription.objects.get_or_create(
+        signal=locked, email=email, defaults={"consent": consent}
+    )
+    if made:
+        timeline.write([timeline.subscribed(locked.pk, at=at or timezone.now())])
+        logger.info("signal_subscribed signal_id=%s", locked.pk)
+    return subscription, made

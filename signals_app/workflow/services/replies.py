@@ -28,7 +28,7 @@ from signals_app.workflow.services.base import (
     finish,
     reply_facts,
 )
-from signals_app.workflow.services.tell import survey_ask
+from signals_app.workflow.services.tell import followers_tell, survey_ask
 
 
 def _reply_input(text: str, kind: str) -> str:
@@ -147,6 +147,7 @@ def reply_approve(
     changes.reply_approved(change, locked_reply)
     if locked_reply.kind == Reply.Kind.FINAL:
         survey_ask(change)  # «Проблема решена?», a little after the answer
+        followers_tell(change, locked_reply)
     finish(change, actor=actor)
     return locked_reply
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+
 from agencies.models import Region
 from signals_app import channels, citizen, timeline
 from signals_app.models import Reply, Signal, Survey
@@ -59,3 +61,27 @@ def survey_ask(change: Change) -> Survey:
         timeline.survey_asked(signal.pk, way=asking.way, until=until, reason=asking.reason, at=at)
     )
     return survey
+
+
+def followers_tell(change: Change, answer: Reply) -> int:
+    """Each citizen subscribed to the signal hears of its final answer, once, by e-mail."""
+    from signals_app.models import Subscription
+
+    signal, at = change.signal, change.at
+    waiting = list(Subscription.objects.select_for_update().filter(signal=signal,
+                                                                   notified_at__isnull=True))  # fmt: skip
+    for subscription in waiting:
+        with citizen.citizen_language():
+            text = _(
+                "The appeal %(number)s that you joined is answered: %(answer)s\n\nIts status: "
+                "%(url)s"
+            ) % {"number": signal.number, "answer": answer.text, "url": citizen.status_url(signal)}
+        news = Reply.objects.create(
+            signal=signal, kind=Reply.Kind.FOLLOWER, state=Reply.State.PUBLISHED, text=text,
+            submitted_at=at, published_at=at,
+        )  # fmt: skip
+        outbox.reply_delivery_to(reply=news, signal=signal, method="email",
+                                 target={"to": subscription.email})  # fmt: skip
+        subscription.notified_at = at
+        subscription.save(update_fields=["notified_at"])
+    return len(waiting)
