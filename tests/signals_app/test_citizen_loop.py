@@ -506,6 +506,17 @@ def test_the_widget_shows_the_same_problem_reported_nearby_without_personal_data
     assert "мусор" not in html and elsewhere.number not in html and closed.number not in html
     assert "Соседов" not in html and "+7911" not in html
     assert client.get(url, {"text": "яма", "address": municipality.name}).content.strip() == b""
+    # Hostile typing: a NUL, a huge text, tsquery syntax, bytes that are not UTF-8: never a 500.
+    hostile = (
+        "яма\x00 на дороге у дома 5 улица Мира",
+        "яма " * 50_000,
+        "'); DROP TABLE x; -- & | ! :* <-> яма дорога дом",
+    )
+    for text in hostile:
+        response = client.get(url, {"text": text, "address": municipality.name + "\x00"})
+        assert response.status_code == 200
+    assert client.get(url + "?text=%ED%A0%80%FF+яма+на+дороге+у+дома+5").status_code == 200
+    assert Signal.objects.count() == 4
 
 
 def test_subscribing_instead_of_filing_again_is_once_and_brings_the_answer(

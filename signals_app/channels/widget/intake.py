@@ -20,6 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 
 from agencies.models import Agency, Municipality
 from signals_app import citizen
+from signals_app.channels.payload import clean_text
 from signals_app.channels.widget import SPEC
 from signals_app.errors import InvalidInput
 from signals_app.ingest.process import inbound_accept
@@ -284,9 +285,10 @@ def widget_similar(request: HttpRequest, agency_id: int) -> HttpResponse:
         raise Http404
     if over_limit(request, scope="similar", limit=SIMILAR_LIMIT, window=RATE_WINDOW):
         return HttpResponse(status=429)
-    found = similar_open_signals(
-        agency, request.GET.get("text", ""), request.GET.get("address", "")
-    )
+    # Typed text, never trusted: NUL bytes (which PostgreSQL refuses) go, the length is capped.
+    text = clean_text(request.GET.get("text", ""), limit=2000)
+    address = clean_text(request.GET.get("address", ""), limit=500)
+    found = similar_open_signals(agency, text, address)
     rows = [{"signal": signal, "line": citizen.first_line(signal.text)[:200],
              "status": citizen.plain_status(signal)} for signal in found]  # fmt: skip
     return _render(request, "signals_app/_widget_similar.html", {"agency": agency, "rows": rows})
