@@ -275,6 +275,10 @@ def _reopenable(situation: Situation) -> WorkflowError | None:
         return InvalidTransition(
             _("The signal was closed for want of details: resume it when they come.")
         )
+    if situation.reopen_pending:  # one way back into work: the decision on the request
+        return InvalidTransition(
+            _("The citizen asks to reopen it: confirm or decline the request.")
+        )
     return None
 
 

@@ -422,6 +422,7 @@ def test_a_citizen_on_a_phone_follows_the_status_and_says_it_is_not_solved(
     login(page, "analyst")
     open_signal(page, signal.number)
     expect(page.locator(".survey-card")).to_contain_text("Яма осталась")
+    shot(page, "22-signal-reopen-request")
     page.click("text=Не решена: подтвердить и возобновить")
     expect(page.locator(".page-head .badge").first).to_have_text("В работе")
     assert ReopenRequest.objects.get(signal=signal).state == ReopenRequest.State.CONFIRMED

@@ -384,6 +384,7 @@ def test_the_signal_page_offers_the_decision_to_the_analyst_only(
     html = client.get(reverse("signals_app:signal_detail", args=[signal.number])).content.decode()
     assert "Запрос на возобновление ждёт решения" in html and "Не сделано" in html
     assert "reopen_confirm" in html and "reopen_decline" in html
+    assert "/do/reopen/" not in html  # the plain reopening waits for the decision
     client.force_login(executor)
     html = client.get(reverse("signals_app:signal_detail", args=[signal.number])).content.decode()
     assert "reopen_confirm" not in html
