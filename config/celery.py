@@ -76,6 +76,18 @@ app.conf.update(
             "schedule": 60.0,
             "options": {"expires": 50},
         },
+        # The widget authors' news of their appeals (each change of the status page).
+        "citizen-news": {
+            "task": "default.citizen_news",
+            "schedule": 60.0,
+            "options": {"expires": 50},
+        },
+        # Nightly (00:40 Moscow time, 02:40 in Chelyabinsk): the retention of personal data.
+        "privacy-retention": {
+            "task": "default.retention_apply",
+            "schedule": crontab(hour="21", minute="40"),
+            "options": {"expires": 6 * 3600},
+        },
         "ingest-mass-incidents": {
             "task": "ingest.propose_mass_incidents",
             "schedule": 300.0,

@@ -167,6 +167,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # regional control centre of <region>» and the policy page the product serves (/widget/privacy/).
 PERSONAL_DATA_OPERATOR = os.environ.get("PERSONAL_DATA_OPERATOR", "")
 PERSONAL_DATA_POLICY_URL = os.environ.get("PERSONAL_DATA_POLICY_URL", "")
+# A citizen's request for their data (admin): at most this many of their signals are shown,
+# exported or removed at once (a second request takes the rest).
+SUBJECT_MAX_SIGNALS = 5000
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Yekaterinburg")
 USE_I18N = True
 USE_TZ = True

@@ -34,6 +34,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     # The citizen's status page of a signal: its number and its unguessable key.
     path("s/<slug:number>/<uuid:key>/", citizen_views.citizen_status, name="citizen_status"),
+    path("news/stop/<str:token>/", citizen_views.citizen_news_stop, name="citizen_news_stop"),
     # Every channel's webhook or form (each channel package's `intake.urlpatterns`).
     *channels.intake_urlpatterns(),
     path("api/v1/", include("config.api_urls")),

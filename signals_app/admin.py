@@ -11,7 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from signals_app import channels, dispatch
+from signals_app import admin_privacy, channels, dispatch
 from signals_app.admin_base import DurationUnitField, ReadOnlyAdmin, WordedAdmin
 from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
 from signals_app.ingest.services import inbound_reprocess
@@ -36,6 +36,9 @@ from signals_app.models import (
     TextClassifier,
 )
 from signals_app.sla.policies import sla_policy_publish
+
+# The personal data pages register themselves with the admin.
+__all__ = ["admin_privacy"]
 
 
 @admin.register(Category)

@@ -31,6 +31,8 @@ class Status(models.TextChoices):
 OPEN_STATUSES = frozenset(
     {Status.NEW, Status.IN_PROGRESS, Status.AWAITING_INFO, Status.REPLY_REVIEW}
 )
+# The work ended: the retention of personal data counts from the last entry into one of these.
+FINISHED_STATUSES = frozenset({Status.ANSWERED, Status.CLOSED, Status.REJECTED})
 # Routed and not finished: the agency is working on it (or waiting for the citizen or review).
 AGENCY_WORK_STATUSES = frozenset({Status.IN_PROGRESS, Status.AWAITING_INFO, Status.REPLY_REVIEW})
 

@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core import signing
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from signals_app import channels
 from signals_app.channels.spec import Plan
 from signals_app.choices import Status
-from signals_app.models import Reply, Signal, Survey, SurveyOptOut
+from signals_app.models import Reply, RetentionPolicy, Signal, Survey, SurveyOptOut
 from signals_app.models.signal import Closure
 
 # The status in the citizen's words.
@@ -37,6 +38,9 @@ PLAIN_STATUS = {
     Status.REJECTED: gettext_lazy("Not accepted for consideration"),
 }
 NO_DETAILS = gettext_lazy("Closed: the details asked for did not come")
+NEWS_STOP_SALT = "citizen-news-stop"
+# The replies the status page shows (and the author's news tells of).
+PUBLIC_KINDS = (*Reply.WRITTEN_KINDS, Reply.Kind.QUESTION, Reply.Kind.NOTICE)
 
 
 def citizen_language():  # type: ignore[no-untyped-def]
@@ -56,6 +60,11 @@ def status_url(signal: Signal) -> str:
 def first_line(text: str) -> str:
     """A text's first non-empty line (what a list shows of it)."""
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def status_key(signal: Signal) -> str:
+    """What the status page's status line depends on (a change of it is news to the author)."""
+    return f"{signal.status}:{signal.closure}"
 
 
 def plain_status(signal: Signal) -> str:
@@ -131,6 +140,40 @@ def survey_text(signal: Signal) -> str:
         ) % {"number": signal.number, "url": status_url(signal)}
 
 
+def news_stop_url(subscription_id: int) -> str:
+    """The link in each news message that ends the news (signed: no one else can end them)."""
+    token = signing.dumps(subscription_id, salt=NEWS_STOP_SALT)
+    return settings.SITE_URL.rstrip("/") + reverse("citizen_news_stop", args=[token])
+
+
+def news_stop_id(token: str) -> int | None:
+    try:
+        value = signing.loads(token, salt=NEWS_STOP_SALT)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def retention_words(region_id: int) -> str:
+    """How long the region keeps what the citizen gives, as its retention policy says (what
+    the widget and the status page tell the citizen)."""
+    policy = RetentionPolicy.objects.filter(region_id=region_id).first()
+    if policy is None:
+        return _("The data is kept for the term the region's rules for storing appeals set.")
+    return _(
+        "The author's name and contacts are kept for %(authors)s after the work on the message "
+        "ends, photos and files for %(files)s; the data of a message that is rejected (spam, "
+        "not a complaint) for %(rejected)s. The message itself stays, without them, for the "
+        "statistics."
+    ) % {
+        "authors": ngettext("%d year", "%d years", policy.authors_years) % policy.authors_years,
+        "files": ngettext("%d year", "%d years", policy.attachments_years)
+        % policy.attachments_years,
+        "rejected": ngettext("%d month", "%d months", policy.rejected_months)
+        % policy.rejected_months,
+    }
+
+
 def survey_is_open(survey: Survey, now: datetime | None = None) -> bool:
     return survey.state == Survey.State.ASKED and (now or timezone.now()) < survey.expires_at
 
@@ -166,7 +209,7 @@ def public_status(signal: Signal) -> PublicStatus:
         PublicReply(reply.kind, reply.text, reply.published_at)
         for reply in signal.replies.filter(
             state=Reply.State.PUBLISHED,
-            kind__in=(*Reply.WRITTEN_KINDS, Reply.Kind.QUESTION, Reply.Kind.NOTICE),
+            kind__in=PUBLIC_KINDS,
         ).order_by("published_at", "pk")
     ]
     survey = signal.surveys.filter(cycle=signal.sla_cycle).first()

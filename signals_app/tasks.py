@@ -1,21 +1,41 @@
 """Celery discovers the app's tasks here."""
 
+from celery import shared_task
+
 from signals_app.ingest.tasks import process_messages, sweep_pending
 from signals_app.outbound.tasks import deliver_reply, deliver_webhook
 from signals_app.outbound.tasks import sweep as outbound_sweep
+from signals_app.privacy import retention_apply as apply
 from signals_app.sla.tasks import (
     notification_digest,
     sla_details_sweep,
     sla_recalculate,
     sla_sweep,
 )
+from signals_app.workflow.services.tell import news_sweep
+
+
+@shared_task(name="default.retention_apply", acks_late=True, ignore_result=True)
+def retention_apply() -> int:
+    """Nightly: the regions' retention policies, in batches (a policy not switched on is only
+    counted); a run stops after its time budget and the next one goes on."""
+    return sum(run.done for run in apply())
+
+
+@shared_task(name="default.citizen_news", acks_late=True, ignore_result=True)
+def citizen_news() -> int:
+    """The authors' news: what changed on their status page since they were last told."""
+    return news_sweep()
+
 
 __all__ = [
+    "citizen_news",
     "deliver_reply",
     "deliver_webhook",
     "notification_digest",
     "outbound_sweep",
     "process_messages",
+    "retention_apply",
     "sla_details_sweep",
     "sla_recalculate",
     "sla_sweep",

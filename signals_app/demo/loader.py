@@ -28,6 +28,7 @@ from signals_app.choices import Channel
 from signals_app.demo import territory, topics
 from signals_app.models import (
     Category,
+    RetentionPolicy,
     Source,
 )
 from signals_app.sla.defaults import sla_defaults_install
@@ -106,6 +107,9 @@ def demo_reference_load() -> DemoReference:
     for year in (now_year - 1, now_year, now_year + 1):
         calendar_sync(calendar=calendar, year=year)
     sla_defaults_install(region=region)
+    # The retention of personal data, as a centre starts it: counted nightly (a dry run) until
+    # an administrator switches it on.
+    RetentionPolicy.objects.get_or_create(region=region)
 
     municipalities: list[Municipality] = []
     weights: list[float] = []

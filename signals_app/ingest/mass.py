@@ -137,7 +137,9 @@ def mass_incident_propose(
         .values_list("pk", "text", "municipality_id", "is_mass_incident")[:MAX_WINDOW_SIGNALS]
     )
     joined = dict(
-        Subscription.objects.filter(signal_id__in=[row[0] for row in rows])
+        Subscription.objects.filter(
+            signal_id__in=[row[0] for row in rows], scope=Subscription.Scope.JOINED
+        )
         .values_list("signal_id")
         .annotate(count=Count("id"))
     )

@@ -10,6 +10,7 @@ from signals_app.ingest.models import (
 from signals_app.models.case import Attachment, Note, Reply, SignalEvent
 from signals_app.models.citizen import ReopenRequest, Subscription, Survey, SurveyOptOut
 from signals_app.models.inbox import InboundMessage
+from signals_app.models.privacy import PersonalDataLog, RetentionPolicy
 from signals_app.models.reference import Category, Source
 from signals_app.models.signal import Signal, SignalNumberCounter
 from signals_app.models.workplace import AnswerTemplate, SavedView
@@ -42,9 +43,11 @@ __all__ = [
     "MassIncidentProposal",
     "Note",
     "Notification",
+    "PersonalDataLog",
     "ReopenRequest",
     "Reply",
     "ReplyDelivery",
+    "RetentionPolicy",
     "RoutingRule",
     "SLAPolicy",
     "SLAPolicyVersion",

@@ -4,6 +4,7 @@ makes, and the citizens who asked not to be asked again."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -136,17 +137,34 @@ class SurveyOptOut(models.Model):
 
 
 class Subscription(models.Model):
-    """«Это моя проблема — подписаться»: a citizen who finds their problem already reported
-    follows that signal instead of filing it again, and hears when it is answered. The
-    address is personal data: shown to those who may see personal data, never logged."""
+    """An address that hears of a signal. «Это моя проблема — подписаться»: a citizen who finds
+    their problem already reported follows that signal instead of filing it again, and hears
+    when it is answered (`joined`). The widget's author who asked for the news hears of each
+    change the status page shows (`author`). The address is personal data: shown to those who
+    may see personal data, never logged."""
+
+    class Scope(models.TextChoices):
+        JOINED = "joined", _("Joined: hears of the answer")
+        AUTHOR = "author", _("The author: hears of each change")
 
     signal = models.ForeignKey(
         Signal, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("signal")
     )
+    scope = models.CharField(
+        _("hears of"), max_length=8, choices=Scope.choices, default=Scope.JOINED,
+        db_default=Scope.JOINED,
+    )  # fmt: skip
     email = models.EmailField(_("e-mail for the news"), max_length=254)
     consent = models.JSONField(_("consent"), default=dict)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     notified_at = models.DateTimeField(_("told of the answer at"), null=True, blank=True)
+    # The author's news: what they were last told (the status as the status page words it,
+    # the public replies), and when the signal was last looked at for news.
+    told_status = models.CharField(_("last status told"), max_length=32, blank=True)
+    told_replies = ArrayField(
+        models.BigIntegerField(), default=list, blank=True, verbose_name=_("replies told")
+    )
+    checked_at = models.DateTimeField(_("last looked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("subscription")
@@ -155,6 +173,10 @@ class Subscription(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["signal", "email"], name="subscription_once"),
         ]
+        indexes = [
+            models.Index(fields=["checked_at"], condition=Q(scope="author"),
+                         name="subscription_news_idx"),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.signal_id} #{self.pk}"

@@ -164,6 +164,13 @@ class Signal(models.Model):
     sla_cycle = models.PositiveSmallIntegerField(_("SLA cycle"), default=1, db_default=1)
     sla_next_check_at = models.DateTimeField(_("next SLA check"), null=True, blank=True)
     reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    # When the work ended (answered, closed or rejected; empty while open): the retention of
+    # personal data counts from it. Written with the status, by the workflow only.
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, editable=False)
+    # The retention policy or a citizen's request removed the author's personal data.
+    personal_data_removed_at = models.DateTimeField(
+        _("personal data removed at"), null=True, blank=True, editable=False
+    )
     search_vector = models.GeneratedField(
         expression=SearchVector("text", config=search.CONFIG),
         output_field=SearchVectorField(),
@@ -271,6 +278,12 @@ class Signal(models.Model):
                 fields=["author_contact", "-received_at"],
                 name="signal_contact_idx",
                 condition=~Q(author_contact=""),
+            ),
+            # The retention policy's nightly run: finished signals whose data is still held.
+            models.Index(
+                fields=["region", "finished_at"],
+                name="signal_retention_idx",
+                condition=Q(finished_at__isnull=False, personal_data_removed_at__isnull=True),
             ),
         ]
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency
 from signals_app import timeline
-from signals_app.choices import Status
+from signals_app.choices import FINISHED_STATUSES, Status
 from signals_app.errors import InvalidInput, InvalidTransition
 from signals_app.models import Category, Reply, Signal
 from signals_app.models.signal import Closure
@@ -33,7 +33,8 @@ from signals_app.workflow.transitions import REOPENING, transition_for
 SAVED_FIELDS = [
     "status", "rejection_reason", "reopened_count", "agency", "assignee", "category", "priority",
     "channel", "duplicate_of", "text", "deleted_at_source", "reacted_at", "answered_at",
-    "resolved_at", "parent", "is_mass_incident", "closure", *deadlines.SLA_FIELDS, "version",
+    "resolved_at", "parent", "is_mass_incident", "closure", "finished_at", *deadlines.SLA_FIELDS,
+    "version",
     "updated_at",
 ]  # fmt: skip
 
@@ -159,6 +160,7 @@ def _enter(change: Change, target: str, reason: str, changes: dict[str, Any] | N
         )  # fmt: skip
     if target != Status.CLOSED:
         signal.closure = Closure.NONE
+    signal.finished_at = change.at if target in FINISHED_STATUSES else None
     change.entries.append(
         timeline.status_changed(signal.pk, source=source, target=target, actor_id=change.actor_id,
                                 at=change.at, reason=reason, changes=changes)

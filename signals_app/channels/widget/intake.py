@@ -11,6 +11,8 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.validators import validate_email
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,7 +27,7 @@ from signals_app.channels.widget import SPEC
 from signals_app.errors import InvalidInput
 from signals_app.ingest.process import inbound_accept
 from signals_app.limits import over_limit
-from signals_app.models import InboundMessage, Signal, Source
+from signals_app.models import InboundMessage, Signal, Source, Subscription
 
 logger = logging.getLogger(__name__)
 MAX_PHOTO = 5 * 1024 * 1024
@@ -52,6 +54,12 @@ class WidgetForm(forms.Form):
         label=_("Phone or e-mail for the answer"), max_length=200, required=False
     )
     photo = forms.FileField(label=_("Photo (JPEG or PNG, up to 5 MB)"), required=False)
+    # The author's news: a message on each change of the appeal's status page, if asked for.
+    news = forms.BooleanField(label=_("Tell me by e-mail of each change"), required=False)
+    news_email = forms.EmailField(
+        label=_("E-mail for the news (if the contact above is a phone)"), max_length=254,
+        required=False,
+    )  # fmt: skip
     # 152-FZ: the consent to the processing of personal data, given knowingly (the operator,
     # the purpose and the policy are named beside it) and kept with the message, text and all.
     consent = forms.BooleanField(
@@ -65,6 +73,24 @@ class WidgetForm(forms.Form):
     # The form's own id, made when it is shown: sent twice (a double click, a retry after a
     # timeout) it is one signal.
     submission = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        data["news_to"] = ""
+        if data.get("news"):
+            email = (data.get("news_email") or "").strip()
+            contact = (data.get("contact") or "").strip()
+            if not email and contact:
+                try:
+                    validate_email(contact)
+                    email = contact
+                except forms.ValidationError:
+                    pass
+            if email:
+                data["news_to"] = email.lower()
+            else:
+                self.add_error("news_email", _("Give an e-mail for the news."))
+        return data
 
     def clean_submission(self) -> str:
         """A form id as we made it, or none (a tampered one is dropped, never an error the
@@ -107,10 +133,11 @@ def consent_text(agency: Agency) -> str:
             "the body that must answer, answer me and check the answer, under Federal Law No. "
             "152-FZ «On Personal Data», as its policy says (%(policy)s). The consent lasts until "
             "the message is answered and its storage term ends; I can withdraw it by writing to "
-            "the operator."
+            "the operator. %(retention)s"
         )
-        % {"operator": operator_name(agency), "policy": policy_url()}
-    )
+        % {"operator": operator_name(agency), "policy": policy_url(),
+           "retention": citizen.retention_words(agency.region_id)}
+    )  # fmt: skip
 
 
 def operator_name(agency: Agency) -> str:
@@ -161,7 +188,8 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
 
 def _form_context(agency: Agency, form: WidgetForm) -> dict:
     return {"agency": agency, "form": form, "consent_text": consent_text(agency),
-            "operator": operator_name(agency), "policy_url": policy_url()}  # fmt: skip
+            "operator": operator_name(agency), "policy_url": policy_url(),
+            "retention": citizen.retention_words(agency.region_id)}  # fmt: skip
 
 
 @xframe_options_exempt
@@ -221,7 +249,13 @@ def widget(request: HttpRequest, agency_id: int) -> HttpResponse:
             {"path": path, "name": photo.name[:300], "content_type": content_type, "size": len(content),
              "sha256": hashlib.sha256(content).hexdigest()}
         ]  # fmt: skip
-    accepted = inbound_accept(source=source, external_id=external_id, payload=payload)
+    from signals_app.workflow.services import signal_subscribe
+
+    with transaction.atomic():
+        accepted = inbound_accept(source=source, external_id=external_id, payload=payload)
+        if accepted.created and accepted.signal is not None and form.cleaned_data["news_to"]:
+            signal_subscribe(signal=accepted.signal, email=form.cleaned_data["news_to"],
+                             consent=payload["consent"], scope=Subscription.Scope.AUTHOR)  # fmt: skip
     return _receipt(request, agency, accepted.signal)
 
 
@@ -230,6 +264,8 @@ def _receipt(request: HttpRequest, agency: Agency, signal: Signal | None) -> Htt
     return _render(request, "signals_app/widget_done.html", {
         "agency": agency, "number": signal.number if signal else None,
         "status_url": citizen.status_url(signal) if signal else "",
+        "news": signal is not None
+        and signal.subscriptions.filter(scope=Subscription.Scope.AUTHOR).exists(),
     })  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from signals_app import citizen
 from signals_app.limits import over_limit
-from signals_app.models import Signal, Survey
+from signals_app.models import Signal, Subscription, Survey
 from signals_app.workflow.services import survey_answer
 
 # Reading a status now and then is fine; guessing keys is not.
@@ -51,6 +51,7 @@ def _page(
         "operator": settings.PERSONAL_DATA_OPERATOR, "policy_url": _policy_url(),
     }  # fmt: skip
     with citizen.citizen_language():
+        context["retention"] = citizen.retention_words(signal.region_id)
         return TemplateResponse(request, "citizen/status.html", context, status=status).render()
 
 
@@ -82,3 +83,23 @@ def citizen_status(request: HttpRequest, number: str, key: uuid.UUID) -> HttpRes
         comment=form.cleaned_data["comment"], stop_asking=form.cleaned_data["stop_asking"],
     )  # fmt: skip
     return redirect(citizen.status_path(signal) + f"?said={outcome.result}")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def citizen_news_stop(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in each news message: a button that ends the news of that appeal (a button, not
+    the link itself, so that a mail scanner opening links ends nothing)."""
+    if over_limit(request, scope="status", limit=RATE_LIMIT, window=RATE_WINDOW):
+        with citizen.citizen_language():
+            return TemplateResponse(request, "citizen/limited.html", {}, status=429).render()
+    subscription_id = citizen.news_stop_id(token)
+    subscription = (
+        Subscription.objects.select_related("signal").filter(pk=subscription_id).first()
+        if subscription_id is not None else None
+    )  # fmt: skip
+    stopped = request.method == "POST" and subscription is not None
+    if stopped:
+        subscription.delete()  # type: ignore[union-attr]
+    context = {"subscription": subscription, "stopped": stopped or subscription is None}
+    with citizen.citizen_language():
+        return TemplateResponse(request, "citizen/news_stop.html", context).render()

@@ -23,7 +23,7 @@ from signals_app.access import mask_name, may_see_personal_data
 from signals_app.casefile import case_file
 from signals_app.choices import Channel, Priority
 from signals_app.errors import ActionForbidden, ConflictError, WorkflowError
-from signals_app.models import Reply, Signal
+from signals_app.models import Reply, Signal, Subscription
 from signals_app.outbound.models import UNDELIVERED, replies_in
 from signals_app.ui import selectors as ui
 from signals_app.workflow import actions as registry
@@ -92,7 +92,7 @@ def _citizen_side(signal: Signal) -> dict:
         "survey_open": survey is not None and citizen.survey_is_open(survey),
         "reopen_request": signal.reopen_requests.order_by("-created_at", "-pk").first(),
         "status_path": citizen.status_path(signal),
-        "subscribers": signal.subscriptions.count(),
+        "subscribers": signal.subscriptions.filter(scope=Subscription.Scope.JOINED).count(),
     }
 
 

@@ -203,19 +203,27 @@ def signal_details_came_late(
 
 @transaction.atomic
 def signal_subscribe(
-    *, signal: Signal | int, email: str, consent: dict, at: datetime | None = None
+    *,
+    signal: Signal | int,
+    email: str,
+    consent: dict,
+    at: datetime | None = None,
+    scope: str = Subscription.Scope.JOINED,
 ) -> tuple[Subscription, bool]:
     """«Это моя проблема»: a citizen follows an open signal instead of filing it again (once
-    per address; a second time changes nothing). Returns the subscription and whether it is
-    new."""
+    per address; a second time changes nothing). With the author's scope, the widget's author
+    who asked for the news hears of each change of their own signal. Returns the subscription
+    and whether it is new."""
     locked = signal_lock(signal)
-    if locked.status not in OPEN_STATUSES or locked.parent_id is not None:
+    joining = scope == Subscription.Scope.JOINED
+    if joining and (locked.status not in OPEN_STATUSES or locked.parent_id is not None):
         raise InvalidInput(_("This appeal can no longer be joined."))
     email = (email or "").strip().lower()
     subscription, made = Subscription.objects.get_or_create(
-        signal=locked, email=email, defaults={"consent": consent}
-    )
-    if made:
+        signal=locked, email=email,
+        defaults={"consent": consent, "scope": scope, "told_status": citizen.status_key(locked)},
+    )  # fmt: skip
+    if made and joining:
         timeline.write([timeline.subscribed(locked.pk, at=at or timezone.now())])
         logger.info("signal_subscribed signal_id=%s", locked.pk)
     return subscription, made

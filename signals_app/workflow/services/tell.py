@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Region
 from signals_app import channels, citizen, timeline
-from signals_app.models import Reply, Signal, Survey
+from signals_app.models import Reply, Signal, Subscription, Survey
 from signals_app.outbound import outbox
 from signals_app.workflow import notify
 from signals_app.workflow.changes import Change
@@ -65,17 +68,17 @@ def survey_ask(change: Change) -> Survey:
 
 def followers_tell(change: Change, answer: Reply) -> int:
     """Each citizen subscribed to the signal hears of its final answer, once, by e-mail."""
-    from signals_app.models import Subscription
-
     signal, at = change.signal, change.at
-    waiting = list(Subscription.objects.select_for_update().filter(signal=signal,
-                                                                   notified_at__isnull=True))  # fmt: skip
+    waiting = list(Subscription.objects.select_for_update().filter(
+        signal=signal, scope=Subscription.Scope.JOINED, notified_at__isnull=True
+    ))  # fmt: skip
     for subscription in waiting:
         with citizen.citizen_language():
             text = _(
                 "The appeal %(number)s that you joined is answered: %(answer)s\n\nIts status: "
-                "%(url)s"
-            ) % {"number": signal.number, "answer": answer.text, "url": citizen.status_url(signal)}
+                "%(url)s\nNo more messages about it: %(stop)s"
+            ) % {"number": signal.number, "answer": answer.text, "url": citizen.status_url(signal),
+                 "stop": citizen.news_stop_url(subscription.pk)}  # fmt: skip
         news = Reply.objects.create(
             signal=signal, kind=Reply.Kind.FOLLOWER, state=Reply.State.PUBLISHED, text=text,
             submitted_at=at, published_at=at,
@@ -85,3 +88,77 @@ def followers_tell(change: Change, answer: Reply) -> int:
         subscription.notified_at = at
         subscription.save(update_fields=["notified_at"])
     return len(waiting)
+
+
+# --- the author's news -----------------------------------------------------------------------
+
+# A change saved by a transaction that began before the last look and committed after it is
+# still found: the signals changed this long before the last look are looked at again.
+NEWS_MARGIN = timedelta(minutes=10)
+NEWS_BATCH = 200
+
+
+def news_sweep(*, now: datetime | None = None) -> int:
+    """Tell each author who asked for the news (in the widget) of what changed on their status
+    page since they were last told: the status, the published replies. One message per look,
+    however many changes; nothing twice. Returns how many messages left."""
+    now = now or timezone.now()
+    told = 0
+    while True:
+        with transaction.atomic():
+            due = (
+                Subscription.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(scope=Subscription.Scope.AUTHOR)
+                .filter(
+                    Q(checked_at__isnull=True)
+                    | Q(checked_at__lt=now, signal__updated_at__gte=F("checked_at") - NEWS_MARGIN)
+                )
+                .select_related("signal", "signal__region")
+                .order_by("checked_at", "pk")[:NEWS_BATCH]
+            )
+            rows = list(due)
+            if not rows:
+                return told
+            told += sum(_news(subscription, now) for subscription in rows)
+
+
+def _news(subscription: Subscription, now: datetime) -> bool:
+    signal = subscription.signal
+    key = citizen.status_key(signal)
+    plan = channels.reply_plan(signal)
+    # Replies that reach this very address by the channel are not sent a second time.
+    by_channel = plan.method == "email" and plan.target.get("to", "").lower() == subscription.email
+    replies = [] if by_channel else list(
+        signal.replies.filter(state=Reply.State.PUBLISHED, kind__in=citizen.PUBLIC_KINDS)
+        .exclude(pk__in=subscription.told_replies).order_by("published_at", "pk")
+    )  # fmt: skip
+    news = key != subscription.told_status or bool(replies)
+    if news:
+        message = Reply.objects.create(
+            signal=signal, kind=Reply.Kind.FOLLOWER, state=Reply.State.PUBLISHED,
+            text=news_text(signal, replies, subscription), submitted_at=now, published_at=now,
+        )  # fmt: skip
+        outbox.reply_delivery_to(reply=message, signal=signal, method="email",
+                                 target={"to": subscription.email})  # fmt: skip
+        subscription.told_status = key
+        subscription.told_replies = [*subscription.told_replies, *(r.pk for r in replies)]
+    subscription.checked_at = now
+    subscription.save(update_fields=["told_status", "told_replies", "checked_at"])
+    return news
+
+
+def news_text(signal: Signal, replies: list[Reply], subscription: Subscription) -> str:
+    with citizen.citizen_language(), timezone.override(signal.region.time_zone):
+        lines = [_("Your appeal %(number)s: %(status)s.")
+                 % {"number": signal.number, "status": citizen.plain_status(signal)}]  # fmt: skip
+        for reply in replies:
+            when = formats.date_format(timezone.localtime(reply.published_at), "DATETIME_FORMAT")
+            lines.append(f"{when}\n{reply.text}")
+        survey = signal.surveys.filter(cycle=signal.sla_cycle, state=Survey.State.ASKED).first()
+        if survey is not None and citizen.survey_is_open(survey):
+            lines.append(_("Is the problem solved? Please answer on the appeal's page."))
+        lines.append(
+            _("The appeal's status and answers: %(url)s\nNo more messages about it: %(stop)s")
+            % {"url": citizen.status_url(signal), "stop": citizen.news_stop_url(subscription.pk)}
+        )
+    return "\n\n".join(lines)
