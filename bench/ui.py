@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 import dj_database_url
 import psycopg
-from common import ROOT, fresh_database, percentile, ui_database
+from common import ROOT, demo_database, percentile
 
 OUR_PORT = 8771
 HELPDESK_PORT = 8772
@@ -139,33 +139,7 @@ def report(name: str, times: list[float], budget_ms: float | None = None) -> Non
 
 
 def our_database(signals: int, reuse: bool) -> str:
-    url, _env = ui_database()
-    if reuse:
-        try:
-            with psycopg.connect(url) as conn:
-                count = conn.execute("SELECT count(*) FROM signals_app_signal").fetchone()[0]
-            if count >= signals:
-                env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-                subprocess.run(
-                    [sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"],
-                    env=env,
-                    check=True,
-                )
-                print(f"reusing {url.rsplit('/', 1)[1]} with {count:,} signals")
-                return url
-        except psycopg.OperationalError:
-            pass
-    database = fresh_database("ui")
-    started = time.monotonic()
-    # Spread over 150 days, the busiest month holds about a fifth of the signals (~200,000 of a
-    # million): the load the monthly report's benchmark is specified for.
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "demo_load", "--signals", str(signals),
-         "--days", "150", "--no-classifier"],
-        env=database.env(), check=True,
-    )  # fmt: skip
-    print(f"loaded {signals:,} signals in {time.monotonic() - started:.0f} s")
-    return database.url
+    return demo_database("ui", signals, reuse=reuse).url
 
 
 def our_targets(url: str) -> dict[str, list[str]]:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from signals_app import channels
 from signals_app.channels.spec import Plan
 from signals_app.choices import Status
-from signals_app.models import Reply, RetentionPolicy, Signal, Survey, SurveyOptOut
+from signals_app.models import Reply, RetentionPolicy, Signal, Source, Survey, SurveyOptOut
 from signals_app.models.signal import Closure
 
 # The status in the citizen's words.
@@ -144,6 +144,16 @@ def news_stop_url(subscription_id: int) -> str:
     """The link in each news message that ends the news (signed: no one else can end them)."""
     token = signing.dumps(subscription_id, salt=NEWS_STOP_SALT)
     return settings.SITE_URL.rstrip("/") + reverse("citizen_news_stop", args=[token])
+
+
+def telegram_news_link(signal: Signal) -> str:
+    """«Уведомления в Telegram»: the link that opens the region's bot with this signal's key
+    (`/start n<key>`); empty where no bot is named or the signal came by Telegram itself."""
+    if signal.channel == "telegram":
+        return ""
+    bots = Source.objects.filter(region_id=signal.region_id, channel="telegram", is_active=True)
+    username = bots.exclude(bot_username="").values_list("bot_username", flat=True).first()
+    return f"https://t.me/{username}?start=n{signal.public_key.hex}" if username else ""
 
 
 def news_stop_id(token: str) -> int | None:

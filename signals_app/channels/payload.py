@@ -161,7 +161,7 @@ def normalize_api_item(payload: dict[str, Any]) -> SignalData:
 class Outcome:
     """What a payload asks for: create a signal, edit or delete one, or nothing."""
 
-    action: str  # "create" | "edit" | "delete" | "survey" | "ignore"
+    action: str  # "create" | "edit" | "delete" | "survey" | "news" | "ignore"
     key: str = ""  # the signal's external id at the source
     data: SignalData | None = None
     page_id: str = ""  # the official page (group / channel) it was posted on
@@ -172,6 +172,15 @@ class Outcome:
     # "survey": the citizen's answer to «Проблема решена?» — the signal's status-page key
     # (hex), the answer, and the dialogue it came from (checked against the signal's).
     survey: SurveyReply | None = None
+    # "news": the author opened the bot from their status page's link and asks for the news of
+    # that signal (its status-page key, hex) in this chat.
+    news: NewsRequest | None = None
+
+
+@dataclass(frozen=True)
+class NewsRequest:
+    key: str
+    chat: str
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from signals_app.models import InboundMessage, Signal, Source, Survey
 from signals_app.workflow.services import (
     signal_citizen_answered,
     signal_mark_deleted_at_source,
+    signal_news_by_telegram,
     signal_text_update,
     signals_create_many,
     survey_answer,
@@ -103,6 +104,8 @@ def _apply(message: InboundMessage) -> tuple[Signal | None, str, str]:
         return existing, InboundMessage.State.IGNORED, outcome.reason
     if outcome.action == "survey":
         return _survey_reply(message, outcome)
+    if outcome.action == "news":
+        return _news_request(message, outcome)
     if outcome.action == "delete":
         if existing is None:
             return None, InboundMessage.State.IGNORED, "deleted before it became a signal"
@@ -140,6 +143,22 @@ def _survey_reply(message: InboundMessage, outcome: Outcome) -> tuple[Signal | N
     result = survey_answer(signal=signal, solved=answer.solved, via=Survey.Via.TELEGRAM)
     if result.result != "recorded":
         return signal, InboundMessage.State.IGNORED, f"survey answer {result.result}"
+    return signal, InboundMessage.State.PROCESSED, ""
+
+
+def _news_request(message: InboundMessage, outcome: Outcome) -> tuple[Signal | None, str, str]:
+    """The author opened the bot from their status page («news in Telegram»): this chat hears
+    of each change of that signal from now on (once per chat; told so at once)."""
+    request = outcome.news
+    assert request is not None
+    signal = Signal.objects.filter(
+        region_id=message.source.region_id, public_key=uuid.UUID(hex=request.key)
+    ).first()
+    if signal is None:
+        return None, InboundMessage.State.IGNORED, "a news request for no signal"
+    consent = {"given": True, "at": timezone.now().isoformat(),
+               "how": "the author started the bot from the appeal's status page"}  # fmt: skip
+    signal_news_by_telegram(signal=signal, chat=request.chat, bot=message.source, consent=consent)
     return signal, InboundMessage.State.PROCESSED, ""
 
 

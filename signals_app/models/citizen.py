@@ -154,7 +154,13 @@ class Subscription(models.Model):
         _("hears of"), max_length=8, choices=Scope.choices, default=Scope.JOINED,
         db_default=Scope.JOINED,
     )  # fmt: skip
-    email = models.EmailField(_("e-mail for the news"), max_length=254)
+    email = models.EmailField(_("e-mail for the news"), max_length=254, blank=True)
+    # Or a Telegram chat with the bot the author started from the status page's link.
+    telegram_chat = models.CharField(_("Telegram chat"), max_length=32, blank=True)
+    bot = models.ForeignKey(
+        "signals_app.Source", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("through the bot"),
+    )  # fmt: skip
     consent = models.JSONField(_("consent"), default=dict)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     notified_at = models.DateTimeField(_("told of the answer at"), null=True, blank=True)
@@ -171,7 +177,18 @@ class Subscription(models.Model):
         verbose_name_plural = _("subscriptions")
         ordering = ["signal", "created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["signal", "email"], name="subscription_once"),
+            models.UniqueConstraint(
+                fields=["signal", "email"], condition=~Q(email=""), name="subscription_once"
+            ),
+            models.UniqueConstraint(
+                fields=["signal", "telegram_chat"],
+                condition=~Q(telegram_chat=""),
+                name="subscription_once_per_chat",
+            ),
+            models.CheckConstraint(
+                condition=~Q(email="") | (~Q(telegram_chat="") & Q(bot__isnull=False)),
+                name="subscription_has_an_address",
+            ),
         ]
         indexes = [
             models.Index(fields=["checked_at"], condition=Q(scope="author"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -97,6 +98,18 @@ class Source(models.Model):
         max_length=64,
         blank=True,
         help_text=_("VK Callback API answers the confirmation event with it."),
+    )
+    bot_username = models.CharField(
+        _("bot's username"),
+        max_length=64,
+        blank=True,
+        validators=[
+            RegexValidator(r"^[A-Za-z][A-Za-z0-9_]{3,63}$", _("Letters, digits and _, without @."))
+        ],
+        help_text=_(
+            "Telegram: the bot's username without @. Given, widget authors are offered the news "
+            "of their appeal in Telegram through this bot."
+        ),
     )
     official_page = models.ForeignKey(
         OfficialPage,

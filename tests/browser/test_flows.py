@@ -389,10 +389,13 @@ def test_a_citizen_on_a_phone_follows_the_status_and_says_it_is_not_solved(
     phone, citizen, errors = _phone(browser)
     citizen.goto(f"{live_server.url}/widget/{agency.pk}/")
     citizen.fill("textarea[name=text]", "Во дворе дома 5 по улице Мира глубокая яма")
+    citizen.check("input[name=news]")  # the news of each change, to an e-mail
+    citizen.fill("input[name=news_email]", "petr@example.org")
     citizen.check("input[name=consent]")
     citizen.click("button[type=submit]")
     link = citizen.locator("a[href*='/s/']")
     expect(link).to_be_visible()
+    expect(citizen.locator("main")).to_contain_text("О каждом его изменении мы напишем")
     citizen.goto(link.get_attribute("href"))
     # A widget's report goes straight to the agency whose page carries the widget.
     expect(citizen.locator(".public-facts")).to_contain_text("В работе ответственного ведомства")
@@ -416,6 +419,7 @@ def test_a_citizen_on_a_phone_follows_the_status_and_says_it_is_not_solved(
     phone.close()
     assert errors == []
     assert ReopenRequest.objects.get(signal=signal).comment == "Яма осталась"
+    assert signal.subscriptions.get().scope == "author"
 
     page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="ru-RU").new_page()
     page.base_url = live_server.url  # type: ignore[attr-defined]

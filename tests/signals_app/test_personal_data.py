@@ -1,3 +1,4 @@
+# ruff: noqa: F811 — the fixtures below are imported from the intake and outbound tests
 """Personal data by law (152-FZ): the retention policy applied in batches with a dry run, a
 citizen's request (find, export, remove), the log that names signals and rules but never the
 data, and the widget author's news of each change with its stop link."""
@@ -15,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from agencies.models import User
 from signals_app import citizen, privacy
@@ -32,7 +34,8 @@ from signals_app.workflow import services
 from signals_app.workflow.services.tell import news_sweep
 from tests.factories import SignalFactory, SourceFactory
 from tests.signals_app.helpers import drive
-from tests.signals_app.test_ingest_hooks import eager  # noqa: F401 — a fixture
+from tests.signals_app.test_ingest_hooks import TG_MESSAGE, eager, tg, tg_source  # noqa: F401
+from tests.signals_app.test_outbound import standin  # noqa: F401 — a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +146,7 @@ def test_a_dry_run_says_what_it_would_remove_and_removes_nothing(aged, region):
 
 
 def test_the_policy_removes_the_personal_data_and_keeps_the_signals(
-    aged, region, django_capture_on_commit_callbacks
+    aged, region, client, analyst, django_capture_on_commit_callbacks
 ):
     before = dict(Signal.objects.values_list("pk", "status"))
     old_file = aged["old"].attachments.get().file.name
@@ -174,6 +177,9 @@ def test_the_policy_removes_the_personal_data_and_keeps_the_signals(
     assert logged[1].signal_ids == [old.pk] and logged[1].rule == "авторы: 5 лет"
     text = json.dumps(list(logged.values()), default=str)
     assert NAME not in text and "912" not in text and "example.org" not in text
+    client.force_login(analyst)
+    page = client.get(reverse("signals_app:signal_detail", args=[old.number])).content.decode()
+    assert "Персональные данные удалены" in page and NAME not in page
     # Applied again: nothing more to do.
     assert sum(run.done for run in privacy.retention_apply(now=NOW)) == 0
 
@@ -315,7 +321,7 @@ def _widget_post(client, agency, **fields):  # type: ignore[no-untyped-def]
 
 
 def test_the_author_who_asked_hears_of_each_change_once(
-    client, region, agency, analyst, executor, settings, tmp_path, eager,  # noqa: F811
+    client, region, agency, analyst, executor, settings, tmp_path, eager,
     django_capture_on_commit_callbacks,
 ):  # fmt: skip
     settings.MEDIA_ROOT = tmp_path
@@ -377,3 +383,48 @@ def test_the_news_needs_an_e_mail_and_takes_the_contact_when_it_is_one(
     assert Subscription.objects.get().email == "petr@example.org"
     _widget_post(client, agency, contact="petr@example.org")  # not asked: none
     assert Subscription.objects.count() == 1
+
+
+def _start(client, text, capture, update_id=3001, chat=77):  # type: ignore[no-untyped-def]
+    message = TG_MESSAGE["message"] | {"message_id": update_id, "text": text,
+                                       "chat": {"id": chat, "type": "private"},
+                                       "from": {"id": chat, "first_name": "Пётр"}}  # fmt: skip
+    return tg(client, {"update_id": update_id, "message": message}, capture=capture)
+
+
+def test_the_author_may_take_the_news_in_telegram_from_the_status_page(
+    client, region, agency, analyst, executor, tg_source, standin, eager, settings, tmp_path,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    settings.MEDIA_ROOT = tmp_path
+    capture = django_capture_on_commit_callbacks
+    SourceFactory(region=region, channel="widget", agency=agency)
+    receipt = _widget_post(client, agency, contact="+79123456789").content.decode()
+    signal = Signal.objects.get()
+    assert "t.me/" not in receipt  # no bot named yet: not offered
+    tg_source.bot_username, tg_source.reply_token = "cur74_bot", "123:bot-token"
+    tg_source.save()
+    link = f"https://t.me/cur74_bot?start=n{signal.public_key.hex}"
+    assert link in client.get(citizen.status_path(signal)).content.decode()
+    # A bare /start (anyone's first touch of a bot) is no complaint, and a stranger's key is nothing.
+    _start(client, "/start", capture, update_id=3000)
+    _start(client, "/start n" + "0" * 32, capture, update_id=3001)
+    assert Signal.objects.count() == 1 and not Subscription.objects.exists()
+    _start(client, f"/start n{signal.public_key.hex}", capture, update_id=3002)
+    _start(client, f"/start n{signal.public_key.hex}", capture, update_id=3003)  # again: once
+    [subscription] = Subscription.objects.all()
+    assert (subscription.telegram_chat, subscription.bot, subscription.email) == (
+        "77",
+        tg_source,
+        "",
+    )
+    assert Signal.objects.count() == 1
+    [welcome] = standin.of("telegram")
+    assert "/bot123:bot-token/" in welcome.path and welcome.body["chat_id"] == "77"
+    assert signal.number in welcome.body["text"] and "reply_parameters" not in welcome.body
+    with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+        services.signal_request_info(signal=signal, question="Какой номер дома?", actor=executor)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)), capture(execute=True):
+        assert news_sweep() == 1
+    news = standin.of("telegram")[-1].body
+    assert news["chat_id"] == "77" and "Какой номер дома?" in news["text"]

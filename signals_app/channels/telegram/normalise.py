@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from signals_app.channels.payload import (
+    NewsRequest,
     Outcome,
     PayloadError,
     SignalData,
@@ -25,6 +26,10 @@ TELEGRAM_FIELDS = (
 
 
 SURVEY_DATA = re.compile(r"^sv:(?P<key>[0-9a-f]{32}):(?P<answer>[01])$")
+# A bot command alone in a private chat (`/start`, `/help@our_bot`, `/start <payload>`): talk to
+# the bot, not a complaint. `/start n<key hex>` comes from a status page's «news in Telegram».
+COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\w{1,64})?(?:\s+(?P<arg>\S{1,64}))?$")
+NEWS_START = re.compile(r"^n(?P<key>[0-9a-f]{32})$")
 
 
 def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
@@ -64,6 +69,12 @@ def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
     text = plain(message.get("text"), "text") or plain(message.get("caption"), "caption")
     if not text:
         return Outcome("ignore", key=key, reason="no text or caption")
+    command = COMMAND.match(text) if chat.get("type") == "private" else None
+    if command is not None:
+        news = NEWS_START.match(command["arg"] or "") if command["name"] == "start" else None
+        if news is not None and action == "create":
+            return Outcome("news", key=key, news=NewsRequest(key=news["key"], chat=str(chat_id)))
+        return Outcome("ignore", key=key, reason="a bot command")
     data = SignalData(
         text=text,
         posted_at=posted_at,

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from signals_app.channels.spec import Plan, Result, network_failure, reply_token, timeout
-from signals_app.models import Reply, Signal
+from signals_app.models import Reply, Signal, Source
 
 TELEGRAM_LIMIT = 4096
 IDEMPOTENT: set[str] = set()
@@ -45,8 +45,19 @@ def send(*, method: str, target: dict[str, Any], key: str, reply: Reply, signal:
     return _send_telegram(target, reply, signal)
 
 
+def _token(target: dict[str, Any], signal: Signal) -> str:
+    """The signal's own bot, or the one a subscriber's chat was started with (`bot`: a source
+    id, for the news of a signal that came by another channel)."""
+    if target.get("bot"):
+        found = Source.objects.filter(pk=target["bot"], is_active=True).values_list(
+            "reply_token", flat=True
+        )
+        return next(iter(found), "") or ""
+    return reply_token(signal)
+
+
 def _send_telegram(target: dict[str, Any], reply: Reply, signal: Signal) -> Result:
-    token = reply_token(signal)
+    token = _token(target, signal)
     if not token:
         return Result("permanent", error_code="not_configured",
                       detail=_("The source has no Telegram bot token for answers."))  # fmt: skip
@@ -54,10 +65,11 @@ def _send_telegram(target: dict[str, Any], reply: Reply, signal: Signal) -> Resu
         return Result("permanent", error_code="too_long",
                       detail=_("Telegram takes at most 4096 characters in a message."))  # fmt: skip
     url = f"{settings.TELEGRAM_API_URL.rstrip('/')}/bot{token}/sendMessage"
-    payload = {
-        "chat_id": target["chat_id"], "text": reply.text,
-        "reply_parameters": {"message_id": target["reply_to"], "allow_sending_without_reply": True},
-    }  # fmt: skip
+    payload: dict[str, Any] = {"chat_id": target["chat_id"], "text": reply.text}
+    if target.get("reply_to"):
+        payload["reply_parameters"] = {
+            "message_id": target["reply_to"], "allow_sending_without_reply": True,
+        }  # fmt: skip
     if reply.kind == Reply.Kind.SURVEY:
         payload["reply_markup"] = survey_buttons(signal)
     try:

@@ -266,6 +266,7 @@ def _receipt(request: HttpRequest, agency: Agency, signal: Signal | None) -> Htt
         "status_url": citizen.status_url(signal) if signal else "",
         "news": signal is not None
         and signal.subscriptions.filter(scope=Subscription.Scope.AUTHOR).exists(),
+        "telegram_news": citizen.telegram_news_link(signal) if signal else "",
     })  # fmt: skip
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from agencies.models import Region
 from signals_app.privacy import BATCH, RUN_BUDGET_SECONDS, retention_apply
@@ -22,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--budget", type=float, default=RUN_BUDGET_SECONDS, help="Stop after this many seconds"
         )
+        parser.add_argument(
+            "--as-of", help="Apply (or with --dry-run, count) as on this date, e.g. 2031-06-15"
+        )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         region = None
@@ -31,7 +37,15 @@ class Command(BaseCommand):
                 raise CommandError(f"No region with code {options['region']}.")
         if options["batch"] < 1:
             raise CommandError("The batch is at least one signal.")
-        runs = retention_apply(region=region, dry_run=options["dry_run"],
+        now = None
+        if options["as_of"]:
+            try:
+                now = datetime.fromisoformat(options["as_of"])
+            except ValueError as error:
+                raise CommandError(f"Not a date: {options['as_of']}.") from error
+            if timezone.is_naive(now):
+                now = timezone.make_aware(now)
+        runs = retention_apply(region=region, dry_run=options["dry_run"], now=now,
                                batch=options["batch"], budget=options["budget"])  # fmt: skip
         if not runs:
             self.stdout.write("No retention policy is set.")

@@ -52,6 +52,7 @@ def _page(
     }  # fmt: skip
     with citizen.citizen_language():
         context["retention"] = citizen.retention_words(signal.region_id)
+        context["telegram_news"] = citizen.telegram_news_link(signal)
         return TemplateResponse(request, "citizen/status.html", context, status=status).render()
 
 

@@ -12,6 +12,7 @@ from signals_app.workflow.services.citizen import (
     reopen_request_decline,
     signal_close_without_details,
     signal_details_came_late,
+    signal_news_by_telegram,
     signal_subscribe,
     survey_answer,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "signal_mark_deleted_at_source",
     "signal_mark_duplicate",
     "signal_merge",
+    "signal_news_by_telegram",
     "signal_number_allocate",
     "signal_number_format",
     "signal_reject",

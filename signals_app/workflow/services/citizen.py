@@ -23,11 +23,19 @@ from signals_app import citizen, timeline
 from signals_app.choices import OPEN_STATUSES, Status
 from signals_app.errors import InvalidInput, InvalidTransition
 from signals_app.locks import signal_lock
-from signals_app.models import ReopenRequest, Reply, Signal, Subscription, Survey, SurveyOptOut
+from signals_app.models import (
+    ReopenRequest,
+    Reply,
+    Signal,
+    Source,
+    Subscription,
+    Survey,
+    SurveyOptOut,
+)
 from signals_app.workflow import changes, notify
 from signals_app.workflow.actions import authorize
 from signals_app.workflow.services.base import begin, finish
-from signals_app.workflow.services.tell import citizen_tell
+from signals_app.workflow.services.tell import citizen_tell, news_welcome
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +210,23 @@ def signal_details_came_late(
 
 
 @transaction.atomic
+def signal_news_by_telegram(
+    *, signal: Signal | int, chat: str, bot: Source, consent: dict, at: datetime | None = None
+) -> tuple[Subscription, bool]:
+    """The author asked for the news of their signal in a chat with the bot (from the status
+    page's link): once per chat, and told so at once in that chat."""
+    locked = signal_lock(signal)
+    subscription, made = Subscription.objects.get_or_create(
+        signal=locked, telegram_chat=chat,
+        defaults={"bot": bot, "consent": consent, "scope": Subscription.Scope.AUTHOR,
+                  "told_status": citizen.status_key(locked)},
+    )  # fmt: skip
+    if made:
+        news_welcome(subscription, at=at or timezone.now())
+        logger.info("signal_news_by_telegram signal_id=%s", locked.pk)
+    return subscription, made
+
+
 def signal_subscribe(
     *,
     signal: Signal | int,

@@ -79,12 +79,7 @@ def followers_tell(change: Change, answer: Reply) -> int:
                 "%(url)s\nNo more messages about it: %(stop)s"
             ) % {"number": signal.number, "answer": answer.text, "url": citizen.status_url(signal),
                  "stop": citizen.news_stop_url(subscription.pk)}  # fmt: skip
-        news = Reply.objects.create(
-            signal=signal, kind=Reply.Kind.FOLLOWER, state=Reply.State.PUBLISHED, text=text,
-            submitted_at=at, published_at=at,
-        )  # fmt: skip
-        outbox.reply_delivery_to(reply=news, signal=signal, method="email",
-                                 target={"to": subscription.email})  # fmt: skip
+        subscriber_tell(subscription, text, at=at)
         subscription.notified_at = at
         subscription.save(update_fields=["notified_at"])
     return len(waiting)
@@ -96,6 +91,38 @@ def followers_tell(change: Change, answer: Reply) -> int:
 # still found: the signals changed this long before the last look are looked at again.
 NEWS_MARGIN = timedelta(minutes=10)
 NEWS_BATCH = 200
+# A reply is quoted up to this long (a Telegram message holds 4,096 characters; the whole text
+# is on the status page the message links to).
+NEWS_REPLY_CHARS = 1200
+
+
+def subscriber_tell(subscription: Subscription, text: str, *, at: datetime) -> Reply:
+    """A message to one subscriber (their e-mail, or their chat with the bot), published at
+    once and sent through the outbox; inside the caller's transaction."""
+    signal = subscription.signal
+    message = Reply.objects.create(
+        signal=signal, kind=Reply.Kind.FOLLOWER, state=Reply.State.PUBLISHED, text=text,
+        submitted_at=at, published_at=at,
+    )  # fmt: skip
+    if subscription.telegram_chat:
+        method = "telegram.sendMessage"
+        target = {"chat_id": subscription.telegram_chat, "bot": subscription.bot_id}
+    else:
+        method, target = "email", {"to": subscription.email}
+    outbox.reply_delivery_to(reply=message, signal=signal, method=method, target=target)
+    return message
+
+
+def news_welcome(subscription: Subscription, *, at: datetime) -> Reply:
+    """The first message to a chat that asked for the news: what it will hear, and how to stop."""
+    signal = subscription.signal
+    with citizen.citizen_language():
+        text = _(
+            "You will get the news of the appeal %(number)s here. Its status now: %(status)s."
+            "\n\n%(url)s\nNo more messages about it: %(stop)s"
+        ) % {"number": signal.number, "status": citizen.plain_status(signal),
+             "url": citizen.status_url(signal), "stop": citizen.news_stop_url(subscription.pk)}  # fmt: skip
+    return subscriber_tell(subscription, text, at=at)
 
 
 def news_sweep(*, now: datetime | None = None) -> int:
@@ -127,19 +154,18 @@ def _news(subscription: Subscription, now: datetime) -> bool:
     key = citizen.status_key(signal)
     plan = channels.reply_plan(signal)
     # Replies that reach this very address by the channel are not sent a second time.
-    by_channel = plan.method == "email" and plan.target.get("to", "").lower() == subscription.email
+    by_channel = (
+        bool(subscription.email)
+        and plan.method == "email"
+        and plan.target.get("to", "").lower() == subscription.email
+    )
     replies = [] if by_channel else list(
         signal.replies.filter(state=Reply.State.PUBLISHED, kind__in=citizen.PUBLIC_KINDS)
         .exclude(pk__in=subscription.told_replies).order_by("published_at", "pk")
     )  # fmt: skip
     news = key != subscription.told_status or bool(replies)
     if news:
-        message = Reply.objects.create(
-            signal=signal, kind=Reply.Kind.FOLLOWER, state=Reply.State.PUBLISHED,
-            text=news_text(signal, replies, subscription), submitted_at=now, published_at=now,
-        )  # fmt: skip
-        outbox.reply_delivery_to(reply=message, signal=signal, method="email",
-                                 target={"to": subscription.email})  # fmt: skip
+        subscriber_tell(subscription, news_text(signal, replies, subscription), at=now)
         subscription.told_status = key
         subscription.told_replies = [*subscription.told_replies, *(r.pk for r in replies)]
     subscription.checked_at = now
@@ -153,7 +179,10 @@ def news_text(signal: Signal, replies: list[Reply], subscription: Subscription) 
                  % {"number": signal.number, "status": citizen.plain_status(signal)}]  # fmt: skip
         for reply in replies:
             when = formats.date_format(timezone.localtime(reply.published_at), "DATETIME_FORMAT")
-            lines.append(f"{when}\n{reply.text}")
+            text = reply.text if len(reply.text) <= NEWS_REPLY_CHARS else (
+                reply.text[: NEWS_REPLY_CHARS - 1].rstrip() + "…"
+            )  # fmt: skip
+            lines.append(f"{when}\n{text}")
         survey = signal.surveys.filter(cycle=signal.sla_cycle, state=Survey.State.ASKED).first()
         if survey is not None and citizen.survey_is_open(survey):
             lines.append(_("Is the problem solved? Please answer on the appeal's page."))
