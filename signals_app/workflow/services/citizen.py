@@ -227,6 +227,7 @@ def signal_news_by_telegram(
     return subscription, made
 
 
+@transaction.atomic
 def signal_subscribe(
     *,
     signal: Signal | int,
