@@ -86,7 +86,7 @@ def timeline_of(signal: Signal) -> list[TimelineEntry]:
         if event.kind == SignalEvent.Kind.MERGED and changes.get("parent"):
             detail.append(str(changes["parent"]))
         text = ""
-        if event.kind == SignalEvent.Kind.CITIZEN_ANSWERED:
+        if event.kind in (SignalEvent.Kind.CITIZEN_ANSWERED, SignalEvent.Kind.CITIZEN_WROTE):
             text = event.reason  # the citizen's words, as text
         elif event.reason:
             detail.append(event.reason)

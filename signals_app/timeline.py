@@ -242,6 +242,12 @@ def citizen_answered(signal_id: int, *, text: str, at: datetime | None) -> Entry
     return _entry(signal_id, Kind.CITIZEN_ANSWERED, None, at, reason=text[:4000])
 
 
+def citizen_wrote(signal_id: int, *, text: str, at: datetime | None) -> Entry:
+    """A follow-up of the author on the signal's thread (a reply under our comment, in the
+    bot's chat, to our e-mail), in their words."""
+    return _entry(signal_id, Kind.CITIZEN_WROTE, None, at, reason=text[:4000])
+
+
 def survey_asked(
     signal_id: int, *, way: str, until: datetime, reason: str = "", at: datetime | None
 ) -> Entry:

@@ -36,6 +36,10 @@ class SignalData:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     agency_id: int | None = None
+    # The message answers inside its thread (a reply to a comment or to a message, an e-mail
+    # with In-Reply-To): from the author of an open signal of that thread, it continues that
+    # signal instead of making a new one (`ingest.process.thread_signal`).
+    in_reply: bool = False
 
 
 def clean_text(value: Any, *, limit: int = MAX_TEXT) -> str:

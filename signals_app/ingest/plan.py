@@ -101,7 +101,7 @@ def plan_arrivals(items: list[tuple[InboundMessage, Outcome]]) -> list[SignalPla
             ("category", region_id, data.category_hint), category_coded, region_id,
             data.category_hint,
         )  # fmt: skip
-        plan = SignalPlan(fields=fields, created_at=now, attachments=_attachments(outcome))
+        plan = SignalPlan(fields=fields, created_at=now, attachments=attachments_of(outcome))
         arrivals.append(Arrival(message, outcome, Signal(**fields), plan))
     _duplicates(arrivals, now)
     _classify([a for a in arrivals if not a.steps], memo, now)
@@ -116,7 +116,8 @@ def plan_arrivals(items: list[tuple[InboundMessage, Outcome]]) -> list[SignalPla
     return [arrival.plan for arrival in arrivals]
 
 
-def _attachments(outcome: Outcome) -> list[Attachment]:
+def attachments_of(outcome: Outcome) -> list[Attachment]:
+    """The links and stored files the message brought, as unsaved attachments."""
     data = outcome.data
     assert data is not None
     links = [

@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -26,11 +26,12 @@ from signals_app import channels
 from signals_app.channels.payload import Outcome, PayloadError
 from signals_app.choices import Status
 from signals_app.ingest.notify import notify_arrivals
-from signals_app.ingest.plan import plan_arrivals
+from signals_app.ingest.plan import attachments_of, plan_arrivals
 from signals_app.ingest.services import WAKE_KEY, inbound_store
 from signals_app.models import InboundMessage, Signal, Source, Survey
+from signals_app.models.signal import Closure
 from signals_app.workflow.services import (
-    signal_citizen_answered,
+    signal_citizen_wrote,
     signal_mark_deleted_at_source,
     signal_news_by_telegram,
     signal_text_update,
@@ -120,9 +121,11 @@ def _apply(message: InboundMessage) -> tuple[Signal | None, str, str]:
         return existing, InboundMessage.State.PROCESSED, ""  # a redelivery: nothing new
     if not outcome.data.text.strip():
         raise PayloadError("text is empty")
-    waiting = waiting_for(message, outcome) if outcome.action == "create" else None
-    if waiting is not None:  # the citizen answers our question on the same thread
-        signal = signal_citizen_answered(signal=waiting, text=outcome.data.text)
+    follows = thread_signal(message, outcome) if outcome.action == "create" else None
+    if follows is not None:  # the author writes again on the thread of their signal
+        signal = signal_citizen_wrote(
+            signal=follows, text=outcome.data.text, attachments=attachments_of(outcome)
+        )
         return signal, InboundMessage.State.PROCESSED, ""
     (signal,) = signals_create_many(plan_arrivals([(message, outcome)]))
     notify_arrivals([signal])
@@ -310,9 +313,9 @@ def _sort(messages: list[InboundMessage]) -> tuple[list[tuple[InboundMessage, Ou
             leftovers.append(message.pk)
             continue
         candidates.append((message, outcome))
-    waiting = _threads_waiting(candidates)
+    continued = _threads_continued(candidates)
     for message, outcome in list(candidates):
-        if _waiting_key(message, outcome) in waiting:  # an answer to our question
+        if _thread_key(message, outcome) in continued:  # perhaps the author writing again
             candidates.remove((message, outcome))
             leftovers.append(message.pk)
     known = _existing_keys(candidates)
@@ -328,9 +331,14 @@ def _sort(messages: list[InboundMessage]) -> tuple[list[tuple[InboundMessage, Ou
     return items, leftovers
 
 
-def _waiting_key(message: InboundMessage, outcome: Outcome) -> tuple[int, str, str] | None:
+# How long after its end a signal still takes its author's words on its thread: a reply to
+# our final answer, details sent after it was closed for want of them.
+FOLLOW_UP_WINDOW = timedelta(days=30)
+
+
+def _thread_key(message: InboundMessage, outcome: Outcome) -> tuple[int, str, str] | None:
     data = outcome.data
-    if data is None or not data.thread_id:
+    if data is None or not data.thread_id or not (data.author_profile_url or data.author_contact):
         return None
     return (
         message.source.region_id,
@@ -339,30 +347,47 @@ def _waiting_key(message: InboundMessage, outcome: Outcome) -> tuple[int, str, s
     )
 
 
-def _threads_waiting(
+def _continued(*, in_reply: bool, now: datetime) -> Q:
+    """Which signals of a thread a new message of their author continues: one waiting for
+    the citizen's details (any message of the thread answers it) or closed for want of them
+    lately; and, when the message is a reply in the thread, one still in work or answered
+    lately."""
+    recent = Q(finished_at__gte=now - FOLLOW_UP_WINDOW)
+    found = Q(status=Status.AWAITING_INFO) | (
+        Q(status=Status.CLOSED, closure=Closure.NO_DETAILS) & recent
+    )
+    if in_reply:
+        found |= Q(status__in=(Status.NEW, Status.IN_PROGRESS, Status.REPLY_REVIEW))
+        found |= Q(status=Status.ANSWERED) & recent
+    return found & Q(duplicate_of__isnull=True)
+
+
+def _threads_continued(
     candidates: list[tuple[InboundMessage, Outcome]],
 ) -> set[tuple[int, str, str] | None]:
-    """The (region, thread, author) of the signals waiting for the citizen's details among
-    the threads of these messages (few signals wait: one indexed query per batch)."""
-    threads = {key[1] for message, outcome in candidates if (key := _waiting_key(message, outcome))}
+    """The (region, thread, author) of the signals that messages of these threads may
+    continue (a superset: the one-message path decides; one indexed query per batch)."""
+    threads = {key[1] for message, outcome in candidates if (key := _thread_key(message, outcome))}
     if not threads:
         return set()
-    rows = Signal.objects.filter(status=Status.AWAITING_INFO, thread_id__in=threads).values_list(
-        "region_id", "thread_id", "author_profile_url", "author_contact"
-    )
+    rows = Signal.objects.filter(
+        _continued(in_reply=True, now=timezone.now()), thread_id__in=threads
+    ).values_list("region_id", "thread_id", "author_profile_url", "author_contact")
     return {(region, thread, url or contact) for region, thread, url, contact in rows}
 
 
-def waiting_for(message: InboundMessage, outcome: Outcome) -> Signal | None:
-    """The signal of this thread and author that waits for the citizen's details, if any."""
-    key = _waiting_key(message, outcome)
-    if key is None or not key[2]:
+def thread_signal(message: InboundMessage, outcome: Outcome) -> Signal | None:
+    """The signal of this thread and author that the message continues, if any (the latest)."""
+    key = _thread_key(message, outcome)
+    if key is None:
         return None
+    assert outcome.data is not None
     region_id, thread_id, author = key
     return (
-        Signal.objects.filter(region_id=region_id, status=Status.AWAITING_INFO, thread_id=thread_id)
+        Signal.objects.filter(region_id=region_id, thread_id=thread_id)
+        .filter(_continued(in_reply=outcome.data.in_reply, now=timezone.now()))
         .filter(Q(author_profile_url=author) | Q(author_contact=author))
-        .order_by("-received_at")
+        .order_by("-received_at", "-pk")
         .first()
     )
 

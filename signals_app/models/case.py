@@ -41,6 +41,8 @@ class SignalEvent(models.Model):
         SLA_EXTENDED = "sla_extended", _("Deadline extended")
         ESCALATED = "escalated", _("Escalated")
         CITIZEN_ANSWERED = "citizen_answered", _("The citizen answered")
+        # A new message of the author on the signal's own thread while it is open.
+        CITIZEN_WROTE = "citizen_wrote", _("The citizen wrote again")
         SUBSCRIBED = "subscribed", _("A citizen with the same problem subscribed")
         SURVEY_ASKED = "survey_asked", _("Asked whether the problem is solved")
         SURVEY_NOT_ASKED = "survey_not_asked", _("Not asked whether the problem is solved")

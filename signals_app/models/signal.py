@@ -285,6 +285,10 @@ class Signal(models.Model):
                 name="signal_retention_idx",
                 condition=Q(finished_at__isnull=False, personal_data_removed_at__isnull=True),
             ),
+            # A new message on a thread finds the signal it continues (`ingest.process`).
+            models.Index(
+                fields=["thread_id"], name="signal_thread_idx", condition=~Q(thread_id="")
+            ),
         ]
 
     def __str__(self) -> str:

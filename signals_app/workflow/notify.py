@@ -84,6 +84,20 @@ def reopen_requested(signal: Signal, *, comment: str) -> int:
                   title=title, body=comment)  # fmt: skip
 
 
+def citizen_wrote(signal: Signal, *, text: str, late: bool) -> int:
+    """The author wrote again on the signal's thread: its assignee hears of it (the reviewers
+    when nobody is assigned, and always for details that came after it was closed)."""
+    people = {signal.assignee_id} if signal.assignee_id else set()
+    if late or not people:
+        people |= reviewers(signal)
+    if late:
+        title = _("The details for %(number)s came after it was closed: resume it?")
+    else:
+        title = _("The citizen wrote again about %(number)s")
+    return _write(people, actor=None, signal=signal, kind="citizen_wrote",
+                  title=title % {"number": signal.number}, body=text)  # fmt: skip
+
+
 def no_way_back(rows) -> int:  # type: ignore[no-untyped-def]
     """Tell about the replies just published that have no way back to the citizen."""
     told = 0

@@ -452,7 +452,7 @@ def test_an_answered_or_repeated_question_never_closes_by_the_old_deadline(
     with time_machine.travel("2026-12-15 11:00 +05:00"):
         assert details_sweep() == 1
     answered = _waiting(region, agency, analyst, executor)
-    services.signal_citizen_answered(signal=answered, text="Подъезд 2")
+    services.signal_citizen_wrote(signal=answered, text="Подъезд 2")
     with time_machine.travel("2026-12-16 11:00 +05:00"):
         assert details_sweep() == 0
     answered.refresh_from_db()

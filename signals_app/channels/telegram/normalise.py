@@ -82,6 +82,7 @@ def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
         author_profile_url=f"https://t.me/{username}" if username else "",
         external_url=f"https://t.me/{chat_username}/{message_id}" if chat_username else "",
         thread_id=str(chat_id),
+        in_reply=isinstance(message.get("reply_to_message"), dict),
     )
     # A channel post is written by the channel itself: a page of the registry is not a citizen.
     author_page = str(chat_id) if field_name.endswith("channel_post") else ""

@@ -156,6 +156,9 @@ def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
         external_url=url,
         thread_id=key.rsplit("_", 1)[0],
         attachments=attachments_of(item),
+        # Under a comment (ours among them) or quoting a message of the dialogue.
+        in_reply=item.get("reply_to_comment") is not None
+        or isinstance(item.get("reply_message"), dict),
     )
     # A community writes with a negative id: its own answers come back to us this way.
     author_page = str(-author_id) if author_id and author_id < 0 else ""

@@ -8,6 +8,7 @@ row and its timeline entries — or raises a WorkflowError and writes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +20,8 @@ from signals_app import timeline as entries
 from signals_app.choices import Channel, Priority, Status
 from signals_app.errors import InvalidInput, InvalidTransition
 from signals_app.locks import signal_lock
-from signals_app.models import Category, Reply, Signal
+from signals_app.models import Attachment, Category, Reply, Signal
+from signals_app.models.signal import Closure
 from signals_app.outbound import outbox
 from signals_app.sla.clock import add
 from signals_app.sla.selectors import schedule_for_signal, terms_of
@@ -78,15 +80,34 @@ def _details_due(signal: Signal, now):  # type: ignore[no-untyped-def]
 
 
 @transaction.atomic
-def signal_citizen_answered(*, signal: Signal | int, text: str, at=None) -> Signal:  # type: ignore[no-untyped-def]
-    """The citizen's answer to our question arrived on the same thread: it goes into the
-    timeline and the clock runs again (the system resumes the signal)."""
+def signal_citizen_wrote(
+    *,
+    signal: Signal | int,
+    text: str,
+    at=None,
+    attachments: Sequence[Attachment] = (),  # type: ignore[no-untyped-def]
+) -> Signal:
+    """The author wrote again on the signal's own thread (`ingest.process.thread_signal` chose
+    the signal): their words go into the timeline, their files into the case, and the person
+    working on it is told. An answer to our question resumes the clock (the system resumes the
+    signal); details that come after the signal was closed for want of them wait for the
+    centre's «Уточнение получено»."""
     change = begin(signal, None, None)
-    change.entries.append(entries.citizen_answered(change.signal.pk, text=text, at=at))
-    if change.signal.status == Status.AWAITING_INFO:
-        authorize("resume", actor=None, signal=change.signal)
+    locked = change.signal
+    waiting = locked.status == Status.AWAITING_INFO
+    late = locked.status == Status.CLOSED and locked.closure == Closure.NO_DETAILS
+    if waiting or late:
+        change.entries.append(entries.citizen_answered(locked.pk, text=text, at=at))
+    else:
+        change.entries.append(entries.citizen_wrote(locked.pk, text=text, at=at))
+    if waiting:
+        authorize("resume", actor=None, signal=locked)
         changes.move(change, Status.IN_PROGRESS, reason="")
-    Reply.objects.filter(signal=change.signal, wait_until__isnull=False).update(wait_until=None)
+        Reply.objects.filter(signal=locked, wait_until__isnull=False).update(wait_until=None)
+    for attachment in attachments:
+        attachment.signal = locked
+    Attachment.objects.bulk_create(attachments)
+    notify.citizen_wrote(locked, text=text, late=late)
     return finish(change, actor=None)
 
 
