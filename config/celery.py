@@ -88,6 +88,12 @@ app.conf.update(
             "schedule": crontab(hour="21", minute="40"),
             "options": {"expires": 6 * 3600},
         },
+        # The channels that are read rather than called: the IMAP mailboxes of e-mail sources.
+        "ingest-channels-poll": {
+            "task": "ingest.channels_poll",
+            "schedule": 60.0,
+            "options": {"expires": 50},
+        },
         "ingest-mass-incidents": {
             "task": "ingest.propose_mass_incidents",
             "schedule": 300.0,

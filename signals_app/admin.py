@@ -23,6 +23,7 @@ from signals_app.models import (
     EscalationStep,
     ImportJob,
     InboundMessage,
+    Mailbox,
     MassIncidentProposal,
     Note,
     Notification,
@@ -82,9 +83,42 @@ class SourceForm(forms.ModelForm):
         )
 
 
+class MailboxForm(forms.ModelForm):
+    """The mailbox's password is never shown again once saved: an empty field keeps it."""
+
+    password = forms.CharField(
+        label=_("password"), required=False, strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Set: hidden. Empty keeps it; type a new one to replace it."),
+    )  # fmt: skip
+
+    class Meta:
+        model = Mailbox
+        fields = ["host", "port", "security", "username", "password", "folder", "done_folder",
+                  "address", "is_active"]  # fmt: skip
+
+    def clean_password(self) -> str:
+        return self.cleaned_data["password"] or (self.instance.password if self.instance.pk else "")
+
+
+class MailboxInline(admin.StackedInline):
+    """An e-mail source's IMAP mailbox: read every minute, answered from its address."""
+
+    model = Mailbox
+    form = MailboxForm
+    extra = 1
+    max_num = 1
+    can_delete = True
+    readonly_fields = ("polled_at", "last_error")
+
+
 @admin.register(Source)
 class SourceAdmin(WordedAdmin):
     form = SourceForm
+
+    def get_inlines(self, request, obj):  # type: ignore[no-untyped-def]
+        return [MailboxInline] if obj is not None and obj.channel == "email" else []
+
     readonly_fields = ("connection",)
     add_label = _("Add a source")
     change_label = _("Change the source")
@@ -102,6 +136,9 @@ class SourceAdmin(WordedAdmin):
         from django.utils.html import format_html
 
         address = channels.hook_address(source) if source.pk else ""
+        if source.pk and source.channel == "email":
+            return str(_("Nothing: fill in the mailbox below; it is read every minute, and "
+                         "answers leave from its address."))  # fmt: skip
         if not address:
             return str(_("Save the source first; channels without a webhook need nothing here."))
         confirmation = ""

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from signals_app.ingest.tasks import process_messages, sweep_pending
+from signals_app.ingest.tasks import channels_poll, process_messages, sweep_pending
 from signals_app.outbound.tasks import deliver_reply, deliver_webhook
 from signals_app.outbound.tasks import sweep as outbound_sweep
 from signals_app.privacy import retention_apply as apply
@@ -29,6 +29,7 @@ def citizen_news() -> int:
 
 
 __all__ = [
+    "channels_poll",
     "citizen_news",
     "deliver_reply",
     "deliver_webhook",

@@ -45,8 +45,9 @@ FLOORS: dict[str, int] = {
     "signals_app.apps": 6, "reports.admin": 6, "reports.apps": 6, "reports.management": 6,
     "config": 7,
 }  # fmt: skip
-# A channel package: its spec on floor 1, its payload reader and reply on 2, its intake on 4.
-CHANNEL_PARTS = {"normalise": 2, "reply": 2, "intake": 4}
+# A channel package: its spec on floor 1, its payload reader and reply on 2 (with what they
+# share, such as the e-mail reader), its intake and poller on 4.
+CHANNEL_PARTS = {"normalise": 2, "reply": 2, "message": 2, "intake": 4, "poll": 4}
 
 
 def modules() -> dict[str, Path]:

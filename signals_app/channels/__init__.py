@@ -11,6 +11,8 @@ holds its spec — code, name, mark, whether it is a social network, its default
 - `reply.py`: `plan(signal) -> Plan`, how a published reply goes back; `send(...) -> Result`,
   one remote call; `IDEMPOTENT`, its methods that may be sent again after an interrupted call.
   Without one, a reply goes by e-mail when the author left an address;
+- `poll.py`: `poll() -> int`, for a channel read rather than called (an IMAP mailbox): stores
+  what is new in the inbox, run every minute by the beat (`poll_all`);
 - `fixtures/*.json`: payloads in the platform's real shape, read by its tests and the
   registry's (each says what it must come to).
 """
@@ -161,6 +163,16 @@ def hook_address(source: Any) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(name, args=[source.slug])
 
 
+def poll_all() -> int:
+    """Every polled channel once (the beat's every minute); how many messages were stored."""
+    stored = 0
+    for code in BY_CODE:
+        module = part(code, "poll")
+        if module is not None:
+            stored += module.poll()
+    return stored
+
+
 def policy_channels(group: str) -> list[str]:
     """The channels of a default deadline policy group ("social", "platform", "appeal")."""
     return [item.code for item in CHANNELS if item.policy == group]
@@ -184,6 +196,7 @@ __all__ = [
     "normaliser",
     "part",
     "policy_channels",
+    "poll_all",
     "reply_plan",
     "reply_send",
     "spec",

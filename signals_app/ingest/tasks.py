@@ -57,3 +57,11 @@ def propose_mass_incidents() -> None:
 
     for region in Region.objects.all():
         mass_incident_propose(region=region)
+
+
+@shared_task(name="ingest.channels_poll", acks_late=True, ignore_result=True)
+def channels_poll() -> int:
+    """The channels read by polling (the e-mail sources' IMAP mailboxes), once each."""
+    from signals_app import channels
+
+    return channels.poll_all()

@@ -11,7 +11,7 @@ from signals_app.models.case import Attachment, Note, Reply, SignalEvent
 from signals_app.models.citizen import ReopenRequest, Subscription, Survey, SurveyOptOut
 from signals_app.models.inbox import InboundMessage
 from signals_app.models.privacy import PersonalDataLog, RetentionPolicy
-from signals_app.models.reference import Category, Source
+from signals_app.models.reference import Category, Mailbox, Source
 from signals_app.models.signal import Signal, SignalNumberCounter
 from signals_app.models.workplace import AnswerTemplate, SavedView
 from signals_app.outbound.models import (
@@ -40,6 +40,7 @@ __all__ = [
     "EscalationStep",
     "ImportJob",
     "InboundMessage",
+    "Mailbox",
     "MassIncidentProposal",
     "Note",
     "Notification",

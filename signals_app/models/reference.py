@@ -145,3 +145,62 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Mailbox(models.Model):
+    """An IMAP mailbox an e-mail source reads (59-FZ appeals): new messages become signals,
+    answers go back by SMTP from its address, threaded to the citizen's message."""
+
+    class Security(models.TextChoices):
+        SSL = "ssl", _("IMAPS (TLS from the start, port 993)")
+        STARTTLS = "starttls", _("STARTTLS (port 143)")
+        PLAIN = "plain", _("Unencrypted (a local network only)")
+
+    source = models.OneToOneField(
+        Source,
+        on_delete=models.CASCADE,
+        related_name="mailbox",
+        verbose_name=_("source"),
+        limit_choices_to={"channel": "email"},
+    )
+    host = models.CharField(_("IMAP server"), max_length=255)
+    port = models.PositiveIntegerField(_("port"), default=993)
+    security = models.CharField(
+        _("connection"), max_length=16, choices=Security.choices, default=Security.SSL
+    )
+    username = models.CharField(_("login"), max_length=255)
+    password = models.CharField(
+        _("password"), max_length=300, blank=True, help_text=_("Never shown in lists.")
+    )
+    folder = models.CharField(_("folder to read"), max_length=255, default="INBOX")
+    done_folder = models.CharField(
+        _("folder for stored messages"),
+        max_length=255,
+        blank=True,
+        help_text=_("Empty: a stored message is only marked as read and stays in its folder."),
+    )
+    address = models.EmailField(
+        _("reply address"),
+        blank=True,
+        help_text=_("Answers are sent from it, so that the citizen's reply comes back here."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    polled_at = models.DateTimeField(_("last read"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+        ordering = ["source"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(port__gte=1, port__lte=65535), name="mailbox_port_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.host}"
+
+    @property
+    def reply_address(self) -> str:
+        return self.address or (self.username if "@" in self.username else "")

@@ -32,8 +32,39 @@ def _email_of(signal: Signal) -> str:
 def plan(signal: Signal) -> Plan:
     address = _email_of(signal)
     if address:
-        return Plan("email", {"to": address})
+        return Plan("email", {"to": address} | _thread(signal))
     return Plan("", reason=_("The author left no way back (no e-mail for this channel)."))
+
+
+def _thread(signal: Signal) -> dict[str, Any]:
+    """For a letter that came to one of our mailboxes: the answer leaves from that mailbox's
+    address, in the same conversation (In-Reply-To, References, «Re:» of its subject)."""
+    if (
+        signal.channel != "email"
+        or signal.source_id is None
+        or not signal.external_id.startswith("mail:<")
+    ):
+        return {}
+    from signals_app.models import InboundMessage, Mailbox
+
+    message_id = signal.external_id.removeprefix("mail:")
+    root = signal.thread_id if signal.thread_id.startswith("<") else message_id
+    found: dict[str, Any] = {
+        "in_reply_to": message_id,
+        "references": [root, message_id] if root != message_id else [message_id],
+    }
+    mailbox = Mailbox.objects.filter(source_id=signal.source_id).first()
+    if mailbox is not None and mailbox.reply_address:
+        found["from"] = mailbox.reply_address
+    payload = (
+        InboundMessage.objects.filter(source_id=signal.source_id, external_id=signal.external_id)
+        .values_list("payload", flat=True)
+        .first()
+    )
+    subject = payload.get("subject") if isinstance(payload, dict) else None
+    if isinstance(subject, str) and subject.strip():
+        found["subject"] = subject.strip()[:200]
+    return found
 
 
 def send(*, method: str, target: dict[str, Any], key: str, reply: Reply, signal: Signal) -> Result:
@@ -43,18 +74,36 @@ def send(*, method: str, target: dict[str, Any], key: str, reply: Reply, signal:
 def _send_email(target: dict[str, Any], key: str, reply: Reply, signal: Signal) -> Result:
     import smtplib
 
-    subjects: dict[str, str] = {
-        Reply.Kind.SURVEY: _("Is the problem of your appeal %(number)s solved?"),
-        Reply.Kind.NOTICE: _("Your appeal %(number)s"),
-        Reply.Kind.QUESTION: _("A question about your appeal %(number)s"),
-        Reply.Kind.FOLLOWER: _("The appeal %(number)s that you joined is answered"),
-    }
-    subject = subjects.get(reply.kind, _("Answer to your appeal %(number)s")) % {
-        "number": signal.number
-    }
+    from signals_app.citizen import citizen_language
+
+    with citizen_language():  # the citizen's language, whoever sends it
+        subjects: dict[str, str] = {
+            Reply.Kind.SURVEY: _("Is the problem of your appeal %(number)s solved?"),
+            Reply.Kind.NOTICE: _("Your appeal %(number)s"),
+            Reply.Kind.QUESTION: _("A question about your appeal %(number)s"),
+            Reply.Kind.FOLLOWER: _("The appeal %(number)s that you joined is answered"),
+        }
+        subject = subjects.get(reply.kind, _("Answer to your appeal %(number)s")) % {
+            "number": signal.number
+        }
+        if target.get("subject"):  # the citizen's own subject, as mail programs thread it
+            original = target["subject"]
+            original = original if original.lower().startswith("re:") else f"Re: {original}"
+            subject = _("%(subject)s (appeal %(number)s)") % {
+                "subject": original, "number": signal.number
+            }  # fmt: skip
+    message_id = make_msgid(idstring=key[:32], domain=settings.EMAIL_MESSAGE_DOMAIN)
+    headers = {"Message-ID": message_id}
+    if target.get("in_reply_to"):
+        headers["In-Reply-To"] = target["in_reply_to"]
+        headers["References"] = " ".join(target.get("references") or [target["in_reply_to"]])
+    if reply.kind in (Reply.Kind.SURVEY, Reply.Kind.NOTICE, Reply.Kind.FOLLOWER):
+        # Written by the system, not a person (RFC 3834): autoresponders do not answer it.
+        headers["Auto-Submitted"] = "auto-generated"
+    sender = target.get("from") or None
     message = EmailMessage(
-        subject, reply.text, to=[target["to"]],
-        headers={"Message-ID": make_msgid(idstring=key[:32], domain=settings.EMAIL_MESSAGE_DOMAIN)},
+        subject, reply.text, from_email=sender, to=[target["to"]], headers=headers,
+        reply_to=[sender] if sender else None,
     )  # fmt: skip
     try:
         message.send()
@@ -67,4 +116,4 @@ def _send_email(target: dict[str, Any], key: str, reply: Reply, signal: Signal) 
         if never_sent(error):
             return Result("transient", error_code="smtp", detail=type(error).__name__)
         return Result("uncertain", error_code="smtp_no_answer", detail=type(error).__name__)
-    return Result("delivered")
+    return Result("delivered", remote_id=message_id[:100])

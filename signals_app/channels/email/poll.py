@@ -1,0 +1,146 @@
+"""Reading the e-mail sources' IMAP mailboxes (beat, every minute; `poll()` of the registry).
+
+Each unread message of the mailbox's folder is stored in the inbox under its Message-ID — its
+attachments saved first, with size and SHA-256 — and only then marked read (or moved to the
+done folder): a worker killed in between leaves it unread, and the next run finds it stored
+already (the inbox de-duplicates on the key). A message that cannot be read is stored as
+failed, with why, and marked like the rest: one bad letter never holds up the mailbox. One
+worker reads a mailbox at a time (a lock in the cache); an unreachable server is recorded on
+the mailbox and tried again on the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from signals_app.channels.email.message import Blob, broken, ids, key_of, read
+from signals_app.ingest.services import inbound_store
+from signals_app.models import InboundMessage, Mailbox
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 50  # messages fetched per IMAP command
+LIMIT = 1000  # messages per mailbox per run: a flood is read over several runs
+LOCK_SECONDS = 15 * 60
+TIMEOUT = 60  # seconds for each IMAP command
+
+
+@dataclass
+class Polled:
+    stored: int = 0
+    known: int = 0  # stored before (a run interrupted after storing)
+    failed: int = 0  # stored as failed: they could not be read
+
+
+def _connect(mailbox: Mailbox) -> Any:
+    from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+
+    kinds = {
+        Mailbox.Security.SSL: MailBox,
+        Mailbox.Security.STARTTLS: MailBoxStartTls,
+        Mailbox.Security.PLAIN: MailBoxUnencrypted,
+    }
+    client = kinds[Mailbox.Security(mailbox.security)](mailbox.host, mailbox.port, timeout=TIMEOUT)
+    return client.login(mailbox.username, mailbox.password, initial_folder=mailbox.folder)
+
+
+def _save(blobs: list[Blob]) -> list[dict[str, Any]]:
+    """The attachments saved to storage, as the payload lists them."""
+    at = timezone.now()
+    files = []
+    for blob in blobs:
+        digest = blob.sha256
+        path = default_storage.save(
+            f"mail/{at:%Y/%m}/{digest[:32]}{blob.suffix}", ContentFile(blob.content)
+        )
+        files.append({"path": path, "name": blob.name, "content_type": blob.content_type,
+                      "size": len(blob.content), "sha256": digest})  # fmt: skip
+    return files
+
+
+def _store(mailbox: Mailbox, message: Any, result: Polled) -> None:
+    """One fetched message into the inbox (its files first), unless it is there already."""
+    headers = message.obj
+    message_id = next(iter(ids(headers.get("Message-ID"))), "")
+    raw = b""
+    if not message_id:
+        try:
+            raw = headers.as_bytes()
+        except Exception:  # unserialisable: its id comes from what could be read of it
+            raw = repr(sorted(headers.items())).encode()
+    key = key_of(message_id, raw)
+    if InboundMessage.objects.filter(source=mailbox.source, external_id=key).exists():
+        result.known += 1
+        return
+    try:
+        payload, blobs = read(message, own_address=mailbox.reply_address)
+    except Exception as error:  # a letter the parser cannot take: stored, failing
+        payload, blobs = broken(raw, error), []
+        result.failed += 1
+        logger.warning("mail_unreadable source_id=%s error=%s", mailbox.source_id,
+                       type(error).__name__)  # fmt: skip
+    if blobs and not payload.get("auto"):
+        payload["files"] = _save(blobs)
+    stored = inbound_store(source=mailbox.source, external_id=key, payload=payload)
+    if stored.created:
+        result.stored += 1
+    else:
+        result.known += 1
+
+
+def mailbox_poll(mailbox: Mailbox, *, limit: int = LIMIT) -> Polled:
+    """Read one mailbox's unread messages into the inbox; mark each one after it is stored."""
+    from imap_tools import AND, MailMessageFlags
+
+    result = Polled()
+    with _connect(mailbox) as client:
+        uids = client.uids(AND(seen=False))[:limit]
+        for start in range(0, len(uids), CHUNK):
+            chunk = uids[start : start + CHUNK]
+            done: list[str] = []
+            for message in client.fetch(AND(uid=chunk), mark_seen=False, bulk=True):
+                _store(mailbox, message, result)
+                done.append(message.uid)
+            if not done:
+                continue
+            if mailbox.done_folder:
+                client.move(done, mailbox.done_folder)
+            else:
+                client.flag(done, MailMessageFlags.SEEN, True)
+    return result
+
+
+def poll() -> int:
+    """Every active mailbox of an active e-mail source, once; how many messages were stored."""
+    stored = 0
+    mailboxes = Mailbox.objects.select_related("source", "source__region").filter(
+        is_active=True, source__is_active=True, source__channel="email"
+    )
+    for mailbox in mailboxes:
+        lock = f"mailbox-poll:{mailbox.pk}"
+        if not cache.add(lock, 1, timeout=LOCK_SECONDS):
+            continue  # another worker is reading it
+        try:
+            result = mailbox_poll(mailbox)
+        except Exception as error:  # the server is down, the password changed: next run
+            mailbox.last_error = f"{type(error).__name__}: {error}"[:2000]
+            logger.warning("mail_poll_failed source_id=%s error=%s", mailbox.source_id,
+                           type(error).__name__)  # fmt: skip
+        else:
+            mailbox.last_error = ""
+            stored += result.stored
+            if result.stored or result.failed:
+                logger.info("mail_polled source_id=%s stored=%s known=%s failed=%s",
+                            mailbox.source_id, result.stored, result.known, result.failed)  # fmt: skip
+        finally:
+            cache.delete(lock)
+        mailbox.polled_at = timezone.now()
+        mailbox.save(update_fields=["polled_at", "last_error"])
+    return stored
