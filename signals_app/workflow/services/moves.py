@@ -91,7 +91,7 @@ def signal_citizen_wrote(
     the signal): their words go into the timeline, their files into the case, and the person
     working on it is told. An answer to our question resumes the clock (the system resumes the
     signal); details that come after the signal was closed for want of them wait for the
-    centre's «Уточнение получено»."""
+    centre's «Уточнение пришло: возобновить»."""
     change = begin(signal, None, None)
     locked = change.signal
     waiting = locked.status == Status.AWAITING_INFO
