@@ -263,6 +263,7 @@ REST_FRAMEWORK = {
 VK_API_URL = os.environ.get("VK_API_URL", "https://api.vk.com/method/")
 VK_API_VERSION = os.environ.get("VK_API_VERSION", "5.199")
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
+MAX_API_URL = os.environ.get("MAX_API_URL", "https://platform-api.max.ru")
 POS_API_URL = os.environ.get("POS_API_URL", "")  # the platform's answer endpoint; empty: off
 POS_API_TOKEN = os.environ.get("POS_API_TOKEN", "")
 EMAIL_MESSAGE_DOMAIN = os.environ.get("EMAIL_MESSAGE_DOMAIN", "cur.local")

@@ -1,7 +1,9 @@
-"""A local HTTP server that stands in for VK, Telegram, the POS platform and webhook receivers.
+"""A local HTTP server that stands in for VK, Telegram, MAX, the POS platform and webhook
+receivers.
 
 It records every request it gets, answers like the real API (VK's `{"response": …}` /
-`{"error": {"error_code", "error_msg"}}`, Telegram's `{"ok": …}`, the platform's idempotent
+`{"error": {"error_code", "error_msg"}}`, Telegram's `{"ok": …}`, MAX's sent message or
+`{"code", "message"}` error, the platform's idempotent
 answer endpoint), de-duplicates by the same keys the real services do (VK's `guid` and
 `random_id`, the platform's `Idempotency-Key`), and fails on demand.
 """
@@ -19,7 +21,7 @@ from urllib.parse import parse_qsl
 
 @dataclass
 class Received:
-    route: str  # "vk", "telegram", "pos" or "hook"
+    route: str  # "vk", "telegram", "max", "pos" or "hook"
     path: str
     headers: dict[str, str]
     raw: bytes
@@ -72,6 +74,8 @@ class StandIn:
                 self.created["telegram"].append(body)
                 return 200, {"ok": True, "result": {"message_id": 9000 + len(self.created["telegram"]),
                                                     "chat": {"id": body.get("chat_id")}}}, {}  # fmt: skip
+            if route == "max":
+                return 200, self._max(path, headers, body), {}
             if route == "pos":
                 key = "pos:" + headers.get("idempotency-key", "")
                 if key not in self.seen_keys:
@@ -92,6 +96,24 @@ class StandIn:
         if method == "messages.send":
             return {"response": self.seen_keys[key]}
         return {"response": {"comment_id": self.seen_keys[key], "parents_stack": []}}
+
+    def _max(self, path: str, headers: dict[str, str], body: Any) -> dict[str, Any]:
+        """MAX Bot API: `POST /messages?chat_id=…` answers the sent message, `POST /answers`
+        a success (the token travels in `Authorization`)."""
+        from urllib.parse import urlsplit
+
+        name = urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]
+        query = dict(parse_qsl(urlsplit(path).query))
+        if name == "answers":
+            self.created["max_answers"].append({"callback_id": query.get("callback_id"), **body})
+            return {"success": True}
+        self.created["max"].append({"chat_id": query.get("chat_id"), **body})
+        number = len(self.created["max"])
+        return {"message": {
+            "recipient": {"chat_id": int(query.get("chat_id", 0)), "chat_type": "dialog"},
+            "timestamp": 1764590400000 + number, "sender": {"user_id": 1, "is_bot": True},
+            "body": {"mid": f"mid.bot{number:08d}", "seq": number, "text": body.get("text")},
+        }}  # fmt: skip
 
 
 def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:

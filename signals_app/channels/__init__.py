@@ -36,6 +36,7 @@ INSTALLED = (
     "vk",
     "ok",
     "telegram",
+    "max",
     "pos",
     "widget",
     "phone",

@@ -143,7 +143,9 @@ def _survey_reply(message: InboundMessage, outcome: Outcome) -> tuple[Signal | N
     ).first()  # fmt: skip
     if signal is None or (signal.thread_id and signal.thread_id != answer.thread_id):
         return None, InboundMessage.State.IGNORED, "a survey answer for no signal of this dialogue"
-    result = survey_answer(signal=signal, solved=answer.solved, via=Survey.Via.TELEGRAM)
+    result = survey_answer(
+        signal=signal, solved=answer.solved, via=Survey.Via(message.source.channel)
+    )
     if result.result != "recorded":
         return signal, InboundMessage.State.IGNORED, f"survey answer {result.result}"
     return signal, InboundMessage.State.PROCESSED, ""

@@ -26,6 +26,7 @@ class Survey(models.Model):
     class Via(models.TextChoices):
         PAGE = "page", _("Status page")
         TELEGRAM = "telegram", _("Telegram buttons")
+        MAX = "max", _("MAX buttons")
 
     signal = models.ForeignKey(
         Signal, on_delete=models.PROTECT, related_name="surveys", verbose_name=_("signal")

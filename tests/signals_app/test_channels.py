@@ -23,7 +23,7 @@ def test_every_channel_is_one_package_of_the_registry():
         assert spec.label and spec.mark, spec.code
         assert spec.policy in (None, "social", "platform", "appeal"), spec.code
         assert Channel(spec.code).label == spec.label
-    assert {"vk", "ok", "telegram"} == SOCIAL_CHANNELS
+    assert {"vk", "ok", "telegram", "max"} == SOCIAL_CHANNELS
 
 
 def test_the_parts_are_found_by_name():
@@ -40,7 +40,7 @@ def test_the_parts_are_found_by_name():
 
 def test_the_default_policies_cover_the_channels_their_packages_name():
     groups = {spec["name"]: spec["group"] for spec in DEFAULT_POLICIES}
-    assert channels.policy_channels(groups["Социальные сети"]) == ["vk", "ok", "telegram"]
+    assert channels.policy_channels(groups["Социальные сети"]) == ["vk", "ok", "telegram", "max"]
     assert channels.policy_channels(groups["ПОС и виджет"]) == ["pos", "widget"]
     assert channels.policy_channels(groups["Обращения по 59-ФЗ"]) == ["email", "api"]
 
