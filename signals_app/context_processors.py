@@ -9,6 +9,7 @@ from signals_app.access import user_may_act, user_may_report
 from signals_app.selectors import user_is_analyst
 from signals_app.sla.notifications import notification_unread_count
 from signals_app.ui import columns
+from signals_app.workflow.actions import registration_for
 
 
 def notifications(request: HttpRequest) -> dict[str, int | bool]:
@@ -24,6 +25,7 @@ def notifications(request: HttpRequest) -> dict[str, int | bool]:
         "poll_seconds": settings.QUEUE_POLL_SECONDS,
         "may_write": user_may_act(user=user),
         "may_report": user_may_report(user=user),
+        "may_register": registration_for(user).allowed,
         "queue_columns": shown,
         "queue_has_escalation": any(column.key == "escalation" for column in shown),
         "queue_density": user.queue_density,

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Region, User
+from signals_app import contacts
 from signals_app.choices import Status
 from signals_app.models import (
     Attachment,
@@ -261,16 +262,10 @@ class Subject:
         return [signal.pk for signal in self.signals]
 
 
-def _digits(value: str) -> str:
-    return re.sub(r"\D", "", value)
-
-
 def normalise(*, profile: str = "", phone: str = "", email: str = "") -> Subject:
     profile = profile.strip().lower().rstrip("/")
     profile = re.sub(r"^https?://(www\.|m\.)?", "", profile)
-    digits = _digits(phone)
-    if len(digits) == 11 and digits[0] in "78":
-        digits = digits[1:]
+    digits = contacts.digits(phone)
     return Subject(profile=profile, phone=digits if len(digits) >= 5 else "",
                    email=email.strip().lower())  # fmt: skip
 
@@ -304,7 +299,10 @@ def subject_find(
     subscriptions = Subscription.objects.none()
     if subject.email:
         signals = signals.annotate(contact_lower=Lower("author_contact"))
-        found |= Q(contact_lower=subject.email)
+        # The contact alone, or beside a phone («+7 900 …, name@example.org»).
+        found |= Q(contact_lower=subject.email) | Q(
+            contact_lower__regex=rf"(^|[\s,;]){re.escape(subject.email)}($|[\s,;])"
+        )
         subscriptions = Subscription.objects.filter(email=subject.email)
     signals = signals.filter(found)
     if region_ids is not None:

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from signals_app import views
-from signals_app.ui.views import answers, queue, saved, signal, work
+from signals_app.ui.views import answers, intake, queue, saved, signal, work
 
 app_name = "signals_app"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("counts/", queue.signal_counts, name="signal_counts"),
     path("columns/", queue.queue_columns_save, name="queue_columns"),
     path("my/", work.my_work, name="my_work"),
+    path("register/", intake.signal_register_form, name="signal_register"),
     path("views/", saved.saved_view_list, name="saved_view_list"),
     path("views/save/", saved.saved_view_save, name="saved_view_save"),
     path("views/<int:view_id>/", saved.saved_view_change, name="saved_view_change"),

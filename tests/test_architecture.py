@@ -21,7 +21,7 @@ FLOORS: dict[str, int] = {
     "signals_app.locks": 1, "signals_app.models": 1, "signals_app.bulk": 1,
     "signals_app.dispatch": 1, "signals_app.channels": 1, "signals_app.sla.models": 1,
     "signals_app.untrusted": 1, "signals_app.spreadsheets": 1, "signals_app.search": 1,
-    "signals_app.limits": 1,
+    "signals_app.limits": 1, "signals_app.contacts": 1,
     "signals_app.sla.clock": 1, "config.celery": 1,
     "signals_app.ingest.models": 1, "signals_app.outbound.models": 1,
     # 2: pure arithmetic and the reads; the timeline and the outboxes' writers

@@ -40,6 +40,7 @@ INSTALLED = (
     "pos",
     "widget",
     "phone",
+    "visit",
     "email",
     "api",
     "open311",

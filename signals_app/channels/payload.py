@@ -40,6 +40,8 @@ class SignalData:
     # with In-Reply-To): from the author of an open signal of that thread, it continues that
     # signal instead of making a new one (`ingest.process.thread_signal`).
     in_reply: bool = False
+    # The staff member who registered it (a call or a visit taken on the fast form).
+    registered_by: int | None = None
 
 
 def clean_text(value: Any, *, limit: int = MAX_TEXT) -> str:

@@ -101,7 +101,8 @@ def plan_arrivals(items: list[tuple[InboundMessage, Outcome]]) -> list[SignalPla
             ("category", region_id, data.category_hint), category_coded, region_id,
             data.category_hint,
         )  # fmt: skip
-        plan = SignalPlan(fields=fields, created_at=now, attachments=attachments_of(outcome))
+        plan = SignalPlan(fields=fields, created_at=now, attachments=attachments_of(outcome),
+                          actor_id=data.registered_by)  # fmt: skip
         arrivals.append(Arrival(message, outcome, Signal(**fields), plan))
     _duplicates(arrivals, now)
     _classify([a for a in arrivals if not a.steps], memo, now)
@@ -200,9 +201,12 @@ def _route(arrival: Arrival, memo: _Memo, now: Any) -> None:
         ("page", source.pk, page_id, agency_id), page_agency, source, page_id, agency_id
     )
     if agency is not None and agency.is_active and agency.region_id == signal.region_id:
-        reason = str(
-            _("The widget on the agency's page") if agency_id else _("Official page of the agency")
-        )
+        if not agency_id:
+            reason = str(_("Official page of the agency"))
+        elif source.channel == "widget":
+            reason = str(_("The widget on the agency's page"))
+        else:
+            reason = str(_("Chosen when the signal was registered"))
         arrival.steps.append(PlanStep("route", at=now, agency=agency, reason=reason))
         return
     rules = memo.get(("routing", signal.region_id), routing_rules, signal.region_id)

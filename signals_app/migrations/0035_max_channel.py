@@ -3,14 +3,11 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from signals_app.migrations._channel_check import channel_check_replace, policies_extend
+
 
 def max_in_social_policies(apps, schema_editor):
-    """The regions' deadline policies for the social networks cover MAX too."""
-    SLAPolicy = apps.get_model("signals_app", "SLAPolicy")
-    for policy in SLAPolicy.objects.filter(channels__contains=["telegram"]):
-        if "max" not in policy.channels:
-            policy.channels = [*policy.channels, "max"]
-            policy.save(update_fields=["channels"])
+    policies_extend(apps, having="telegram", added="max")
 
 
 class Migration(migrations.Migration):
@@ -38,31 +35,6 @@ class Migration(migrations.Migration):
             name='answered_via',
             field=models.CharField(blank=True, choices=[('page', 'Status page'), ('telegram', 'Telegram buttons'), ('max', 'MAX buttons')], max_length=16, verbose_name='answered through'),
         ),
-        # The check of known channels is replaced without a long lock: added NOT VALID (a brief
-        # lock), then validated while writes go on.
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.RemoveConstraint(
-                    model_name='signal',
-                    name='signal_channel_known',
-                ),
-                migrations.AddConstraint(
-                    model_name='signal',
-                    constraint=models.CheckConstraint(condition=models.Q(('channel__in', ['vk', 'ok', 'telegram', 'max', 'pos', 'widget', 'phone', 'email', 'api', 'open311', 'import'])), name='signal_channel_known'),
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    "ALTER TABLE signals_app_signal DROP CONSTRAINT IF EXISTS signal_channel_known, "
-                    "ADD CONSTRAINT signal_channel_known CHECK (channel IN ('vk', 'ok', 'telegram', "
-                    "'max', 'pos', 'widget', 'phone', 'email', 'api', 'open311', 'import')) NOT VALID",
-                    reverse_sql=migrations.RunSQL.noop,
-                ),
-                migrations.RunSQL(
-                    "ALTER TABLE signals_app_signal VALIDATE CONSTRAINT signal_channel_known",
-                    reverse_sql=migrations.RunSQL.noop,
-                ),
-            ],
-        ),
+        channel_check_replace(['vk', 'ok', 'telegram', 'max', 'pos', 'widget', 'phone', 'email', 'api', 'open311', 'import']),
         migrations.RunPython(max_in_social_policies, migrations.RunPython.noop),
     ]

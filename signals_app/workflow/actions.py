@@ -440,6 +440,32 @@ def bulk_actions_for(user: User) -> list[Action]:
     return [item for item in ACTIONS if item.bulk and kinds & item.roles]
 
 
+@dataclass(frozen=True)
+class Registration:
+    """Where a user may register a signal taken by phone or in person (the fast form): into
+    the regions where they are an analyst (any agency, or none yet), and into the agencies
+    where they work (those agencies only). `all_regions`: a superuser."""
+
+    region_ids: frozenset[int]
+    agency_ids: frozenset[int]
+    all_regions: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        return self.all_regions or bool(self.region_ids or self.agency_ids)
+
+
+def registration_for(user: User) -> Registration:
+    """Who may register a signal on the fast form, and where (one rule, read by the form,
+    its view and its service)."""
+    context = staff_context(user=user)
+    regions = frozenset(context.region_ids) if ANALYST in context.roles else frozenset()
+    staff = frozenset(
+        agency_id for agency_id, role in context.agency_roles.items() if role in AGENCY_STAFF
+    )
+    return Registration(regions, staff, all_regions=context.is_superuser)
+
+
 def action_for_move(signal: Signal, target: str) -> Action | None:
     """The action that moves this signal to `target` (the API's generic status change)."""
     for name in BY_TARGET:

@@ -28,7 +28,7 @@ def test_every_channel_is_one_package_of_the_registry():
 
 def test_the_parts_are_found_by_name():
     assert channels.part("vk", "normalise") is not None
-    assert channels.part("phone", "normalise") is None
+    assert channels.part("widget", "normalise") is None
     assert channels.normaliser("widget") is channels.normaliser("api")  # the item shape
     names = {pattern.name for pattern in channels.intake_urlpatterns()}
     assert {"hook_vk", "hook_telegram", "widget", "ingest", "open311_requests"} <= names
@@ -42,7 +42,7 @@ def test_the_default_policies_cover_the_channels_their_packages_name():
     groups = {spec["name"]: spec["group"] for spec in DEFAULT_POLICIES}
     assert channels.policy_channels(groups["Социальные сети"]) == ["vk", "ok", "telegram", "max"]
     assert channels.policy_channels(groups["ПОС и виджет"]) == ["pos", "widget"]
-    assert channels.policy_channels(groups["Обращения по 59-ФЗ"]) == ["email", "api"]
+    assert channels.policy_channels(groups["Обращения по 59-ФЗ"]) == ["visit", "email", "api"]
 
 
 @pytest.mark.django_db

@@ -9,24 +9,18 @@ from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from signals_app.channels.spec import Plan, Result, never_sent
+from signals_app.contacts import email_in
 from signals_app.models import Reply, Signal
 
 IDEMPOTENT: set[str] = set()
 
 
 def _email_of(signal: Signal) -> str:
-    contact = (signal.author_contact or "").strip()
-    try:
-        validate_email(contact)
-    except ValidationError:
-        return ""
-    return contact
+    return email_in(signal.author_contact)
 
 
 def plan(signal: Signal) -> Plan:

@@ -1,4 +1,5 @@
-"""Calls to the centre, registered by its staff (answered by e-mail when a contact was left)."""
+"""Calls to the centre, registered by its staff on the fast form (`signals_app.ui.views.intake`);
+answered by e-mail, by SMS through the configured gateway, or by a call back (reply)."""
 
 from django.utils.translation import gettext_lazy as _
 
