@@ -263,7 +263,7 @@ REST_FRAMEWORK = {
 VK_API_URL = os.environ.get("VK_API_URL", "https://api.vk.com/method/")
 VK_API_VERSION = os.environ.get("VK_API_VERSION", "5.199")
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
-MAX_API_URL = os.environ.get("MAX_API_URL", "https://platform-api.max.ru")
+MAX_API_URL = os.environ.get("MAX_API_URL", "https://platform-api2.max.ru")
 # SMS to callers who left only a phone: a gateway class (dotted path); empty: a call back instead.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "")
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
