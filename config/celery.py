@@ -69,6 +69,12 @@ app.conf.update(
             "schedule": 300.0,
             "options": {"expires": 240},
         },
+        # The outside bodies' answers past their deadline.
+        "sla-forwards-sweep": {
+            "task": "sla.forwards_sweep",
+            "schedule": 900.0,
+            "options": {"expires": 800},
+        },
         # Digests of whatever notifications are due and unsent (arrivals, escalations, and
         # any whose queued run was lost with the broker).
         "notifications-digest": {

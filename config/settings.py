@@ -266,6 +266,8 @@ TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org"
 MAX_API_URL = os.environ.get("MAX_API_URL", "https://platform-api2.max.ru")
 # SMS to callers who left only a phone: a gateway class (dotted path); empty: a call back instead.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "")
+# Days an outside body has to answer a forwarded signal (59-FZ forwarding: 7).
+FORWARD_DAYS = int(os.environ.get("FORWARD_DAYS", "7"))
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 POS_API_URL = os.environ.get("POS_API_URL", "")  # the platform's answer endpoint; empty: off

@@ -82,6 +82,9 @@ def report_xlsx(report: Report) -> bytes:
         (_("Overdue signals"), figures["overdue"], figures["overdue_share"]),
         (_("Reopened signals"), figures["reopened"], figures["reopened_share"]),
         (_("Closed: details not received"), figures.get("closed_no_details"), None),
+        (_("Forwarded to outside bodies"), (figures.get("forwards") or {}).get("sent"), None),
+        (_("Outside bodies answered in time"), (figures.get("forwards") or {}).get("in_time"),
+         (figures.get("forwards") or {}).get("in_time_share")),
         (_("On time: reaction"), figures["on_time"]["reaction"]["met"], figures["on_time"]["reaction"]["share"]),
         (_("On time: answer"), figures["on_time"]["answer"]["met"], figures["on_time"]["answer"]["share"]),
     ]  # fmt: skip

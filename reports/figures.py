@@ -258,6 +258,7 @@ def _monthly_figures(
             "working": _times(totals[24:28]),
         },
     }
+    figures["forwards"] = _forward_figures(params)
     channels = dict(Channel.choices)
     figures["by_channel"] = [
         {"channel": code, "label": str(channels.get(code, code)), "count": count}
@@ -500,6 +501,33 @@ def _top_topics(
         }
         for topic, count in top
     ]  # fmt: skip
+
+
+def _forward_figures(params: dict[str, Any]) -> dict[str, Any]:
+    """Signals forwarded to outside bodies in the month: how many, answered by the month's
+    end, answered within their deadline, and late (past the deadline without an answer, or
+    answered after it)."""
+    from django.db.models import Count, F, Q
+
+    from signals_app.models import Forward
+
+    rows = Forward.objects.filter(
+        signal__region_id=params["region"],
+        forwarded_at__gte=params["start"], forwarded_at__lt=params["end"],
+    )  # fmt: skip
+    if params.get("municipality"):
+        rows = rows.filter(signal__municipality_id=params["municipality"])
+    if params.get("agency"):
+        rows = rows.filter(signal__agency_id=params["agency"])
+    end = params["end"]
+    answered = Q(answered_at__isnull=False, answered_at__lt=end)
+    found = rows.aggregate(
+        sent=Count("pk"),
+        answered=Count("pk", filter=answered),
+        in_time=Count("pk", filter=answered & Q(answered_at__lte=F("due_at"))),
+        late=Count("pk", filter=Q(due_at__lt=end) & (~answered | Q(answered_at__gt=F("due_at")))),
+    )
+    return found | {"in_time_share": _share(found["in_time"], found["answered"])}
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -21,12 +21,14 @@ from signals_app.models import (
     ClassificationRule,
     Escalation,
     EscalationStep,
+    Forward,
     ImportJob,
     InboundMessage,
     Mailbox,
     MassIncidentProposal,
     Note,
     Notification,
+    OutsideBody,
     Reply,
     RoutingRule,
     Signal,
@@ -40,6 +42,31 @@ from signals_app.sla.policies import sla_policy_publish
 
 # The personal data pages register themselves with the admin.
 __all__ = ["admin_privacy"]
+
+
+@admin.register(OutsideBody)
+class OutsideBodyAdmin(WordedAdmin):
+    """Organisations outside the system that signals are forwarded to by e-mail."""
+
+    add_label = _("Add an outside body")
+    change_label = _("Change the outside body")
+    change_list_title = _("Choose an outside body to change")
+    count_label = ngettext_lazy("%(count)d outside body", "%(count)d outside bodies", "count")
+    list_display = ("name", "kind", "email", "region", "is_active")
+    list_filter = ("region", "kind", "is_active")
+    search_fields = ("name", "email")
+
+
+@admin.register(Forward)
+class ForwardAdmin(ReadOnlyAdmin):
+    """Forwarded signals and their answers (they change through the workflow only)."""
+
+    list_display = ("signal", "body", "forwarded_at", "due_at", "state", "answered_at")
+    list_filter = ("state", "body__region")
+    list_select_related = ("signal", "body")
+    search_fields = ("signal__number", "body__name")
+    readonly_fields = ("signal", "body", "letter", "token", "state", "forwarded_by",
+                       "forwarded_at", "due_at", "overdue_told_at", "answered_at", "answer")  # fmt: skip
 
 
 @admin.register(Category)

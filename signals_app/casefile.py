@@ -35,6 +35,17 @@ class TimelineEntry:
     event: SignalEvent | None = None
 
 
+# Timeline entries whose reason is someone's own words, shown as text (not as a detail).
+WORDS_KINDS = (
+    SignalEvent.Kind.CITIZEN_ANSWERED, SignalEvent.Kind.CITIZEN_WROTE,
+    SignalEvent.Kind.FORWARD_ANSWERED,
+)  # fmt: skip
+FORWARD_KINDS = (
+    SignalEvent.Kind.FORWARDED, SignalEvent.Kind.FORWARD_ANSWERED,
+    SignalEvent.Kind.FORWARD_OVERDUE,
+)  # fmt: skip
+
+
 def user_name(user: User | None) -> str:
     if user is None:
         return ""
@@ -86,7 +97,9 @@ def timeline_of(signal: Signal) -> list[TimelineEntry]:
         if event.kind == SignalEvent.Kind.MERGED and changes.get("parent"):
             detail.append(str(changes["parent"]))
         text = ""
-        if event.kind in (SignalEvent.Kind.CITIZEN_ANSWERED, SignalEvent.Kind.CITIZEN_WROTE):
+        if changes.get("body") and event.kind in FORWARD_KINDS:
+            detail.append(str(changes["body"]))
+        if event.kind in WORDS_KINDS:
             text = event.reason  # the citizen's words, as text
         elif event.reason:
             detail.append(event.reason)

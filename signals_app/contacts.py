@@ -52,3 +52,19 @@ def phone_in(contact: str) -> str:
 def contact_join(*, phone: str = "", email: str = "") -> str:
     """One contact of a phone and an e-mail, as the signal keeps it."""
     return ", ".join(part.strip() for part in (phone, email) if part and part.strip())[:300]
+
+
+# A forward's tracking address: the mailbox's own address with `+fw-<key>` (sub-addressing,
+# which mail servers deliver to the same mailbox), so the outside body's answer finds its signal.
+_TRACKING = re.compile(r"^[^@+]+\+fw-(?P<key>[0-9a-f]{16})@")
+
+
+def tracking_address(mailbox_address: str, key: str) -> str:
+    local, _sep, domain = mailbox_address.partition("@")
+    return f"{local.split('+', 1)[0]}+fw-{key}@{domain}"
+
+
+def tracking_key(address: str) -> str:
+    """The forward key a tracking address carries ("" for any other address)."""
+    found = _TRACKING.match((address or "").strip().lower())
+    return found["key"] if found else ""

@@ -11,6 +11,7 @@ from signals_app.choices import OPEN_STATUSES, Status
 from signals_app.models import (
     ImportJob,
     InboundMessage,
+    Mailbox,
     MassIncidentProposal,
     Signal,
     Source,
@@ -142,3 +143,14 @@ def agency_for_user(*, user: User, agency_id: int) -> Agency | None:
     if any(context.is_centre(role, agency.region_id) for role in (Role.ANALYST, Role.SUPERVISOR)):
         return agency
     return None
+
+
+def answers_mailbox(signal: Signal) -> Mailbox | None:
+    """The mailbox an outside body's answer to a forward comes back to: the signal's own (it
+    came by e-mail), else the region's first active one with a reply address."""
+    mailboxes = Mailbox.objects.filter(
+        is_active=True, source__is_active=True, source__region_id=signal.region_id
+    ).order_by("pk")
+    own = mailboxes.filter(source_id=signal.source_id).first() if signal.source_id else None
+    found = own or next((box for box in mailboxes if box.reply_address), None)
+    return found if found is not None and found.reply_address else None

@@ -9,6 +9,7 @@ from signals_app.privacy import retention_apply as apply
 from signals_app.sla.tasks import (
     notification_digest,
     sla_details_sweep,
+    sla_forwards_sweep,
     sla_recalculate,
     sla_sweep,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "process_messages",
     "retention_apply",
     "sla_details_sweep",
+    "sla_forwards_sweep",
     "sla_recalculate",
     "sla_sweep",
     "sweep_pending",

@@ -276,6 +276,30 @@ def reopen_declined(
     return _entry(signal_id, Kind.REOPEN_DECLINED, actor_id, at, reason=reason)
 
 
+def forwarded(
+    signal_id: int,
+    *,
+    body: str,
+    due: datetime,
+    actor_id: int | None,
+    at: datetime | None,
+    note: str = "",
+) -> Entry:
+    """Forwarded to an outside body by e-mail, with the day its answer is due."""
+    return _entry(signal_id, Kind.FORWARDED, actor_id, at, reason=note[:4000],
+                  changes={"body": body, "until": due.isoformat()})  # fmt: skip
+
+
+def forward_answered(signal_id: int, *, body: str, text: str, at: datetime | None) -> Entry:
+    """The outside body's answer, in its words (from the letter that came back)."""
+    return _entry(signal_id, Kind.FORWARD_ANSWERED, None, at, reason=text[:4000],
+                  changes={"body": body})  # fmt: skip
+
+
+def forward_overdue(signal_id: int, *, body: str, at: datetime | None) -> Entry:
+    return _entry(signal_id, Kind.FORWARD_OVERDUE, None, at, changes={"body": body})
+
+
 def write(entries: Iterable[Entry]) -> None:
     """Insert the few rows of one change (inside the change's transaction)."""
     rows = [SignalEvent(**entry._asdict()) for entry in entries]

@@ -171,6 +171,20 @@ class AttachmentSerializer(serializers.Serializer):
     original_url = serializers.CharField(source="url")
 
 
+class ForwardSerializer(serializers.Serializer):
+    """A forward to an outside body: where, when, until when, and its answer."""
+
+    id = serializers.IntegerField()
+    body = serializers.CharField(source="body.name")
+    body_kind = serializers.CharField(source="body.kind")
+    state = serializers.CharField()
+    forwarded_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    is_overdue = serializers.BooleanField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    answer = serializers.CharField()
+
+
 class SignalDetailSerializer(SignalSerializer):
     """One signal with its deadlines (and how they were computed), escalations and timeline."""
 
@@ -192,6 +206,7 @@ class SignalDetailSerializer(SignalSerializer):
     timeline = TimelineSerializer(many=True, source="api_timeline")
     replies = ReplySerializer(many=True, source="api_replies")
     attachments = AttachmentSerializer(many=True, source="api_attachments")
+    forwards = ForwardSerializer(many=True, source="api_forwards")
 
 
 # --- input ----------------------------------------------------------------------------------

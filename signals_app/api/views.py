@@ -140,6 +140,7 @@ def detail_data(request: Request, signal: Signal) -> dict[str, Any]:
     signal.api_escalations = case.escalations  # type: ignore[attr-defined]
     signal.api_timeline = case.timeline  # type: ignore[attr-defined]
     signal.api_replies = replies_seen_by(case.replies, request.user)  # type: ignore[attr-defined]
+    signal.api_forwards = list(signal.forwards.select_related("body"))  # type: ignore[attr-defined]
     signal.api_attachments = case.attachments  # type: ignore[attr-defined]
     context = {"request": request, "staff": staff_context(user=request.user)}
     return io.SignalDetailSerializer(signal, context=context).data

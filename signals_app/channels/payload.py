@@ -167,7 +167,7 @@ def normalize_api_item(payload: dict[str, Any]) -> SignalData:
 class Outcome:
     """What a payload asks for: create a signal, edit or delete one, or nothing."""
 
-    action: str  # "create" | "edit" | "delete" | "survey" | "news" | "ignore"
+    action: str  # "create" | "edit" | "delete" | "survey" | "news" | "forward_reply" | "ignore"
     key: str = ""  # the signal's external id at the source
     data: SignalData | None = None
     page_id: str = ""  # the official page (group / channel) it was posted on
@@ -181,6 +181,16 @@ class Outcome:
     # "news": the author opened the bot from their status page's link and asks for the news of
     # that signal (its status-page key, hex) in this chat.
     news: NewsRequest | None = None
+    # "forward_reply": an outside body answered the letter a signal was forwarded with.
+    forward: ForwardReply | None = None
+
+
+@dataclass(frozen=True)
+class ForwardReply:
+    """An outside body's answer to a forwarded signal: the letter's tracking key, its words."""
+
+    token: str
+    text: str
 
 
 @dataclass(frozen=True)

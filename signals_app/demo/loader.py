@@ -276,7 +276,7 @@ def demo_reference_load() -> DemoReference:
             },
         )
         sources[channel] = source
-    for channel in (Channel.MAX, Channel.OPEN311, Channel.IMPORT):
+    for channel in (Channel.MAX, Channel.VISIT, Channel.OPEN311, Channel.IMPORT):
         Source.objects.get_or_create(
             slug=f"demo-{channel}",
             defaults={

@@ -28,9 +28,10 @@ from signals_app.choices import Status
 from signals_app.ingest.notify import notify_arrivals
 from signals_app.ingest.plan import attachments_of, plan_arrivals
 from signals_app.ingest.services import WAKE_KEY, inbound_store
-from signals_app.models import InboundMessage, Signal, Source, Survey
+from signals_app.models import Forward, InboundMessage, Signal, Source, Survey
 from signals_app.models.signal import Closure
 from signals_app.workflow.services import (
+    forward_answered,
     signal_citizen_wrote,
     signal_mark_deleted_at_source,
     signal_news_by_telegram,
@@ -107,6 +108,8 @@ def _apply(message: InboundMessage) -> tuple[Signal | None, str, str]:
         return _survey_reply(message, outcome)
     if outcome.action == "news":
         return _news_request(message, outcome)
+    if outcome.action == "forward_reply":
+        return _forward_reply(message, outcome)
     if outcome.action == "delete":
         if existing is None:
             return None, InboundMessage.State.IGNORED, "deleted before it became a signal"
@@ -165,6 +168,24 @@ def _news_request(message: InboundMessage, outcome: Outcome) -> tuple[Signal | N
                "how": "the author started the bot from the appeal's status page"}  # fmt: skip
     signal_news_by_telegram(signal=signal, chat=request.chat, bot=message.source, consent=consent)
     return signal, InboundMessage.State.PROCESSED, ""
+
+
+def _forward_reply(message: InboundMessage, outcome: Outcome) -> tuple[Signal | None, str, str]:
+    """An outside body answered the letter a signal was forwarded with (its tracking address):
+    into that signal's timeline, never a new signal."""
+    answer = outcome.forward
+    assert answer is not None
+    known = Forward.objects.filter(
+        token=answer.token, signal__region_id=message.source.region_id
+    ).exists()
+    forward = (
+        forward_answered(token=answer.token, text=answer.text, attachments=attachments_of(outcome))
+        if known
+        else None
+    )
+    if forward is None:
+        return None, InboundMessage.State.IGNORED, "an answer to no forward of this region"
+    return forward.signal, InboundMessage.State.PROCESSED, ""
 
 
 def _is_official(source: Source, page_id: str) -> bool:

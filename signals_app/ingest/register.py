@@ -44,11 +44,10 @@ def desk_source(region: Region, channel: str) -> Source:
     """The region's source of signals registered by its staff on this channel (made once; it
     has no token, so nothing but the form writes to it)."""
     slug = f"desk-{channel}-{region.code}"
+    name = _("Registered by staff: %(channel)s") % {"channel": channels.spec(channel).label}
     source, _created = Source.objects.get_or_create(
-        slug=slug,
-        defaults={"region": region, "channel": channel,
-                  "name": f"{_('Registered by staff')} — {channels.spec(channel).label}"},
-    )  # fmt: skip
+        slug=slug, defaults={"region": region, "channel": channel, "name": name}
+    )
     if source.channel != channel or source.region_id != region.pk:
         raise InvalidInput(_("The source %(slug)s is configured otherwise.") % {"slug": slug})
     return source

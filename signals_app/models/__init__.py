@@ -10,6 +10,7 @@ from signals_app.ingest.models import (
 from signals_app.models.case import Attachment, Note, Reply, SignalEvent
 from signals_app.models.citizen import ReopenRequest, Subscription, Survey, SurveyOptOut
 from signals_app.models.inbox import InboundMessage
+from signals_app.models.outside import Forward, OutsideBody
 from signals_app.models.privacy import PersonalDataLog, RetentionPolicy
 from signals_app.models.reference import Category, Mailbox, Source
 from signals_app.models.signal import Signal, SignalNumberCounter
@@ -38,12 +39,14 @@ __all__ = [
     "DeliveryAttempt",
     "Escalation",
     "EscalationStep",
+    "Forward",
     "ImportJob",
     "InboundMessage",
     "Mailbox",
     "MassIncidentProposal",
     "Note",
     "Notification",
+    "OutsideBody",
     "PersonalDataLog",
     "ReopenRequest",
     "Reply",

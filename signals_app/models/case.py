@@ -48,6 +48,9 @@ class SignalEvent(models.Model):
         SURVEY_NOT_ASKED = "survey_not_asked", _("Not asked whether the problem is solved")
         SURVEY_ANSWERED = "survey_answered", _("The citizen said whether the problem is solved")
         REOPEN_DECLINED = "reopen_declined", _("Reopen request declined")
+        FORWARDED = "forwarded", _("Forwarded to an outside body")
+        FORWARD_ANSWERED = "forward_answered", _("The outside body answered")
+        FORWARD_OVERDUE = "forward_overdue", _("The outside body did not answer in time")
 
     signal = models.ForeignKey(
         Signal, on_delete=models.PROTECT, related_name="events", verbose_name=_("signal")
@@ -103,6 +106,8 @@ class Reply(models.Model):
         NOTICE = "notice", _("Notice to the citizen")
         # The answer's news to a citizen who subscribed to the signal (to their e-mail).
         FOLLOWER = "follower", _("Notice to a subscriber")
+        # The letter that forwards the signal to an outside body (`models.outside.Forward`).
+        FORWARD = "forward", _("Letter to an outside body")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")

@@ -39,6 +39,14 @@ def sla_details_sweep() -> int:
     return details_sweep()
 
 
+@shared_task(name="sla.forwards_sweep", acks_late=True, ignore_result=True)
+def sla_forwards_sweep() -> int:
+    """Tell of the outside bodies' answers that are late (each forward once)."""
+    from signals_app.workflow.services.outside import forwards_overdue_tell
+
+    return forwards_overdue_tell()
+
+
 @shared_task(name="sla.recalculate_policy", acks_late=True)
 def sla_recalculate(policy_id: int) -> dict[str, int]:
     return sla_recalculate_policy(policy_id=policy_id)

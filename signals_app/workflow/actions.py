@@ -95,6 +95,15 @@ class Situation:
         ).exists()
 
     @cached_property
+    def forwardable(self) -> bool:
+        """The region has an outside body to forward to and a mailbox for its answers."""
+        from signals_app.models import OutsideBody
+        from signals_app.selectors import answers_mailbox
+
+        bodies = OutsideBody.objects.filter(region_id=self.signal.region_id, is_active=True)
+        return bodies.exists() and answers_mailbox(self.signal) is not None
+
+    @cached_property
     def failed_delivery(self) -> bool:
         from signals_app.outbound.models import OutboxState
 
@@ -246,6 +255,13 @@ def _may_lead(situation: Situation) -> WorkflowError | None:
     return None
 
 
+def _forwardable(situation: Situation) -> WorkflowError | None:
+    if not situation.forwardable:
+        return InvalidInput(_("Forwarding needs an outside body of the region (admin → Outside "
+                              "bodies) and a mailbox for the answers (an e-mail source)."))  # fmt: skip
+    return None
+
+
 def _delivery_failed(situation: Situation) -> WorkflowError | None:
     if not situation.failed_delivery:
         return InvalidTransition(_("Only a failed delivery can be sent again."))
@@ -308,6 +324,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("assign", gettext_lazy("Assign"), _grant(AGENCY_WORK_STATUSES, {ANALYST, COORDINATOR}),
            "signal_assign", inputs.AssignInput, bulk=True, key="a", when=_routed,
            done=gettext_lazy("Assignee saved.")),
+    Action("forward", gettext_lazy("Forward to an outside body"),
+           (Grant(frozenset(OPEN_STATUSES), CENTRE),
+            Grant(frozenset(AGENCY_WORK_STATUSES), AGENCY_STAFF)),
+           "signal_forward", inputs.ForwardInput, when=_forwardable,
+           done=gettext_lazy("Forwarded; the answer will come to the signal's timeline.")),
     Action("request_info", gettext_lazy("Request details from the citizen"),
            _grant({S.IN_PROGRESS}, AGENCY_STAFF), "signal_request_info", inputs.QuestionInput,
            moves=frozenset({(S.IN_PROGRESS, S.AWAITING_INFO)}),

@@ -96,6 +96,26 @@ class QuestionInput(ActionInput):
     reason = _reason(source="question", help_text=_("The question to the citizen."))
 
 
+class ForwardInput(ActionInput):
+    body = _pick(_("Choose the organisation."),
+                 help_text=_("An outside body of the signal's region (admin → Outside bodies)."))  # fmt: skip
+    note = _reason(help_text=_("A note to the organisation, above the appeal (optional)."))
+    with_contact = serializers.BooleanField(
+        required=False, default=False,
+        help_text=_("Pass the citizen's name and contact on (off: the text and the place only)."),
+    )  # fmt: skip
+
+    def validate_body(self, value: int):  # type: ignore[no-untyped-def]
+        from signals_app.models import OutsideBody
+
+        body = OutsideBody.objects.filter(
+            pk=value, region_id=self.signal.region_id, is_active=True
+        ).first()
+        if body is None:
+            raise serializers.ValidationError(_("No such outside body in the signal's region."))
+        return body
+
+
 class ReasonInput(ActionInput):
     reason = _reason(help_text=_("Why (required where the move asks for it)."))
 

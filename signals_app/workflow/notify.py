@@ -87,8 +87,8 @@ def reopen_requested(signal: Signal, *, comment: str) -> int:
 def citizen_wrote(signal: Signal, *, text: str, late: bool) -> int:
     """The author wrote again on the signal's thread: its assignee hears of it (the reviewers
     when nobody is assigned, and always for details that came after it was closed)."""
-    people = {signal.assignee_id} if signal.assignee_id else set()
-    if late or not people:
+    people = _on_the_signal(signal)
+    if late:
         people |= reviewers(signal)
     if late:
         title = _("The details for %(number)s came after it was closed: resume it?")
@@ -96,6 +96,29 @@ def citizen_wrote(signal: Signal, *, text: str, late: bool) -> int:
         title = _("The citizen wrote again about %(number)s")
     return _write(people, actor=None, signal=signal, kind="citizen_wrote",
                   title=title % {"number": signal.number}, body=text)  # fmt: skip
+
+
+def _on_the_signal(signal: Signal) -> set[int]:
+    """Who works on the signal: its assignee, else the reviewers."""
+    people = {signal.assignee_id} if signal.assignee_id else set()
+    return people or reviewers(signal)
+
+
+def forward_answered(signal: Signal, *, body: str, text: str) -> int:
+    title = _("%(body)s answered about %(number)s") % {"body": body, "number": signal.number}
+    return _write(_on_the_signal(signal), actor=None, signal=signal, kind="forward_answered",
+                  title=title, body=text)  # fmt: skip
+
+
+def forward_overdue(signal: Signal, forward) -> int:  # type: ignore[no-untyped-def]
+    """An outside body's answer is late: the one who forwarded it and those on the signal."""
+    people = _on_the_signal(signal) | (
+        {forward.forwarded_by_id} if forward.forwarded_by_id else set()
+    )
+    title = _("%(body)s did not answer about %(number)s in time") % {
+        "body": forward.body.name, "number": signal.number,
+    }  # fmt: skip
+    return _write(people, actor=None, signal=signal, kind="forward_overdue", title=title)
 
 
 def no_way_back(rows) -> int:  # type: ignore[no-untyped-def]

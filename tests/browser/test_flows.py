@@ -459,3 +459,45 @@ def test_a_citizen_on_a_phone_joins_the_same_problem_instead_of_filing_it_again(
     assert errors == []
     assert earlier.subscriptions.get().email == "neighbour@example.org"
     assert Signal.objects.count() == 1  # no second report
+
+
+def test_a_call_is_registered_then_forwarded_and_the_answer_is_on_the_page(
+    page, world, region, agency, municipality
+):
+    from signals_app.models import Forward, Mailbox, OutsideBody
+    from tests.factories import SourceFactory
+
+    OutsideBody.objects.create(region=region, name="УК «Жилсервис»", email="uk@example.ru",
+                               kind=OutsideBody.Kind.MANAGEMENT)  # fmt: skip
+    mail = SourceFactory(region=region, channel="email", slug="mail-cur")
+    Mailbox.objects.create(source=mail, host="imap.example.org", username="cur@example.org")
+
+    login(page, "analyst")
+    page.click("text=Зарегистрировать обращение")
+    page.check("input[name=channel][value=phone]")
+    page.fill("#id_text", "Звонок: в подъезде дома 7 не работает лифт третий день.")
+    page.fill("#id_address", "ул. Мира, 7")
+    page.select_option("#id_municipality", str(municipality.pk))
+    page.select_option("#id_agency", str(agency.pk))
+    page.fill("#id_author_name", "Сидоров Иван")
+    page.fill("#id_phone", "+7 900 111-22-33")
+    page.click("button[type=submit].primary")
+    expect(page.locator(".field.checkbox .error")).to_contain_text("согласие")
+    page.check("#id_consent")
+    page.click("button[type=submit].primary")
+    expect(page.locator(".message")).to_contain_text("зарегистрировано")
+    shot(page, "20-registered")
+    signal = Signal.objects.get(channel="phone")
+    assert (signal.author_name, signal.agency) == ("Сидоров Иван", agency)
+
+    open_signal(page, signal.number)
+    page.select_option("#forward-body", label="УК «Жилсервис» · Управляющая компания")
+    page.fill("#forward-note", "Просим устранить.")
+    page.click("button[data-action=forward]")
+    expect(page.locator("#forwards")).to_contain_text("Ждём ответа")
+    forward = Forward.objects.get()
+    services.forward_answered(token=forward.token, text="Лифт отремонтирован 08.12.")
+    open_signal(page, signal.number)
+    expect(page.locator("#forwards")).to_contain_text("Лифт отремонтирован 08.12.")
+    expect(page.locator(".timeline")).to_contain_text("Внешняя организация ответила")
+    shot(page, "21-forward-answered")

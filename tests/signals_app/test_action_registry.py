@@ -11,12 +11,12 @@ from django.urls import reverse
 
 from signals_app.choices import Status
 from signals_app.errors import ActionForbidden, InvalidTransition, WorkflowError
-from signals_app.models import Reply, Signal
+from signals_app.models import Mailbox, OutsideBody, Reply, Signal
 from signals_app.outbound.models import UNDELIVERED, OutboxState, ReplyDelivery
 from signals_app.sla.defaults import sla_defaults_install
 from signals_app.workflow import actions as registry
 from signals_app.workflow import services
-from tests.factories import AgencyFactory, CategoryFactory, SignalFactory
+from tests.factories import AgencyFactory, CategoryFactory, SignalFactory, SourceFactory
 from tests.signals_app.helpers import drive
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,11 @@ class Rollback(Exception):
 def world(request, region, agency, category, analyst, executor, coordinator):
     sla_defaults_install(region=region)
     other_category = CategoryFactory(region=region, parent=category.parent, code="zhkh-heat")
+    body = OutsideBody.objects.create(region=region, name="УК", email="uk@example.ru")
+    mail = SourceFactory(region=region, channel="email", slug="mail")
+    Mailbox.objects.create(source=mail, host="imap.example.org", username="cur@example.org")
     return {
+        "body": body,
         "other_agency": AgencyFactory(region=region, name="Управление дорог"),
         "other_category": other_category,
         "other_signal": SignalFactory(region=region, channel="email", text="Другое обращение"),
@@ -74,6 +78,7 @@ def _data(name, signal, users, world):
         "priority": {"priority": "high"},
         "channel": {"channel": "pos"},
         "note": {"text": "Заметка"},
+        "forward": {"body": world["body"].pk},
         "redeliver": {"delivery": failed.pk if failed else 0},
         "handed": {"delivery": missing.pk if missing else 0, "reason": "Позвонили"},
     }.get(name, {})

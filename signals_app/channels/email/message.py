@@ -10,6 +10,7 @@ own senders) and marked, so that it is stored and never becomes a signal.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -52,8 +53,15 @@ class Blob:
 
 
 def ids(value: str | None) -> list[str]:
-    """The message ids (`<local@domain>`) a header names, in order."""
-    return MESSAGE_ID.findall(value or "")
+    """The message ids (`<local@domain>`) a header names, in order (encoded words, which some
+    mail programs wrap long ids in, decoded first)."""
+    text = str(value or "")
+    if "=?" in text:
+        from email.header import decode_header, make_header
+
+        with contextlib.suppress(ValueError, LookupError):  # undecodable: read as it is
+            text = str(make_header(decode_header(text)))
+    return MESSAGE_ID.findall(text)
 
 
 def key_of(message_id: str, raw: bytes = b"") -> str:
@@ -83,6 +91,21 @@ def automatic(headers: Message, sender: str, own_address: str = "") -> str:
     return ""
 
 
+RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+
+
+def _recipients(headers: Message) -> list[str]:
+    from email.utils import getaddresses
+
+    values = [str(value) for name in RECIPIENT_HEADERS for value in headers.get_all(name) or []]
+    found = []
+    for _name, address in getaddresses(values):
+        address = address.strip().lower()[:254]
+        if "@" in address and address not in found:
+            found.append(address)
+    return found[:50]
+
+
 def _moment(value: datetime | None) -> str:
     """The Date header as ISO time, when it is a believable moment ("" otherwise)."""
     if value is None or value.year < 2000 or value.year > 2100:
@@ -107,6 +130,8 @@ def read(message: Any, *, own_address: str = "") -> tuple[dict[str, Any], list[B
         "subject": clean_text(message.subject, limit=500),
         "date": _moment(message.date if message.date_str else None),
         "auto": automatic(headers, address, own_address),
+        # Where it was sent: a forward's tracking address (`+fw-<key>`) is found among them.
+        "to": _recipients(headers),
         "text": clean_text(message.text),
         "html": clean_text(message.html, limit=MAX_HTML) if not message.text else "",
     }

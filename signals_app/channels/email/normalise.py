@@ -11,7 +11,15 @@ import re
 from datetime import datetime
 from typing import Any
 
-from signals_app.channels.payload import Outcome, PayloadError, SignalData, clean_text, plain
+from signals_app.channels.payload import (
+    ForwardReply,
+    Outcome,
+    PayloadError,
+    SignalData,
+    clean_text,
+    plain,
+)
+from signals_app.contacts import tracking_key
 
 # The line a mail program writes above the quoted letter: «On Mon, 1 Dec 2026, X wrote:»,
 # «1 декабря 2026 г., в 10:00, X написал(а):», «-----Original Message-----».
@@ -49,6 +57,15 @@ def fresh_part(text: str) -> str:
     return fresh or text.strip()
 
 
+def _tracking_key(recipients: Any) -> str:
+    """The key of a forward whose tracking address the letter was sent to ("" for none)."""
+    for address in recipients if isinstance(recipients, list) else []:
+        key = tracking_key(address) if isinstance(address, str) else ""
+        if key:
+            return key
+    return ""
+
+
 def _posted(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -78,13 +95,21 @@ def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
     body = plain(payload.get("text"), "text") or html_text(plain(payload.get("html"), "html"))
     if is_reply:
         body = fresh_part(body)
+    files = [item for item in payload.get("files") or [] if isinstance(item, dict)]
+    token = _tracking_key(payload.get("to"))
+    if token:  # an outside body answers a forwarded signal
+        return Outcome(
+            "forward_reply", key=external_id,
+            forward=ForwardReply(token=token, text=clean_text(body) or "—"),
+            data=SignalData(text=clean_text(body) or "—",
+                            files=[item for item in files if item.get("path")]),
+        )  # fmt: skip
     subject = plain(payload.get("subject"), "subject", limit=500)
     if subject and not is_reply and not body.startswith(subject):
         body = f"{subject}\n\n{body}".strip()
     text = clean_text(body)
     if not text:
         return Outcome("ignore", key=external_id, reason="no text and no subject")
-    files = [item for item in payload.get("files") or [] if isinstance(item, dict)]
     return Outcome(
         "create",
         key=external_id,

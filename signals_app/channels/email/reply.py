@@ -76,11 +76,14 @@ def _send_email(target: dict[str, Any], key: str, reply: Reply, signal: Signal) 
             Reply.Kind.NOTICE: _("Your appeal %(number)s"),
             Reply.Kind.QUESTION: _("A question about your appeal %(number)s"),
             Reply.Kind.FOLLOWER: _("The appeal %(number)s that you joined is answered"),
+            Reply.Kind.FORWARD: _("Appeal %(number)s: forwarded by competence"),
         }
         subject = subjects.get(reply.kind, _("Answer to your appeal %(number)s")) % {
             "number": signal.number
         }
-        if target.get("subject"):  # the citizen's own subject, as mail programs thread it
+        if target.get("subject_exact"):
+            subject = target["subject_exact"]
+        elif target.get("subject"):  # the citizen's own subject, as mail programs thread it
             original = target["subject"]
             original = original if original.lower().startswith("re:") else f"Re: {original}"
             subject = _("%(subject)s (appeal %(number)s)") % {
@@ -95,9 +98,10 @@ def _send_email(target: dict[str, Any], key: str, reply: Reply, signal: Signal) 
         # Written by the system, not a person (RFC 3834): autoresponders do not answer it.
         headers["Auto-Submitted"] = "auto-generated"
     sender = target.get("from") or None
+    answer_to = target.get("reply_to") or sender  # a forward's tracking address
     message = EmailMessage(
         subject, reply.text, from_email=sender, to=[target["to"]], headers=headers,
-        reply_to=[sender] if sender else None,
+        reply_to=[answer_to] if answer_to else None,
     )  # fmt: skip
     try:
         message.send()

@@ -23,7 +23,7 @@ from signals_app.access import mask_name, may_see_personal_data
 from signals_app.casefile import case_file
 from signals_app.choices import Channel, Priority
 from signals_app.errors import ActionForbidden, ConflictError, WorkflowError
-from signals_app.models import Reply, Signal, Subscription
+from signals_app.models import OutsideBody, Reply, Signal, Subscription
 from signals_app.outbound.models import UNDELIVERED, replies_in
 from signals_app.ui import selectors as ui
 from signals_app.workflow import actions as registry
@@ -80,6 +80,12 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         "reply_kinds": [(kind.value, kind.label) for kind in Reply.WRITTEN_KINDS],
         "reply_text": drafts[-1].text if drafts else "",
         "now": timezone.now(),
+        "forwards": list(signal.forwards.select_related("body", "forwarded_by")),
+        "outside_bodies": list(
+            OutsideBody.objects.filter(region_id=signal.region_id, is_active=True)
+        )
+        if "forward" in actions
+        else [],
         **_citizen_side(signal),
     }
 

@@ -45,6 +45,11 @@ from signals_app.workflow.services.moves import (
     signal_transition,
 )
 from signals_app.workflow.services.notes import note_add
+from signals_app.workflow.services.outside import (
+    forward_answered,
+    forwards_overdue_tell,
+    signal_forward,
+)
 from signals_app.workflow.services.replies import (
     reply_approve,
     reply_draft_save,
@@ -58,6 +63,8 @@ __all__ = [
     "PlanStep",
     "SignalPlan",
     "SurveyOutcome",
+    "forward_answered",
+    "forwards_overdue_tell",
     "note_add",
     "reopen_request_confirm",
     "reopen_request_decline",
@@ -76,6 +83,7 @@ __all__ = [
     "signal_create",
     "signal_deadline_extend",
     "signal_details_came_late",
+    "signal_forward",
     "signal_mark_deleted_at_source",
     "signal_mark_duplicate",
     "signal_merge",
