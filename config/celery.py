@@ -69,6 +69,12 @@ app.conf.update(
             "schedule": 300.0,
             "options": {"expires": 240},
         },
+        # The co-executors' parts past their deadline.
+        "sla-parts-sweep": {
+            "task": "sla.parts_sweep",
+            "schedule": 900.0,
+            "options": {"expires": 800},
+        },
         # The outside bodies' answers past their deadline.
         "sla-forwards-sweep": {
             "task": "sla.forwards_sweep",

@@ -90,6 +90,12 @@ def report_xlsx(report: Report) -> bytes:
     ]  # fmt: skip
     _sheet(workbook, _("Totals"), [_("Figure"), _("Signals"), _("Share")],
            [list(row) for row in totals], {3: PERCENT})  # fmt: skip
+    parts = figures.get("parts_by_agency") or []
+    if parts:
+        _sheet(workbook, _("Co-executors"),
+               [_("Agency"), _("Given"), _("Answered"), _("In time"), _("Late"), _("Share")],
+               [[row["name"], row["given"], row["answered"], row["in_time"], row["late"],
+                 row["in_time_share"]] for row in parts], {6: PERCENT})  # fmt: skip
     times = []
     for kind, label in (("reaction_time", _("Reaction")), ("answer_time", _("Answer"))):
         for clock, clock_label in (

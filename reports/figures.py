@@ -259,6 +259,7 @@ def _monthly_figures(
         },
     }
     figures["forwards"] = _forward_figures(params)
+    figures["parts_by_agency"] = _part_figures(params)
     channels = dict(Channel.choices)
     figures["by_channel"] = [
         {"channel": code, "label": str(channels.get(code, code)), "count": count}
@@ -528,6 +529,47 @@ def _forward_figures(params: dict[str, Any]) -> dict[str, Any]:
         late=Count("pk", filter=Q(due_at__lt=end) & (~answered | Q(answered_at__gt=F("due_at")))),
     )
     return found | {"in_time_share": _share(found["in_time"], found["answered"])}
+
+
+def _part_figures(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The co-executors' parts given in the month, per co-executor agency: given, answered by
+    the month's end, answered within their deadline, late (answered after it, or still open
+    past it) — each agency's own work, beside the lead's figures."""
+    from django.db.models import Count, F, Q
+
+    from signals_app.models import SignalPart
+
+    rows = SignalPart.objects.filter(
+        signal__region_id=params["region"],
+        created_at__gte=params["start"], created_at__lt=params["end"],
+    )  # fmt: skip
+    if params.get("municipality"):
+        rows = rows.filter(signal__municipality_id=params["municipality"])
+    if params.get("agency"):
+        rows = rows.filter(agency_id=params["agency"])
+    end = params["end"]
+    answered = Q(state="done", ended_at__lt=end)
+    grouped = (
+        rows.values("agency_id", "agency__name")
+        .annotate(
+            given=Count("pk"),
+            answered=Count("pk", filter=answered),
+            in_time=Count("pk", filter=answered & Q(ended_at__lte=F("due_at"))),
+            late=Count(
+                "pk",
+                filter=Q(due_at__lt=end)
+                & ~Q(state="closed")
+                & (~answered | Q(ended_at__gt=F("due_at"))),
+            ),
+        )
+        .order_by("-given", "agency__name")
+    )
+    return [
+        {"agency_id": row["agency_id"], "name": row["agency__name"], "given": row["given"],
+         "answered": row["answered"], "in_time": row["in_time"], "late": row["late"],
+         "in_time_share": _share(row["in_time"], row["answered"])}
+        for row in grouped
+    ]  # fmt: skip
 
 
 def _share(part: int, whole: int) -> float | None:

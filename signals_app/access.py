@@ -17,6 +17,8 @@ SUPERVISOR = "supervisor"
 EXECUTOR = "executor"
 COORDINATOR = "coordinator"
 AGENCY_STAFF = frozenset({EXECUTOR, COORDINATOR})
+# Staff of an agency that holds a part of the signal (not the signal's own agency).
+CO_EXECUTOR = "co_executor"
 CENTRE = frozenset({ANALYST})
 WRITERS = frozenset({ANALYST, EXECUTOR, COORDINATOR})  # supervisors only read
 
@@ -60,6 +62,14 @@ def may_see_personal_data(context: StaffContext, signal: SignalLike) -> bool:
     if context.is_superuser or context.is_centre(Role.ANALYST, signal.region_id):
         return True
     return signal.agency_id is not None and signal.agency_id in context.agency_roles
+
+
+def parts_seen(context: StaffContext, signal: SignalLike) -> frozenset[int] | None:
+    """Whose co-executors' parts a user sees on a signal: every part (None) for the centre
+    and the lead agency; only their own agencies' parts for a co-executor."""
+    if context.is_superuser or kinds_in(context, signal):
+        return None
+    return context.agency_ids
 
 
 def mask_name(name: str) -> str:

@@ -38,11 +38,15 @@ class TimelineEntry:
 # Timeline entries whose reason is someone's own words, shown as text (not as a detail).
 WORDS_KINDS = (
     SignalEvent.Kind.CITIZEN_ANSWERED, SignalEvent.Kind.CITIZEN_WROTE,
-    SignalEvent.Kind.FORWARD_ANSWERED,
+    SignalEvent.Kind.FORWARD_ANSWERED, SignalEvent.Kind.PART_DONE,
 )  # fmt: skip
 FORWARD_KINDS = (
     SignalEvent.Kind.FORWARDED, SignalEvent.Kind.FORWARD_ANSWERED,
     SignalEvent.Kind.FORWARD_OVERDUE,
+)  # fmt: skip
+PART_KINDS = (
+    SignalEvent.Kind.PART_ADDED, SignalEvent.Kind.PART_DONE, SignalEvent.Kind.PART_CLOSED,
+    SignalEvent.Kind.PART_OVERDUE,
 )  # fmt: skip
 
 
@@ -52,8 +56,11 @@ def user_name(user: User | None) -> str:
     return user.get_full_name() or user.username
 
 
-def timeline_of(signal: Signal) -> list[TimelineEntry]:
-    """Every event, with the notes and replies they refer to, oldest first (five queries)."""
+def timeline_of(
+    signal: Signal, *, only_parts_of: frozenset[int] | None = None
+) -> list[TimelineEntry]:
+    """Every event, with the notes and replies they refer to, oldest first (five queries).
+    `only_parts_of`: for a co-executor, the agencies whose parts' entries it may see."""
     events = list(signal.events.select_related("actor").order_by("created_at", "id"))
     notes = {note.pk: note for note in Note.objects.filter(signal=signal).select_related("author")}
     replies = {reply.pk: reply for reply in Reply.objects.filter(signal=signal)}
@@ -99,6 +106,10 @@ def timeline_of(signal: Signal) -> list[TimelineEntry]:
         text = ""
         if changes.get("body") and event.kind in FORWARD_KINDS:
             detail.append(str(changes["body"]))
+        if event.kind in PART_KINDS:
+            if only_parts_of is not None and changes.get("part_agency") not in only_parts_of:
+                continue  # another co-executor's part: its agency's own
+            detail.append(str(changes.get("part_agency_name", "")))
         if event.kind in WORDS_KINDS:
             text = event.reason  # the citizen's words, as text
         elif event.reason:
@@ -238,7 +249,9 @@ class CaseFile:
     attachments: list[Attachment]
 
 
-def case_file(signal: Signal, *, now: datetime) -> CaseFile:
+def case_file(
+    signal: Signal, *, now: datetime, only_parts_of: frozenset[int] | None = None
+) -> CaseFile:
     schedules: dict = {}
     explanation = sla_explain(signal, schedules)
     return CaseFile(
@@ -250,7 +263,7 @@ def case_file(signal: Signal, *, now: datetime) -> CaseFile:
         explanation=explanation,
         deadlines=sla_panel(signal, explanation, now=now, cache=schedules),
         escalations=escalations_of(signal),
-        timeline=timeline_of(signal),
+        timeline=timeline_of(signal, only_parts_of=only_parts_of),
         attachments=attachments_of(signal),
     )
 

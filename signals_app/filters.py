@@ -26,7 +26,7 @@ from agencies.models import Agency, Municipality, Role, User
 from agencies.selectors import staff_context
 from signals_app import search
 from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
-from signals_app.models import Category, Reply, Signal
+from signals_app.models import Category, Reply, Signal, SignalPart
 
 # A signal's number typed into the search box, whole or by its tail: "74-2026-020001",
 # "2026-020001", "020001" or "20001" (four to six digits).
@@ -262,10 +262,16 @@ class SignalFilterSet(django_filters.FilterSet):
             return queryset.filter(open_)
         if value in ("agency", "mine"):
             user = self.request.user
-            mine = open_ & Q(agency_id__in=staff_context(user=user).agency_ids)
+            agencies = staff_context(user=user).agency_ids
+            mine = open_ & Q(agency_id__in=agencies)
+            parts = SignalPart.objects.filter(
+                signal_id=OuterRef("pk"), agency_id__in=agencies, state=SignalPart.State.OPEN
+            )
             if value == "mine":
                 mine &= Q(assignee=user) | Q(assignee__isnull=True)
-            return queryset.filter(mine)
+                parts = parts.filter(Q(assignee=user) | Q(assignee__isnull=True))
+            # The parts their agency holds as a co-executor are its work too.
+            return queryset.filter(mine | (open_ & Q(Exists(parts))))
         return queryset
 
     def filter_category(self, queryset, name, value):  # type: ignore[no-untyped-def]

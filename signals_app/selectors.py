@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency, Role, User
@@ -14,6 +14,7 @@ from signals_app.models import (
     Mailbox,
     MassIncidentProposal,
     Signal,
+    SignalPart,
     Source,
 )
 
@@ -35,7 +36,14 @@ def signal_visibility_q(*, user: User) -> Q | None:
         condition |= Q(region_id__in=context.region_ids)
         visible = True
     if context.agency_ids:
-        condition |= Q(agency_id__in=context.agency_ids)
+        # Their agencies' signals, and those where their agency is a co-executor.
+        condition |= Q(agency_id__in=context.agency_ids) | Q(
+            Exists(
+                SignalPart.objects.filter(
+                    signal_id=OuterRef("pk"), agency_id__in=context.agency_ids
+                )
+            )
+        )
         visible = True
     return condition if visible else None
 

@@ -10,6 +10,7 @@ from signals_app.sla.tasks import (
     notification_digest,
     sla_details_sweep,
     sla_forwards_sweep,
+    sla_parts_sweep,
     sla_recalculate,
     sla_sweep,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "retention_apply",
     "sla_details_sweep",
     "sla_forwards_sweep",
+    "sla_parts_sweep",
     "sla_recalculate",
     "sla_sweep",
     "sweep_pending",

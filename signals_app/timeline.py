@@ -300,6 +300,30 @@ def forward_overdue(signal_id: int, *, body: str, at: datetime | None) -> Entry:
     return _entry(signal_id, Kind.FORWARD_OVERDUE, None, at, changes={"body": body})
 
 
+def _part(part: Any) -> dict[str, Any]:
+    """Which co-executor a part entry is about (its agency sees only its own)."""
+    return {"part": part.pk, "part_agency": part.agency_id, "part_agency_name": part.agency.name}
+
+
+def part_added(part: Any, *, actor_id: int | None, at: datetime | None) -> Entry:
+    return _entry(part.signal_id, Kind.PART_ADDED, actor_id, at, reason=part.task[:4000],
+                  changes={**_part(part), "until": part.due_at.isoformat()})  # fmt: skip
+
+
+def part_done(part: Any, *, actor_id: int | None, at: datetime | None) -> Entry:
+    return _entry(part.signal_id, Kind.PART_DONE, actor_id, at, reason=part.answer[:4000],
+                  changes=_part(part))  # fmt: skip
+
+
+def part_closed(part: Any, *, actor_id: int | None, at: datetime | None) -> Entry:
+    return _entry(part.signal_id, Kind.PART_CLOSED, actor_id, at,
+                  reason=part.closed_reason[:4000], changes=_part(part))  # fmt: skip
+
+
+def part_overdue(part: Any, *, at: datetime | None) -> Entry:
+    return _entry(part.signal_id, Kind.PART_OVERDUE, None, at, changes=_part(part))
+
+
 def write(entries: Iterable[Entry]) -> None:
     """Insert the few rows of one change (inside the change's transaction)."""
     rows = [SignalEvent(**entry._asdict()) for entry in entries]

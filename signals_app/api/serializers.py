@@ -185,6 +185,21 @@ class ForwardSerializer(serializers.Serializer):
     answer = serializers.CharField()
 
 
+class PartSerializer(serializers.Serializer):
+    """A co-executor's part: its agency, task, deadline and answer (a co-executor sees its own
+    parts only)."""
+
+    id = serializers.IntegerField()
+    agency = NamedSerializer()
+    task = serializers.CharField()
+    state = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    is_overdue = serializers.BooleanField()
+    answer = serializers.CharField()
+    closed_reason = serializers.CharField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+
 class SignalDetailSerializer(SignalSerializer):
     """One signal with its deadlines (and how they were computed), escalations and timeline."""
 
@@ -207,6 +222,7 @@ class SignalDetailSerializer(SignalSerializer):
     replies = ReplySerializer(many=True, source="api_replies")
     attachments = AttachmentSerializer(many=True, source="api_attachments")
     forwards = ForwardSerializer(many=True, source="api_forwards")
+    parts = PartSerializer(many=True, source="api_parts")
 
 
 # --- input ----------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 
 from agencies.models import User
 from agencies.selectors import staff_context
+from signals_app.access import parts_seen
 from signals_app.api import serializers as io
 from signals_app.api.auth import PerTokenThrottle
 from signals_app.casefile import case_file, replies_seen_by
@@ -134,15 +135,21 @@ def signal_or_404(request: Request, number: str) -> Signal:
 
 def detail_data(request: Request, signal: Signal) -> dict[str, Any]:
     """The detail serialiser's input: the signal with the page's own reads attached."""
-    case = case_file(signal, now=timezone.now())
+    staff = staff_context(user=request.user)
+    seen = parts_seen(staff, signal)
+    case = case_file(signal, now=timezone.now(), only_parts_of=seen)
     signal.api_explanation = case.explanation  # type: ignore[attr-defined]
     signal.api_deadlines = case.deadlines  # type: ignore[attr-defined]
     signal.api_escalations = case.escalations  # type: ignore[attr-defined]
     signal.api_timeline = case.timeline  # type: ignore[attr-defined]
     signal.api_replies = replies_seen_by(case.replies, request.user)  # type: ignore[attr-defined]
     signal.api_forwards = list(signal.forwards.select_related("body"))  # type: ignore[attr-defined]
+    signal.api_parts = [  # type: ignore[attr-defined]
+        part for part in signal.parts.select_related("agency")
+        if seen is None or part.agency_id in seen
+    ]  # fmt: skip
     signal.api_attachments = case.attachments  # type: ignore[attr-defined]
-    context = {"request": request, "staff": staff_context(user=request.user)}
+    context = {"request": request, "staff": staff}
     return io.SignalDetailSerializer(signal, context=context).data
 
 

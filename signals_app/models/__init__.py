@@ -11,6 +11,7 @@ from signals_app.models.case import Attachment, Note, Reply, SignalEvent
 from signals_app.models.citizen import ReopenRequest, Subscription, Survey, SurveyOptOut
 from signals_app.models.inbox import InboundMessage
 from signals_app.models.outside import Forward, OutsideBody
+from signals_app.models.parts import SignalPart
 from signals_app.models.privacy import PersonalDataLog, RetentionPolicy
 from signals_app.models.reference import Category, Mailbox, Source
 from signals_app.models.signal import Signal, SignalNumberCounter
@@ -59,6 +60,7 @@ __all__ = [
     "Signal",
     "SignalEvent",
     "SignalNumberCounter",
+    "SignalPart",
     "Source",
     "Subscription",
     "Survey",

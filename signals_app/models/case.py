@@ -51,6 +51,10 @@ class SignalEvent(models.Model):
         FORWARDED = "forwarded", _("Forwarded to an outside body")
         FORWARD_ANSWERED = "forward_answered", _("The outside body answered")
         FORWARD_OVERDUE = "forward_overdue", _("The outside body did not answer in time")
+        PART_ADDED = "part_added", _("A part given to a co-executor")
+        PART_DONE = "part_done", _("A co-executor answered its part")
+        PART_CLOSED = "part_closed", _("A co-executor's part closed")
+        PART_OVERDUE = "part_overdue", _("A co-executor's part is late")
 
     signal = models.ForeignKey(
         Signal, on_delete=models.PROTECT, related_name="events", verbose_name=_("signal")

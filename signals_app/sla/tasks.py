@@ -47,6 +47,14 @@ def sla_forwards_sweep() -> int:
     return forwards_overdue_tell()
 
 
+@shared_task(name="sla.parts_sweep", acks_late=True, ignore_result=True)
+def sla_parts_sweep() -> int:
+    """Escalate the co-executors' parts that are past their deadline (each part once)."""
+    from signals_app.workflow.services.parts import parts_overdue_tell
+
+    return parts_overdue_tell()
+
+
 @shared_task(name="sla.recalculate_policy", acks_late=True)
 def sla_recalculate(policy_id: int) -> dict[str, int]:
     return sla_recalculate_policy(policy_id=policy_id)

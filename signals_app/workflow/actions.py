@@ -29,7 +29,15 @@ from rest_framework import serializers
 
 from agencies.models import User
 from agencies.selectors import staff_context
-from signals_app.access import AGENCY_STAFF, ANALYST, CENTRE, COORDINATOR, EXECUTOR, kinds_in
+from signals_app.access import (
+    AGENCY_STAFF,
+    ANALYST,
+    CENTRE,
+    CO_EXECUTOR,
+    COORDINATOR,
+    EXECUTOR,
+    kinds_in,
+)
 from signals_app.choices import AGENCY_WORK_STATUSES, OPEN_STATUSES, Status
 from signals_app.errors import ActionForbidden, InvalidInput, InvalidTransition, WorkflowError
 from signals_app.models import Reply, Signal
@@ -43,6 +51,7 @@ ROLE_NAMES = {
     ANALYST: gettext_lazy("analysts of the centre"),
     COORDINATOR: gettext_lazy("coordinators of the agency"),
     EXECUTOR: gettext_lazy("executors of the agency"),
+    CO_EXECUTOR: gettext_lazy("co-executors of the signal"),
 }
 
 
@@ -69,7 +78,34 @@ class Situation:
     def kinds(self) -> frozenset[str]:
         if self.user is None:
             return frozenset()
-        return kinds_in(staff_context(user=self.user), self.signal)
+        kinds = kinds_in(staff_context(user=self.user), self.signal)
+        return kinds | {CO_EXECUTOR} if self.own_part is not None else kinds
+
+    @cached_property
+    def own_part(self):  # type: ignore[no-untyped-def]
+        """The open part of the signal given to one of the user's agencies, if any."""
+        from signals_app.models import SignalPart
+
+        if self.user is None:
+            return None
+        agencies = staff_context(user=self.user).agency_ids - {self.signal.agency_id}
+        if not agencies:
+            return None
+        return (
+            SignalPart.objects.filter(
+                signal_id=self.signal.pk, agency_id__in=agencies, state=SignalPart.State.OPEN
+            )
+            .order_by("pk")
+            .first()
+        )
+
+    @cached_property
+    def open_parts(self) -> int:
+        from signals_app.models import SignalPart
+
+        return SignalPart.objects.filter(
+            signal_id=self.signal.pk, state=SignalPart.State.OPEN
+        ).count()
 
     @cached_property
     def submitted(self) -> Reply | None:
@@ -255,6 +291,18 @@ def _may_lead(situation: Situation) -> WorkflowError | None:
     return None
 
 
+def _has_own_part(situation: Situation) -> WorkflowError | None:
+    if situation.own_part is None:
+        return InvalidTransition(_("Your agency has no open part of this signal."))
+    return None
+
+
+def _has_open_parts(situation: Situation) -> WorkflowError | None:
+    if not situation.open_parts:
+        return InvalidTransition(_("The signal has no open co-executors' parts."))
+    return None
+
+
 def _forwardable(situation: Situation) -> WorkflowError | None:
     if not situation.forwardable:
         return InvalidInput(_("Forwarding needs an outside body of the region (admin → Outside "
@@ -329,6 +377,16 @@ ACTIONS: tuple[Action, ...] = (
             Grant(frozenset(AGENCY_WORK_STATUSES), AGENCY_STAFF)),
            "signal_forward", inputs.ForwardInput, when=_forwardable,
            done=gettext_lazy("Forwarded; the answer will come to the signal's timeline.")),
+    Action("part_add", gettext_lazy("Give a part to a co-executor"),
+           _grant({S.IN_PROGRESS, S.AWAITING_INFO}, CENTRE), "part_add", inputs.PartInput,
+           done=gettext_lazy("The part is given; the co-executor's agency is told.")),
+    Action("part_done", gettext_lazy("Answer your agency's part"),
+           _grant(AGENCY_WORK_STATUSES, {CO_EXECUTOR}), "part_done", inputs.PartAnswerInput,
+           when=_has_own_part, done=gettext_lazy("Your part is answered; the lead agency is told.")),
+    Action("part_close", gettext_lazy("Close a co-executor's part"),
+           _grant(AGENCY_WORK_STATUSES, {ANALYST, COORDINATOR}), "part_close",
+           inputs.PartCloseInput, when=_has_open_parts,
+           done=gettext_lazy("The part is closed.")),
     Action("request_info", gettext_lazy("Request details from the citizen"),
            _grant({S.IN_PROGRESS}, AGENCY_STAFF), "signal_request_info", inputs.QuestionInput,
            moves=frozenset({(S.IN_PROGRESS, S.AWAITING_INFO)}),

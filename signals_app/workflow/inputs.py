@@ -96,6 +96,58 @@ class QuestionInput(ActionInput):
     reason = _reason(source="question", help_text=_("The question to the citizen."))
 
 
+class PartInput(ActionInput):
+    agency = _pick(_("Choose the co-executor's agency."),
+                   help_text=_("An agency of the signal's region other than the lead."))  # fmt: skip
+    assignee = _pick(_("Choose the assignee."), required=False, allow_null=True, default=None,
+                     help_text=_("Optionally, an employee of that agency."))  # fmt: skip
+    task = serializers.CharField(
+        max_length=MAX_REASON, help_text=_("What the co-executor must do.")
+    )
+    due = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text=_("The part's deadline; empty: the signal's answer deadline."),
+    )  # fmt: skip
+
+    def to_internal_value(self, data):  # type: ignore[no-untyped-def]
+        # The page's empty date field means "no date of its own" (the signal's deadline).
+        if hasattr(data, "get") and data.get("due") == "":
+            data = {key: data.get(key) for key in data if key != "due"}
+        return super().to_internal_value(data)
+
+    def validate_agency(self, value: int) -> Agency:
+        agency = Agency.objects.filter(
+            pk=value, region_id=self.signal.region_id, is_active=True
+        ).first()
+        if agency is None:
+            raise serializers.ValidationError(_("No such agency in the signal's region."))
+        if agency.pk == self.signal.agency_id:
+            raise serializers.ValidationError(_("The lead agency does not get a part of its own."))
+        return agency
+
+    def validate_assignee(self, value: int | None) -> User | None:
+        return _person(value)
+
+
+class PartAnswerInput(ActionInput):
+    text = serializers.CharField(max_length=MAX_TEXT, help_text=_("Your agency's answer."))
+
+
+class PartCloseInput(ActionInput):
+    part = _pick(_("Choose the part."))
+    reason = serializers.CharField(max_length=MAX_REASON, help_text=_("Why it is not needed."))
+
+    def validate_part(self, value: int):  # type: ignore[no-untyped-def]
+        from signals_app.models import SignalPart
+
+        part = SignalPart.objects.filter(
+            pk=value, signal_id=self.signal.pk, state=SignalPart.State.OPEN
+        ).first()
+        if part is None:
+            raise serializers.ValidationError(_("No such open part of this signal."))
+        return part
+
+
 class ForwardInput(ActionInput):
     body = _pick(_("Choose the organisation."),
                  help_text=_("An outside body of the signal's region (admin → Outside bodies)."))  # fmt: skip

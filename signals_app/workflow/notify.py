@@ -121,6 +121,28 @@ def forward_overdue(signal: Signal, forward) -> int:  # type: ignore[no-untyped-
     return _write(people, actor=None, signal=signal, kind="forward_overdue", title=title)
 
 
+def part_given(signal: Signal, *, people: set[int], task: str, actor: User | None) -> int:
+    title = _("Your agency is a co-executor of %(number)s") % {"number": signal.number}
+    return _write(set(people), actor=actor, signal=signal, kind="part_given", title=title,
+                  body=task)  # fmt: skip
+
+
+def part_answered(signal: Signal, *, agency: str, text: str, actor: User | None) -> int:
+    title = _("%(agency)s answered its part of %(number)s") % {
+        "agency": agency, "number": signal.number,
+    }  # fmt: skip
+    return _write(_on_the_signal(signal), actor=actor, signal=signal, kind="part_answered",
+                  title=title, body=text)  # fmt: skip
+
+
+def part_overdue(signal: Signal, *, agency: str, people: set[int]) -> int:
+    title = _("The part of %(agency)s in %(number)s is late") % {
+        "agency": agency, "number": signal.number,
+    }  # fmt: skip
+    return _write(set(people) | _on_the_signal(signal), actor=None, signal=signal,
+                  kind="part_overdue", title=title)  # fmt: skip
+
+
 def no_way_back(rows) -> int:  # type: ignore[no-untyped-def]
     """Tell about the replies just published that have no way back to the citizen."""
     told = 0

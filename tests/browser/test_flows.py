@@ -501,3 +501,41 @@ def test_a_call_is_registered_then_forwarded_and_the_answer_is_on_the_page(
     expect(page.locator("#forwards")).to_contain_text("Лифт отремонтирован 08.12.")
     expect(page.locator(".timeline")).to_contain_text("Внешняя организация ответила")
     shot(page, "21-forward-answered")
+
+
+def test_co_executors_answer_their_parts_and_the_lead_compiles_the_answer(
+    page, world, region, agency, other_agency, analyst, executor
+):
+    from agencies.models import Membership
+    from signals_app.models import Reply
+    from tests.factories import UserFactory
+
+    co_worker = UserFactory(username="coworker")
+    Membership.objects.create(user=co_worker, agency=other_agency, role=Membership.Role.EXECUTOR)
+    signal = SignalFactory(region=region, text="Яма на дороге и открытый люк у дома 3.")
+    services.signal_route(signal=signal, agency=agency, actor=analyst)
+    services.signal_assign(signal=signal, assignee=executor, actor=analyst)
+
+    login(page, "analyst")
+    open_signal(page, signal.number)
+    page.select_option("#part-agency", str(other_agency.pk))
+    page.fill("#part-task", "Закрыть люк у дома 3")
+    page.click("button[data-action=part_add]")
+    expect(page.locator("#parts")).to_contain_text("Закрыть люк у дома 3")
+
+    login(page, "coworker")
+    open_signal(page, signal.number)
+    expect(page.locator("#parts")).to_contain_text("Закрыть люк у дома 3")
+    page.fill("#part-answer", "Люк закрыт 08.12.")
+    page.click("button[data-action=part_done]")
+    expect(page.locator("#parts")).to_contain_text("Люк закрыт 08.12.")
+    shot(page, "22-part-answered")
+
+    login(page, "executor")
+    open_signal(page, signal.number)
+    page.click("text=Собрать ответ из ответов соисполнителей")
+    expect(page.locator("#reply-text")).to_have_value(re.compile("Люк закрыт 08.12."))
+    page.click("button[data-action=submit-reply]")
+    expect(page.locator(".page-head .badge").first).to_have_text("Ответ на согласовании")
+    reply = Reply.objects.get(signal=signal, state=Reply.State.SUBMITTED)
+    assert "Люк закрыт 08.12." in reply.text

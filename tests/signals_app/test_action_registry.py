@@ -79,6 +79,7 @@ def _data(name, signal, users, world):
         "channel": {"channel": "pos"},
         "note": {"text": "Заметка"},
         "forward": {"body": world["body"].pk},
+        "part_add": {"agency": world["other_agency"].pk, "task": "Проверить участок"},
         "redeliver": {"delivery": failed.pk if failed else 0},
         "handed": {"delivery": missing.pk if missing else 0, "reason": "Позвонили"},
     }.get(name, {})

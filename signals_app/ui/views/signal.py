@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from agencies.selectors import agency_staff, staff_context
 from signals_app import citizen
-from signals_app.access import mask_name, may_see_personal_data
+from signals_app.access import mask_name, may_see_personal_data, parts_seen
 from signals_app.casefile import case_file
 from signals_app.choices import Channel, Priority
 from signals_app.errors import ActionForbidden, ConflictError, WorkflowError
@@ -42,7 +42,8 @@ def _signal_or_404(request: HttpRequest, number: str) -> Signal:
 
 def _page_context(request: HttpRequest, signal: Signal) -> dict:
     user = request.user
-    case = case_file(signal, now=timezone.now())
+    seen = parts_seen(staff_context(user=user), signal)
+    case = case_file(signal, now=timezone.now(), only_parts_of=seen)
     replies = case.replies
     actions = registry.ActionSet(registry.actions_available(user, signal, replies=replies))
     drafts = [
@@ -51,6 +52,14 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         if r.state in (Reply.State.DRAFT, Reply.State.RETURNED) and r.author_id == user.pk
     ]
     writing = "reply" in actions or "draft" in actions
+    parts = [
+        part
+        for part in signal.parts.select_related("agency", "assignee", "ended_by")
+        if seen is None or part.agency_id in seen
+    ]
+    reply_text = drafts[-1].text if drafts else ""
+    if writing and request.GET.get("compose") == "parts":
+        reply_text = compile_parts(reply_text, parts)
     agencies = list(ui.agency_choices(signal)) if "route" in actions else []
     return {
         "signal": signal,
@@ -78,7 +87,10 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         "channels": Channel.choices,
         "templates": ui.answer_templates_for(user=user, signal=signal) if writing or drafts else [],
         "reply_kinds": [(kind.value, kind.label) for kind in Reply.WRITTEN_KINDS],
-        "reply_text": drafts[-1].text if drafts else "",
+        "reply_text": reply_text,
+        "parts": parts,
+        "parts_answered": [part for part in parts if part.state == "done"],
+        "part_agencies": list(ui.agency_choices(signal)) if "part_add" in actions else [],
         "now": timezone.now(),
         "forwards": list(signal.forwards.select_related("body", "forwarded_by")),
         "outside_bodies": list(
@@ -88,6 +100,12 @@ def _page_context(request: HttpRequest, signal: Signal) -> dict:
         else [],
         **_citizen_side(signal),
     }
+
+
+def compile_parts(text: str, parts: list) -> str:  # type: ignore[type-arg]
+    """The lead's final answer drafted from the co-executors' answers (after what it has)."""
+    answered = [f"{part.agency}: {part.answer}" for part in parts if part.state == "done"]
+    return "\n\n".join(chunk for chunk in (text.strip(), *answered) if chunk)
 
 
 def _citizen_side(signal: Signal) -> dict:

@@ -50,6 +50,12 @@ from signals_app.workflow.services.outside import (
     forwards_overdue_tell,
     signal_forward,
 )
+from signals_app.workflow.services.parts import (
+    part_add,
+    part_close,
+    part_done,
+    parts_overdue_tell,
+)
 from signals_app.workflow.services.replies import (
     reply_approve,
     reply_draft_save,
@@ -66,6 +72,10 @@ __all__ = [
     "forward_answered",
     "forwards_overdue_tell",
     "note_add",
+    "part_add",
+    "part_close",
+    "part_done",
+    "parts_overdue_tell",
     "reopen_request_confirm",
     "reopen_request_decline",
     "reply_approve",

@@ -28,6 +28,7 @@ from signals_app.workflow.services.base import (
     finish,
     reply_facts,
 )
+from signals_app.workflow.services.parts import open_parts_refusal
 from signals_app.workflow.services.tell import followers_tell, survey_ask
 
 
@@ -94,6 +95,8 @@ def reply_submit(
         raise InvalidTransition(
             _("Resume the work on the signal before submitting the final answer.")
         )
+    if kind == Reply.Kind.FINAL:
+        open_parts_refusal(locked)
     now = change.at
     if draft is not None:
         reply = _own_draft(locked, draft, actor)
@@ -133,6 +136,8 @@ def reply_approve(
         _("Only a reply waiting for review can be approved."),
     )  # fmt: skip
     signal = change.signal
+    if locked_reply.kind == Reply.Kind.FINAL:
+        open_parts_refusal(signal)  # a part given after the answer was submitted
     locked_reply.state = Reply.State.PUBLISHED
     locked_reply.reviewer = actor
     locked_reply.published_at = locked_reply.reviewed_at = change.at
