@@ -264,6 +264,11 @@ VK_API_URL = os.environ.get("VK_API_URL", "https://api.vk.com/method/")
 VK_API_VERSION = os.environ.get("VK_API_VERSION", "5.199")
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 MAX_API_URL = os.environ.get("MAX_API_URL", "https://platform-api2.max.ru")
+OK_API_URL = os.environ.get("OK_API_URL", "https://api.ok.ru")
+# OK's webhooks come from its published networks; set them to refuse anyone else.
+OK_WEBHOOK_NETWORKS = [
+    item.strip() for item in os.environ.get("OK_WEBHOOK_NETWORKS", "").split(",") if item.strip()
+]
 # SMS to callers who left only a phone: a gateway class (dotted path); empty: a call back instead.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "")
 # Days an outside body has to answer a forwarded signal (59-FZ forwarding: 7).

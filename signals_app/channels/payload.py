@@ -89,6 +89,16 @@ def unix_moment(value: Any, name: str) -> datetime | None:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
+def unix_millis(value: Any, name: str) -> datetime | None:
+    """A platform's time in Unix milliseconds (MAX, OK); out of 2000–2100 it is refused."""
+    millis = whole(value, name)
+    if millis is None:
+        return None
+    if not EARLIEST * 1000 <= millis <= LATEST * 1000:
+        raise PayloadError(f"{name} is out of range")
+    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+
+
 def plain(value: Any, name: str, *, limit: int = MAX_TEXT) -> str:
     """A string field of a platform's payload ("" when absent); a list or an object is refused."""
     if value is None:

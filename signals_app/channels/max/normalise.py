@@ -5,18 +5,16 @@ string."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from signals_app.channels.payload import (
-    EARLIEST,
-    LATEST,
     Outcome,
     PayloadError,
     SignalData,
     SurveyReply,
     plain,
     section,
+    unix_millis,
     whole,
 )
 
@@ -24,16 +22,6 @@ from signals_app.channels.payload import (
 SURVEY_PAYLOAD = re.compile(r"^sv:(?P<key>[0-9a-f]{32}):(?P<answer>[01])$")
 MID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PROFILE = "max://user/{}"  # MAX has no public profile address by id: a stable name of the user
-
-
-def moment(value: Any, name: str) -> datetime | None:
-    """A MAX time (Unix milliseconds) between 2000 and 2100."""
-    millis = whole(value, name)
-    if millis is None:
-        return None
-    if not EARLIEST * 1000 <= millis <= LATEST * 1000:
-        raise PayloadError(f"{name} is out of range")
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
 
 
 def mid(value: Any, name: str) -> str:
@@ -120,7 +108,7 @@ def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
     link = section(message.get("link"), "message.link")
     data = SignalData(
         text=text,
-        posted_at=moment(message.get("timestamp"), "message.timestamp"),
+        posted_at=unix_millis(message.get("timestamp"), "message.timestamp"),
         author_name=name,
         author_profile_url=PROFILE.format(user_id) if user_id is not None else "",
         external_url=plain(message.get("url"), "message.url", limit=1000)

@@ -1,7 +1,10 @@
-"""Odnoklassniki: the second network of the official pages (answered by e-mail for now)."""
+"""Odnoklassniki: the second network of the official pages — the group's messages through OK's
+Bot API for groups (Graph API webhooks: intake), answered in the same chat (reply)."""
 
 from django.utils.translation import gettext_lazy as _
 
 from signals_app.channels.spec import ChannelSpec
 
-SPEC = ChannelSpec(code="ok", label=_("Odnoklassniki"), mark="OK", social=True, policy="social")
+SPEC = ChannelSpec(
+    code="ok", label=_("Odnoklassniki"), mark="OK", social=True, policy="social", hook="hook_ok"
+)
