@@ -280,3 +280,21 @@ def test_an_unreachable_server_is_recorded_and_tried_again(mailbox, imap):
     assert poll() == 1
     mailbox.refresh_from_db()
     assert mailbox.last_error == ""
+
+
+@time_machine.travel(NOW, tick=True)
+def test_a_letter_too_large_is_kept_as_failed_from_its_headers_and_never_downloaded(
+    mailbox, imap, ready, django_capture_on_commit_callbacks, monkeypatch
+):
+    from signals_app.channels.email import poll as poller
+
+    monkeypatch.setattr(poller, "MAX_MESSAGE", 2000)
+    big = letter("Большое письмо", files=[("scan.pdf", b"%PDF" + b"0" * 5000, "application/pdf")])
+    imap.deliver(big.as_bytes())
+    imap.deliver(letter("Маленькое письмо о яме", subject="Яма").as_bytes())
+    result = read_all(mailbox, django_capture_on_commit_callbacks)
+    assert (result.stored, result.failed) == (2, 1) and imap.unread() == 0
+    failed = InboundMessage.objects.get(state="failed")
+    assert "larger than the 40 MB" in failed.error and failed.payload["subject"] == "Крыша течёт"
+    assert Signal.objects.get().text.startswith("Яма")
+    assert not Attachment.objects.exists()  # the large letter's file was never fetched

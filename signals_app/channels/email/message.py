@@ -159,6 +159,20 @@ def read(message: Any, *, own_address: str = "") -> tuple[dict[str, Any], list[B
     return payload, blobs
 
 
+def oversized(message: Any, size: int) -> dict[str, Any]:
+    """The payload of a letter too large to download: what its headers say, stored as failed
+    for a person to fetch it from the mailbox by hand."""
+    sender = message.from_values
+    return {
+        "broken": f"the letter is {size // (1024 * 1024)} MB, larger than the 40 MB read here",
+        "size": size,
+        "message_id": next(iter(ids(message.obj.get("Message-ID"))), ""),
+        "from": {"name": clean_text(sender.name if sender else "", limit=300),
+                 "address": clean_text(sender.email if sender else "", limit=254).lower()},
+        "subject": clean_text(message.subject, limit=500),
+    }  # fmt: skip
+
+
 def broken(raw: bytes, error: Exception) -> dict[str, Any]:
     """The payload of a message that could not be read: stored as failed, with why."""
     return {"broken": f"{type(error).__name__}: {error}"[:500], "size": len(raw)}

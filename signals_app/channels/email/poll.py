@@ -20,13 +20,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from signals_app.channels.email.message import Blob, broken, ids, key_of, read
+from signals_app.channels.email.message import Blob, broken, ids, key_of, oversized, read
 from signals_app.ingest.services import inbound_store
 from signals_app.models import InboundMessage, Mailbox
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 50  # messages fetched per IMAP command
+CHUNK = 50  # messages looked at per IMAP command
+MAX_MESSAGE = 40 * 1024 * 1024  # bytes: a larger letter is not downloaded
 LIMIT = 1000  # messages per mailbox per run: a flood is read over several runs
 LOCK_SECONDS = 15 * 60
 TIMEOUT = 60  # seconds for each IMAP command
@@ -65,27 +66,29 @@ def _save(blobs: list[Blob]) -> list[dict[str, Any]]:
     return files
 
 
-def _store(mailbox: Mailbox, message: Any, result: Polled) -> None:
+def _store(mailbox: Mailbox, message: Any, result: Polled, *, too_large: int = 0) -> None:
     """One fetched message into the inbox (its files first), unless it is there already."""
     headers = message.obj
     message_id = next(iter(ids(headers.get("Message-ID"))), "")
-    raw = b""
-    if not message_id:
-        try:
-            raw = headers.as_bytes()
-        except Exception:  # unserialisable: its id comes from what could be read of it
-            raw = repr(sorted(headers.items())).encode()
+    # Without a Message-ID, the letter is known by its headers (the same whether the body was
+    # downloaded or not).
+    raw = b"" if message_id else repr(list(headers.items())).encode()
     key = key_of(message_id, raw)
     if InboundMessage.objects.filter(source=mailbox.source, external_id=key).exists():
         result.known += 1
         return
-    try:
-        payload, blobs = read(message, own_address=mailbox.reply_address)
-    except Exception as error:  # a letter the parser cannot take: stored, failing
-        payload, blobs = broken(raw, error), []
+    blobs: list[Blob] = []
+    if too_large:
+        payload = oversized(message, too_large)
         result.failed += 1
-        logger.warning("mail_unreadable source_id=%s error=%s", mailbox.source_id,
-                       type(error).__name__)  # fmt: skip
+    else:
+        try:
+            payload, blobs = read(message, own_address=mailbox.reply_address)
+        except Exception as error:  # a letter the parser cannot take: stored, failing
+            payload = broken(raw, error)
+            result.failed += 1
+            logger.warning("mail_unreadable source_id=%s error=%s", mailbox.source_id,
+                           type(error).__name__)  # fmt: skip
     if blobs and not payload.get("auto"):
         payload["files"] = _save(blobs)
     stored = inbound_store(source=mailbox.source, external_id=key, payload=payload)
@@ -105,9 +108,20 @@ def mailbox_poll(mailbox: Mailbox, *, limit: int = LIMIT) -> Polled:
         for start in range(0, len(uids), CHUNK):
             chunk = uids[start : start + CHUNK]
             done: list[str] = []
-            for message in client.fetch(AND(uid=chunk), mark_seen=False, bulk=True):
-                _store(mailbox, message, result)
-                done.append(message.uid)
+            # The sizes first (headers only): a letter too large to read is kept as failed,
+            # from its headers, and never downloaded; the rest come one at a time.
+            heads = list(client.fetch(AND(uid=chunk), mark_seen=False, headers_only=True))
+            wanted = []
+            for head in heads:
+                if head.size_rfc822 > MAX_MESSAGE:
+                    _store(mailbox, head, result, too_large=head.size_rfc822)
+                    done.append(head.uid)
+                else:
+                    wanted.append(head.uid)
+            if wanted:
+                for message in client.fetch(AND(uid=wanted), mark_seen=False, bulk=False):
+                    _store(mailbox, message, result)
+                    done.append(message.uid)
             if not done:
                 continue
             if mailbox.done_folder:
