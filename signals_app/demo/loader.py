@@ -28,6 +28,7 @@ from signals_app.choices import Channel
 from signals_app.demo import territory, topics
 from signals_app.models import (
     Category,
+    OutsideBody,
     RetentionPolicy,
     Source,
 )
@@ -51,6 +52,11 @@ CHANNEL_MIX = [
     (Channel.VK, 44), (Channel.OK, 9), (Channel.TELEGRAM, 12), (Channel.POS, 26),
     (Channel.WIDGET, 4), (Channel.PHONE, 2), (Channel.EMAIL, 2), (Channel.API, 1),
 ]  # fmt: skip
+DEMO_OUTSIDE_BODIES = [
+    ("УК «Жилсервис»", "management", "dispatch@zhilservis.example.ru"),
+    ("Росреестр, управление по области", "federal", "obrashenia@rosreestr.example.ru"),
+    ("Водоканал (ресурсоснабжающая организация)", "utility", "info@vodokanal.example.ru"),
+]
 ROUTES = ["1", "3", "8", "14", "18", "25", "64", "81", "108", "127"]
 
 
@@ -110,6 +116,11 @@ def demo_reference_load() -> DemoReference:
     # The retention of personal data, as a centre starts it: counted nightly (a dry run) until
     # an administrator switches it on.
     RetentionPolicy.objects.get_or_create(region=region)
+    # Organisations outside the system that signals are forwarded to (with a mailbox set up).
+    for name, kind, email in DEMO_OUTSIDE_BODIES:
+        OutsideBody.objects.get_or_create(
+            region=region, name=name, defaults={"kind": kind, "email": email}
+        )
 
     municipalities: list[Municipality] = []
     weights: list[float] = []
