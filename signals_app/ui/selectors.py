@@ -31,6 +31,7 @@ from signals_app.models import (
     Reply,
     SavedView,
     Signal,
+    SignalPart,
 )
 from signals_app.outbound.models import UNDELIVERED, ReplyDelivery
 from signals_app.selectors import signal_visible_to
@@ -511,6 +512,17 @@ def my_work(*, user: User) -> dict[str, Any]:
         "returned": my_unfinished_replies(user=user, queue=queue),
     }
     context = staff_context(user=user)
+    if context.agency_ids:
+        # The parts their agencies hold as co-executors: given to them, or to nobody yet.
+        work["parts"] = (
+            SignalPart.objects.filter(
+                agency_id__in=context.agency_ids, state=SignalPart.State.OPEN,
+                signal__status__in=OPEN_STATUSES,
+            )
+            .filter(Q(assignee=user) | Q(assignee__isnull=True))
+            .select_related("signal", "agency")
+            .order_by("due_at", "pk")
+        )  # fmt: skip
     if context.is_superuser or Role.ANALYST in context.roles:
         work["review"] = queue.filter(status=Status.REPLY_REVIEW).order_by(
             F("next_deadline_at").asc(nulls_last=True), "-id"

@@ -204,3 +204,17 @@ def test_the_co_executors_queue_holds_its_parts(client, signal, analyst, roads):
     assert [row["number"] for row in listed] == [signal.number]
     mine = client.get(reverse("api:signal_list"), {"view": "mine"}).json()["results"]
     assert [row["number"] for row in mine] == [signal.number]  # unassigned: theirs to take
+
+
+def test_my_work_lists_the_parts_for_my_agency(client, signal, analyst, roads):
+    road_man = _member("road", roads)
+    other = _member("road_two", roads)
+    services.part_add(signal=signal, agency=roads, task="Засыпать яму у дома 3", actor=analyst)
+    client.force_login(road_man)
+    page = client.get(reverse("signals_app:my_work")).content.decode()
+    assert "Поручения моему ведомству как соисполнителю" in page and "Засыпать яму у дома 3" in page
+    services.part_done(signal=signal, text="Готово", actor=road_man)
+    client.force_login(other)
+    assert (
+        "Засыпать яму у дома 3" not in client.get(reverse("signals_app:my_work")).content.decode()
+    )

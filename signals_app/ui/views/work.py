@@ -23,6 +23,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "assigned": ui.queue_rows(assigned, user=request.user),
         "review": ui.queue_rows(review, user=request.user) if review is not None else None,
         "returned": work["returned"],
+        "parts": list(work["parts"][:100]) if "parts" in work else [],
         "action_keys": action_keys(request.user),
         "action_names": action_names(request.user),
     }
