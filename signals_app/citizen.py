@@ -131,6 +131,12 @@ def how_to_ask(signal: Signal, plan: Plan) -> Asking:
     return Asking("", plan.reason or _("The citizen left no way back."))
 
 
+def survey_button_labels() -> tuple[str, str]:
+    """The two buttons of the survey in a messenger («да», «нет»), in the citizen's language."""
+    with citizen_language():
+        return str(_("Yes, solved")), str(_("No, not solved"))
+
+
 def survey_text(signal: Signal) -> str:
     """The question as it is sent (the citizen's language)."""
     with citizen_language():

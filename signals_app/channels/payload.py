@@ -5,6 +5,7 @@ own `normalise.py` (see `signals_app.channels`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -218,3 +219,28 @@ class SurveyReply:
 
 def api_outcome(payload: dict[str, Any], external_id: str) -> Outcome:
     return Outcome("create", key=external_id, data=normalize_api_item(payload))
+
+
+# --- the survey's buttons («Проблема решена?» in a messenger) --------------------------------
+
+# A button carries the signal's status-page key and the answer (Telegram allows 64 bytes of
+# callback data): `sv:<key hex>:1` is «да», `sv:<key hex>:0` is «нет».
+_SURVEY_BUTTON = re.compile(r"^sv:(?P<key>[0-9a-f]{32}):(?P<answer>[01])$")
+
+
+def survey_button_data(key_hex: str, solved: bool) -> str:
+    return f"sv:{key_hex}:{1 if solved else 0}"
+
+
+def survey_pressed(data: str, *, thread_id: str) -> Outcome:
+    """What a pressed button's data asks: the survey's answer, or nothing (not ours)."""
+    found = _SURVEY_BUTTON.match(data or "")
+    if not found:
+        return Outcome("ignore", reason="not a survey button")
+    return Outcome("survey", survey=SurveyReply(
+        key=found["key"], solved=found["answer"] == "1", thread_id=thread_id,
+    ))  # fmt: skip
+
+
+def is_survey_button(data: Any) -> bool:
+    return isinstance(data, str) and _SURVEY_BUTTON.match(data) is not None

@@ -106,7 +106,7 @@ class PartInput(ActionInput):
     )
     due = serializers.DateTimeField(
         required=False, allow_null=True, default=None,
-        help_text=_("The part's deadline; empty: the signal's answer deadline."),
+        help_text=_("The part's deadline; empty: the signal's answer deadline (5 days if it is past)."),
     )  # fmt: skip
 
     def to_internal_value(self, data):  # type: ignore[no-untyped-def]

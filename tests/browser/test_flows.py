@@ -483,6 +483,7 @@ def test_a_call_is_registered_then_forwarded_and_the_answer_is_on_the_page(
     page.fill("#id_phone", "+7 900 111-22-33")
     page.click("button[type=submit].primary")
     expect(page.locator(".field.checkbox .error")).to_contain_text("согласие")
+    shot(page, "20-register-refused")
     page.check("#id_consent")
     page.click("button[type=submit].primary")
     expect(page.locator(".message")).to_contain_text("зарегистрировано")

@@ -218,3 +218,14 @@ def test_my_work_lists_the_parts_for_my_agency(client, signal, analyst, roads):
     assert (
         "Засыпать яму у дома 3" not in client.get(reverse("signals_app:my_work")).content.decode()
     )
+
+
+def test_a_part_of_a_late_signal_gets_days_of_its_own(signal, analyst, roads):
+    signal.answer_due_at = datetime(2026, 12, 8, 10, tzinfo=ZONE)
+    signal.save(update_fields=["answer_due_at"])
+    with time_machine.travel(datetime(2026, 12, 10, 10, tzinfo=ZONE), tick=False):
+        part = services.part_add(signal=signal, agency=roads, task="Засыпать яму", actor=analyst)
+        assert part.due_at == datetime(2026, 12, 15, 10, tzinfo=ZONE)
+        with pytest.raises(InvalidInput):  # a date given in the past is refused
+            services.part_add(signal=signal, agency=AgencyFactory(region=signal.region),
+                              task="x", actor=analyst, due=datetime(2026, 12, 9, tzinfo=ZONE))  # fmt: skip

@@ -13,9 +13,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from signals_app.channels.max import SPEC
-from signals_app.channels.max.normalise import SURVEY_PAYLOAD, update_key
+from signals_app.channels.max.normalise import update_key
 from signals_app.channels.max.reply import callback_answer
-from signals_app.channels.payload import PayloadError
+from signals_app.channels.payload import PayloadError, is_survey_button
 from signals_app.ingest.services import inbound_store
 from signals_app.ingest.webhooks import active_source, json_object, same_secret, text_response
 
@@ -40,11 +40,9 @@ def max_webhook(request: HttpRequest, slug: str) -> HttpResponse:
         return text_response(str(error), 400)
     stored = inbound_store(source=source, external_id=key, payload=body)
     callback = body.get("callback") if body.get("update_type") == "message_callback" else None
-    if stored.created and isinstance(callback, dict):
-        payload = callback.get("payload")
-        if isinstance(payload, str) and SURVEY_PAYLOAD.match(payload):
-            # The spinner on the citizen's button stops when the bot answers the callback.
-            callback_answer(source, str(callback.get("callback_id", ""))[:300])
+    if stored.created and isinstance(callback, dict) and is_survey_button(callback.get("payload")):
+        # The spinner on the citizen's button stops when the bot answers the callback.
+        callback_answer(source, str(callback.get("callback_id", ""))[:300])
     return JsonResponse({"ok": True})
 
 

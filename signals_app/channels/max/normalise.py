@@ -11,15 +11,13 @@ from signals_app.channels.payload import (
     Outcome,
     PayloadError,
     SignalData,
-    SurveyReply,
     plain,
     section,
+    survey_pressed,
     unix_millis,
     whole,
 )
 
-# Our survey's buttons carry `sv:<status-page key hex>:<1 or 0>` (as Telegram's do).
-SURVEY_PAYLOAD = re.compile(r"^sv:(?P<key>[0-9a-f]{32}):(?P<answer>[01])$")
 MID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PROFILE = "max://user/{}"  # MAX has no public profile address by id: a stable name of the user
 
@@ -126,16 +124,8 @@ def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
 def _callback(payload: dict[str, Any]) -> Outcome:
     """A press of one of our buttons: the survey's «да» / «нет» (anything else is ignored)."""
     callback = section(payload.get("callback"), "callback")
-    found = SURVEY_PAYLOAD.match(plain(callback.get("payload"), "callback.payload", limit=64))
-    if not found:
-        return Outcome("ignore", reason="not a survey button")
+    data = plain(callback.get("payload"), "callback.payload", limit=64)
     message = section(payload.get("message"), "message")
     recipient = section(message.get("recipient"), "message.recipient")
     chat_id = whole(recipient.get("chat_id"), "message.recipient.chat_id")
-    return Outcome(
-        "survey",
-        survey=SurveyReply(
-            key=found["key"], solved=found["answer"] == "1",
-            thread_id=str(chat_id) if chat_id is not None else "",
-        ),
-    )  # fmt: skip
+    return survey_pressed(data, thread_id=str(chat_id) if chat_id is not None else "")

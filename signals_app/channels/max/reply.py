@@ -11,6 +11,7 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from signals_app.channels.payload import survey_button_data
 from signals_app.channels.spec import Plan, Result, network_failure, reply_token, timeout
 from signals_app.models import Reply, Signal, Source
 
@@ -18,7 +19,6 @@ logger = logging.getLogger(__name__)
 
 IDEMPOTENT: set[str] = set()
 MAX_LIMIT = 4000  # characters of a message's text
-SURVEY_PREFIX = "sv"
 
 
 def plan(signal: Signal) -> Plan | None:
@@ -35,14 +35,13 @@ def _url(name: str) -> str:
 
 
 def survey_buttons(signal: Signal) -> list[dict[str, Any]]:
-    from signals_app.citizen import citizen_language
+    from signals_app.citizen import survey_button_labels
 
+    yes, no = survey_button_labels()
     key = signal.public_key.hex
-    with citizen_language():
-        yes, no = _("Yes, solved"), _("No, not solved")
     return [{"type": "inline_keyboard", "payload": {"buttons": [[
-        {"type": "callback", "text": yes, "payload": f"{SURVEY_PREFIX}:{key}:1"},
-        {"type": "callback", "text": no, "payload": f"{SURVEY_PREFIX}:{key}:0"},
+        {"type": "callback", "text": yes, "payload": survey_button_data(key, True)},
+        {"type": "callback", "text": no, "payload": survey_button_data(key, False)},
     ]]}}]  # fmt: skip
 
 

@@ -10,9 +10,9 @@ from signals_app.channels.payload import (
     Outcome,
     PayloadError,
     SignalData,
-    SurveyReply,
     plain,
     section,
+    survey_pressed,
     unix_moment,
     whole,
 )
@@ -25,7 +25,6 @@ TELEGRAM_FIELDS = (
 )
 
 
-SURVEY_DATA = re.compile(r"^sv:(?P<key>[0-9a-f]{32}):(?P<answer>[01])$")
 # A bot command alone in a private chat (`/start`, `/help@our_bot`, `/start <payload>`): talk to
 # the bot, not a complaint. `/start n<key hex>` comes from a status page's «news in Telegram».
 COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\w{1,64})?(?:\s+(?P<arg>\S{1,64}))?$")
@@ -92,16 +91,7 @@ def outcome(payload: dict[str, Any], external_id: str) -> Outcome:
 def _callback(query: dict[str, Any]) -> Outcome:
     """A press of one of our buttons: the survey's «да» / «нет» (anything else is ignored)."""
     data = plain(query.get("data"), "callback_query.data", limit=64)
-    found = SURVEY_DATA.match(data)
-    if not found:
-        return Outcome("ignore", reason="not a survey button")
     message = section(query.get("message"), "callback_query.message")
     chat = section(message.get("chat"), "callback_query.message.chat")
     chat_id = whole(chat.get("id"), "callback_query.message.chat.id")
-    return Outcome(
-        "survey",
-        survey=SurveyReply(
-            key=found["key"], solved=found["answer"] == "1",
-            thread_id=str(chat_id) if chat_id is not None else "",
-        ),
-    )  # fmt: skip
+    return survey_pressed(data, thread_id=str(chat_id) if chat_id is not None else "")

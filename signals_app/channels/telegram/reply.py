@@ -10,6 +10,7 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from signals_app.channels.payload import survey_button_data
 from signals_app.channels.spec import Plan, Result, network_failure, reply_token, timeout
 from signals_app.models import Reply, Signal, Source
 
@@ -24,20 +25,14 @@ def plan(signal: Signal) -> Plan:
     return Plan("telegram.sendMessage", {"chat_id": chat, "reply_to": int(message)})
 
 
-# The survey's buttons carry the signal's status-page key and the answer (Telegram allows 64
-# bytes of callback data): `sv:<key hex>:1` is «да», `sv:<key hex>:0` is «нет».
-SURVEY_PREFIX = "sv"
-
-
 def survey_buttons(signal: Signal) -> dict[str, Any]:
-    from signals_app.citizen import citizen_language
+    from signals_app.citizen import survey_button_labels
 
+    yes, no = survey_button_labels()
     key = signal.public_key.hex
-    with citizen_language():
-        yes, no = _("Yes, solved"), _("No, not solved")
     return {"inline_keyboard": [[
-        {"text": yes, "callback_data": f"{SURVEY_PREFIX}:{key}:1"},
-        {"text": no, "callback_data": f"{SURVEY_PREFIX}:{key}:0"},
+        {"text": yes, "callback_data": survey_button_data(key, True)},
+        {"text": no, "callback_data": survey_button_data(key, False)},
     ]]}  # fmt: skip
 
 

@@ -6,8 +6,12 @@ published reply announces.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +51,33 @@ def finish(change: Change, *, actor: User | None) -> Signal:
     if moves and signal.is_mass_incident:
         children_follow(signal, actor=actor, reason=reason)
     return signal
+
+
+def late_once_tell(
+    rows: QuerySet, *, now: datetime, limit: int, related: str,
+    tell: Callable[[Change, Any], None],
+) -> int:  # fmt: skip
+    """The rows of `rows` (a forward, a co-executor's part) past their `due_at`, each told once:
+    locked one at a time (SKIP LOCKED: sweeps running at once share them), marked
+    `overdue_told_at`, and `tell` writes the timeline entry and the notifications on the
+    signal's change. How many were told."""
+    due = rows.filter(overdue_told_at__isnull=True, due_at__lt=now)
+    told = 0
+    for pk in list(due.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            row = (
+                due.select_for_update(skip_locked=True, of=("self",)).select_related(related)
+                .filter(pk=pk).first()
+            )  # fmt: skip
+            if row is None:
+                continue
+            change = begin(row.signal_id, None, None)
+            row.overdue_told_at = now
+            row.save(update_fields=["overdue_told_at"])
+            tell(change, row)
+            finish(change, actor=None)
+            told += 1
+    return told
 
 
 def change_reason(change: Change) -> str:

@@ -23,7 +23,7 @@ from signals_app.outbound import outbox
 from signals_app.selectors import answers_mailbox
 from signals_app.workflow import notify
 from signals_app.workflow.actions import authorize
-from signals_app.workflow.services.base import begin, finish
+from signals_app.workflow.services.base import begin, finish, late_once_tell
 
 
 def letter_text(signal: Signal, *, note: str, with_contact: bool) -> str:
@@ -120,30 +120,17 @@ def forward_answered(
 
 def forwards_overdue_tell(*, now: datetime | None = None, limit: int = 500) -> int:
     """Forwards whose answer is late: each told once (the timeline, the people on the signal)."""
-    now = now or timezone.now()
-    told = 0
-    late = Forward.objects.filter(
-        state=Forward.State.WAITING, overdue_told_at__isnull=True, due_at__lt=now
-    ).values_list("pk", flat=True)[:limit]
-    for forward_id in list(late):
-        with transaction.atomic():
-            forward = (
-                Forward.objects.select_for_update(skip_locked=True).select_related("body")
-                .filter(pk=forward_id, state=Forward.State.WAITING, overdue_told_at__isnull=True)
-                .first()
-            )  # fmt: skip
-            if forward is None:
-                continue
-            change = begin(forward.signal_id, None, None)
-            forward.overdue_told_at = now
-            forward.save(update_fields=["overdue_told_at"])
-            change.entries.append(
-                timeline.forward_overdue(forward.signal_id, body=forward.body.name, at=now)
-            )
-            notify.forward_overdue(change.signal, forward)
-            finish(change, actor=None)
-            told += 1
-    return told
+
+    def tell(change, forward: Forward) -> None:  # type: ignore[no-untyped-def]
+        change.entries.append(
+            timeline.forward_overdue(forward.signal_id, body=forward.body.name, at=change.at)
+        )
+        notify.forward_overdue(change.signal, forward)
+
+    return late_once_tell(
+        Forward.objects.filter(state=Forward.State.WAITING), now=now or timezone.now(),
+        limit=limit, related="body", tell=tell,
+    )  # fmt: skip
 
 
 __all__ = ["forward_answered", "forwards_overdue_tell", "signal_forward"]

@@ -17,7 +17,7 @@ from signals_app.errors import InvalidInput
 from signals_app.models import Signal, SignalPart
 from signals_app.workflow import notify
 from signals_app.workflow.actions import authorize
-from signals_app.workflow.services.base import begin, finish
+from signals_app.workflow.services.base import begin, finish, late_once_tell
 
 DEFAULT_PART_DAYS = 5  # a part's deadline when the signal has no answer deadline
 
@@ -68,8 +68,11 @@ def part_add(
 
         _check_assignee(assignee, agency.pk)
     at = change.at
-    if due is None:
-        due = locked.answer_due_at or at + timedelta(days=DEFAULT_PART_DAYS)
+    if due is None:  # the signal's answer deadline, unless it is past already
+        answer_due = locked.answer_due_at
+        due = (
+            answer_due if answer_due and answer_due > at else at + timedelta(days=DEFAULT_PART_DAYS)
+        )
     if due <= at:
         message = _("The part's deadline must be in the future.")
         raise InvalidInput(message, errors={"due": [message]})
@@ -130,28 +133,13 @@ def part_close(
 def parts_overdue_tell(*, now: datetime | None = None, limit: int = 500) -> int:
     """Open parts past their deadline: each escalated once — the timeline, the part's assignee
     and its agency's coordinators, and whoever leads the signal."""
-    now = now or timezone.now()
-    late = SignalPart.objects.filter(
-        state=SignalPart.State.OPEN, overdue_told_at__isnull=True, due_at__lt=now
-    ).values_list("pk", flat=True)[:limit]
-    told = 0
-    for part_id in list(late):
-        with transaction.atomic():
-            part = (
-                SignalPart.objects.select_for_update(skip_locked=True).select_related("agency")
-                .filter(pk=part_id, state=SignalPart.State.OPEN, overdue_told_at__isnull=True)
-                .first()
-            )  # fmt: skip
-            if part is None:
-                continue
-            change = begin(part.signal_id, None, None)
-            part.overdue_told_at = now
-            part.save(update_fields=["overdue_told_at"])
-            change.entries.append(timeline.part_overdue(part, at=now))
-            people = _coordinators(part.agency) | (
-                {part.assignee_id} if part.assignee_id else set()
-            )
-            notify.part_overdue(change.signal, agency=part.agency.name, people=people)
-            finish(change, actor=None)
-            told += 1
-    return told
+
+    def tell(change, part: SignalPart) -> None:  # type: ignore[no-untyped-def]
+        change.entries.append(timeline.part_overdue(part, at=change.at))
+        people = _coordinators(part.agency) | ({part.assignee_id} if part.assignee_id else set())
+        notify.part_overdue(change.signal, agency=part.agency.name, people=people)
+
+    return late_once_tell(
+        SignalPart.objects.filter(state=SignalPart.State.OPEN), now=now or timezone.now(),
+        limit=limit, related="agency", tell=tell,
+    )  # fmt: skip
