@@ -269,6 +269,10 @@ OK_API_URL = os.environ.get("OK_API_URL", "https://api.ok.ru")
 OK_WEBHOOK_NETWORKS = [
     item.strip() for item in os.environ.get("OK_WEBHOOK_NETWORKS", "").split(",") if item.strip()
 ]
+# Comments under an OK group's posts: the group is read every so many seconds, and a post whose
+# comment count did not change is read again after so many (for the edits).
+OK_COMMENTS_EVERY = int(os.environ.get("OK_COMMENTS_EVERY", "300"))
+OK_COMMENTS_REREAD = int(os.environ.get("OK_COMMENTS_REREAD", "1800"))
 # SMS to callers who left only a phone: a gateway class (dotted path); empty: a call back instead.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "")
 # Days an outside body has to answer a forwarded signal (59-FZ forwarding: 7).

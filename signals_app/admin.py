@@ -4,6 +4,7 @@ Status and workflow fields are read-only here: they change only through the work
 """
 
 import secrets
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -28,6 +29,7 @@ from signals_app.models import (
     MassIncidentProposal,
     Note,
     Notification,
+    OkGroup,
     OutsideBody,
     Reply,
     RoutingRule,
@@ -78,20 +80,38 @@ class CategoryAdmin(admin.ModelAdmin):
     autocomplete_fields = ("parent",)
 
 
-class SourceForm(forms.ModelForm):
+def hidden_field(label: Any, help_text: Any = None, *, strip: bool = True) -> forms.CharField:
+    """A secret's field: never shown again once saved (see `KeepsSecrets`)."""
+    return forms.CharField(
+        label=label, required=False, strip=strip,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=help_text or _("Set: hidden. Empty keeps it; type a new one to replace it."),
+    )  # fmt: skip
+
+
+class KeepsSecrets(forms.ModelForm):
+    """A form whose secret fields (`kept`) are never shown: left empty, the saved value stays."""
+
+    kept: tuple[str, ...] = ()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        for name in self.kept:
+            if not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+class SourceForm(KeepsSecrets):
     """The secret and the token are never shown again once saved: an empty field keeps them,
     «rotate» makes a new secret (shown once, in the message after saving)."""
 
-    secret = forms.CharField(
-        label=_("secret or token"), required=False, strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Set: hidden. Empty keeps it; type a new one to replace it."),
-    )  # fmt: skip
-    reply_token = forms.CharField(
-        label=_("token for answers"), required=False, strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("VK: the community's access token; Telegram: the bot's token. Empty keeps it."),
-    )  # fmt: skip
+    kept = ("secret", "reply_token")
+    secret = hidden_field(_("secret or token"))
+    reply_token = hidden_field(
+        _("token for answers"),
+        _("VK: the community's access token; Telegram: the bot's token. Empty keeps it."),
+    )
     rotate_secret = forms.BooleanField(
         label=_("Make a new secret"), required=False,
         help_text=_("The new secret is shown once after saving; paste it into the platform."),
@@ -101,31 +121,17 @@ class SourceForm(forms.ModelForm):
         model = Source
         fields = [field.name for field in Source._meta.fields if field.editable]
 
-    def clean_secret(self) -> str:
-        return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
 
-    def clean_reply_token(self) -> str:
-        return self.cleaned_data["reply_token"] or (
-            self.instance.reply_token if self.instance.pk else ""
-        )
-
-
-class MailboxForm(forms.ModelForm):
+class MailboxForm(KeepsSecrets):
     """The mailbox's password is never shown again once saved: an empty field keeps it."""
 
-    password = forms.CharField(
-        label=_("password"), required=False, strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Set: hidden. Empty keeps it; type a new one to replace it."),
-    )  # fmt: skip
+    kept = ("password",)
+    password = hidden_field(_("password"), strip=False)
 
     class Meta:
         model = Mailbox
         fields = ["host", "port", "security", "username", "password", "folder", "done_folder",
                   "address", "is_active"]  # fmt: skip
-
-    def clean_password(self) -> str:
-        return self.cleaned_data["password"] or (self.instance.password if self.instance.pk else "")
 
 
 class MailboxInline(admin.StackedInline):
@@ -139,12 +145,41 @@ class MailboxInline(admin.StackedInline):
     readonly_fields = ("polled_at", "last_error")
 
 
+class OkGroupForm(KeepsSecrets):
+    """The application's secret and the administrator's token are never shown once saved."""
+
+    kept = ("application_secret", "access_token")
+    application_secret = hidden_field(_("application's secret key"))
+    access_token = hidden_field(
+        _("administrator's access token"),
+        _("A group administrator's token with the GROUP_CONTENT and VALUABLE_ACCESS rights. "
+          "Empty keeps it."),
+    )  # fmt: skip
+
+    class Meta:
+        model = OkGroup
+        fields = ["group_id", "application_key", "application_secret", "access_token", "days",
+                  "is_active"]  # fmt: skip
+
+
+class OkGroupInline(admin.StackedInline):
+    """An OK source's group: the comments under its posts are read, and answered as it."""
+
+    model = OkGroup
+    form = OkGroupForm
+    extra = 1
+    max_num = 1
+    can_delete = True
+    readonly_fields = ("connected_at", "polled_at", "last_error")
+
+
 @admin.register(Source)
 class SourceAdmin(WordedAdmin):
     form = SourceForm
 
     def get_inlines(self, request, obj):  # type: ignore[no-untyped-def]
-        return [MailboxInline] if obj is not None and obj.channel == "email" else []
+        inlines = {"email": [MailboxInline], "ok": [OkGroupInline]}
+        return inlines.get(obj.channel, []) if obj is not None else []
 
     readonly_fields = ("connection",)
     add_label = _("Add a source")
@@ -168,6 +203,11 @@ class SourceAdmin(WordedAdmin):
                          "answers leave from its address."))  # fmt: skip
         if not address:
             return str(_("Save the source first; channels without a webhook need nothing here."))
+        if source.channel == "ok":
+            return format_html(
+                "{}: <code>{}</code><br>{}", _("Address"), address,
+                _("For the comments under the group's posts, fill in the group below."),
+            )  # fmt: skip
         confirmation = ""
         if source.channel == "vk":
             confirmation = format_html(

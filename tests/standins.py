@@ -4,14 +4,17 @@ receivers.
 It records every request it gets, answers like the real API (VK's `{"response": …}` /
 `{"error": {"error_code", "error_msg"}}`, Telegram's `{"ok": …}`, MAX's sent message or
 `{"code", "message"}` error, the platform's idempotent
-answer endpoint), de-duplicates by the same keys the real services do (VK's `guid` and
-`random_id`, the platform's `Idempotency-Key`), and fails on demand.
+answer endpoint, OK's signed REST calls with its `{"error_code", "error_msg"}` errors),
+de-duplicates by the same keys the real services do (VK's `guid` and `random_id`, the
+platform's `Idempotency-Key`), and fails on demand.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +40,12 @@ class StandIn:
     hold: dict[str, threading.Event] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    # OK's REST API: the application and administrator it knows, the group, its posts' comments.
+    ok_app: dict[str, str] = field(default_factory=lambda: {
+        "application_key": "CBAOKFAKE", "secret": "0A1B2C3D4E5F", "token": "tkn.admin-1",
+        "group": "70000001234567",
+    })  # fmt: skip
+    ok_topics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def fail(self, route: str, status: int, body: Any, headers: dict | None = None,
              times: int = 1) -> None:  # fmt: skip
@@ -76,6 +85,8 @@ class StandIn:
                                                     "chat": {"id": body.get("chat_id")}}}, {}  # fmt: skip
             if route == "max":
                 return 200, self._max(path, headers, body), {}
+            if route == "ok" and path.split("?", 1)[0].endswith("/fb.do"):
+                return 200, self._ok_rest(body if isinstance(body, dict) else {}), {}
             if route == "pos":
                 key = "pos:" + headers.get("idempotency-key", "")
                 if key not in self.seen_keys:
@@ -96,6 +107,55 @@ class StandIn:
         if method == "messages.send":
             return {"response": self.seen_keys[key]}
         return {"response": {"comment_id": self.seen_keys[key], "parents_stack": []}}
+
+    def _ok_rest(self, params: dict[str, str]) -> Any:
+        """OK's `fb.do`: the signature checked as OK documents it, then the group's posts
+        (`group.getStatTopics`), a post's comments (`discussions.getComments`, paged by
+        anchor) and a comment by the group (`discussions.addDiscussionComment`)."""
+        app = self.ok_app
+
+        def error(code: int, message: str) -> dict[str, Any]:
+            return {"error_code": code, "error_msg": message, "error_data": None}
+
+        if params.get("application_key") != app["application_key"]:
+            return error(101, "PARAM_API_KEY : Application key is invalid")
+        if params.get("access_token") != app["token"]:
+            return error(102, "PARAM_SESSION_EXPIRED : Session expired")
+
+        def md5(text: str) -> str:
+            return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+        session = md5(app["token"] + app["secret"])
+        signed = "".join(f"{key}={params[key]}" for key in sorted(params)
+                         if key not in ("sig", "access_token"))  # fmt: skip
+        if params.get("sig") != md5(signed + session):
+            return error(104, "PARAM_SIGNATURE : Invalid signature")
+        method = params.get("method")
+        if method == "group.getStatTopics":
+            if params.get("gid") != app["group"]:
+                return error(160, "PARAM_GROUP_ID : Invalid group id")
+            return {"topics": [{"id": topic, "comments": len(comments)}
+                               for topic, comments in self.ok_topics.items()], "has_more": False}  # fmt: skip
+        if method == "discussions.getComments":
+            comments = self.ok_topics.get(params.get("discussionId", ""))
+            if comments is None or params.get("discussionType") != "GROUP_TOPIC":
+                return error(300, "NOT_FOUND : Discussion not found")
+            start = 0 if params.get("anchor") == "FIRST" else int(params.get("anchor", "0"))
+            end = start + int(params.get("count", "20"))
+            return {"comments": comments[start:end], "anchor": str(end),
+                    "has_more": end < len(comments)}  # fmt: skip
+        if method == "discussions.addDiscussionComment":
+            comments = self.ok_topics.get(params.get("entityId", ""))
+            if comments is None:
+                return error(300, "NOT_FOUND : Discussion not found")
+            number = f"G{len(self.created['ok_comments']) + 1:06d}"
+            self.created["ok_comments"].append(params)
+            comments.append({"id": number, "author_id": app["group"],
+                             "author_ref": f"group:{app['group']}", "text": params["comment"],
+                             "reply_to_comment_id": params.get("reply_to_comment_id"),
+                             "date_ms": int(time.time() * 1000)})  # fmt: skip
+            return number
+        return error(3, "METHOD : Method is unavailable")
 
     def _max(self, path: str, headers: dict[str, str], body: Any) -> dict[str, Any]:
         """MAX Bot API: `POST /messages?chat_id=…` answers the sent message, `POST /answers`

@@ -13,7 +13,7 @@ from signals_app.models.inbox import InboundMessage
 from signals_app.models.outside import Forward, OutsideBody
 from signals_app.models.parts import SignalPart
 from signals_app.models.privacy import PersonalDataLog, RetentionPolicy
-from signals_app.models.reference import Category, Mailbox, Source
+from signals_app.models.reference import Category, Mailbox, OkGroup, OkTopic, Source
 from signals_app.models.signal import Signal, SignalNumberCounter
 from signals_app.models.workplace import AnswerTemplate, SavedView
 from signals_app.outbound.models import (
@@ -47,6 +47,8 @@ __all__ = [
     "MassIncidentProposal",
     "Note",
     "Notification",
+    "OkGroup",
+    "OkTopic",
     "OutsideBody",
     "PersonalDataLog",
     "ReopenRequest",

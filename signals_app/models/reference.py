@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -147,7 +147,19 @@ class Source(models.Model):
         return self.name
 
 
-class Mailbox(models.Model):
+class Polled(models.Model):
+    """What a poller reads (`ingest.polling.poll_each`): on or off, when it was last read, and
+    why the last reading failed."""
+
+    is_active = models.BooleanField(_("active"), default=True)
+    polled_at = models.DateTimeField(_("last read"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Mailbox(Polled):
     """An IMAP mailbox an e-mail source reads (59-FZ appeals): new messages become signals,
     answers go back by SMTP from its address, threaded to the citizen's message."""
 
@@ -184,9 +196,6 @@ class Mailbox(models.Model):
         blank=True,
         help_text=_("Answers are sent from it, so that the citizen's reply comes back here."),
     )
-    is_active = models.BooleanField(_("active"), default=True)
-    polled_at = models.DateTimeField(_("last read"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         verbose_name = _("mailbox")
@@ -204,3 +213,80 @@ class Mailbox(models.Model):
     @property
     def reply_address(self) -> str:
         return self.address or (self.username if "@" in self.username else "")
+
+
+class OkGroup(Polled):
+    """The Odnoklassniki group whose comments under its posts an OK source reads (OK's REST
+    API: the Bot API's webhooks carry the chat only), and answers under them as the group."""
+
+    source = models.OneToOneField(
+        Source,
+        on_delete=models.CASCADE,
+        related_name="ok_group",
+        verbose_name=_("source"),
+        limit_choices_to={"channel": "ok"},
+    )
+    group_id = models.CharField(
+        _("group id"),
+        max_length=20,
+        validators=[RegexValidator(r"^\d{1,20}$", _("The group's number, digits only."))],
+        help_text=_("The number in the group's address: ok.ru/group/<number>."),
+    )
+    application_key = models.CharField(
+        _("application's public key"), max_length=64,
+        help_text=_("From the OK application's settings (its «публичный ключ»)."),
+    )  # fmt: skip
+    application_secret = models.CharField(
+        _("application's secret key"), max_length=128, blank=True,
+        help_text=_("Never shown in lists."),
+    )  # fmt: skip
+    access_token = models.CharField(
+        _("administrator's access token"), max_length=300, blank=True,
+        help_text=_("A token of a group administrator with the GROUP_CONTENT and VALUABLE_ACCESS "
+                    "rights. Never shown in lists."),
+    )  # fmt: skip
+    days = models.PositiveSmallIntegerField(
+        _("days of posts read"), default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Comments are read under the group's posts of this many last days."),
+    )  # fmt: skip
+    connected_at = models.DateTimeField(
+        _("connected at"), auto_now_add=True,
+        help_text=_("Comments written before it are not turned into signals."),
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("Odnoklassniki group")
+        verbose_name_plural = _("Odnoklassniki groups")
+        ordering = ["source"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(days__gte=1, days__lte=90), name="okgroup_days_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"ok.ru/group/{self.group_id}"
+
+
+class OkTopic(models.Model):
+    """What the poller last saw under one post of an OK group: how many comments, when it read
+    them, and a digest of each comment's text (edits and deletions are told by the change)."""
+
+    group = models.ForeignKey(
+        OkGroup, on_delete=models.CASCADE, related_name="topics", verbose_name=_("group")
+    )
+    topic_id = models.CharField(_("post id"), max_length=40)
+    comments = models.PositiveIntegerField(_("comments"), default=0)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    known = models.JSONField(_("comments seen"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("read post of an OK group")
+        verbose_name_plural = _("read posts of OK groups")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "topic_id"], name="oktopic_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.topic_id

@@ -5,8 +5,8 @@ attachments saved first, with size and SHA-256 — and only then marked read (or
 done folder): a worker killed in between leaves it unread, and the next run finds it stored
 already (the inbox de-duplicates on the key). A message that cannot be read is stored as
 failed, with why, and marked like the rest: one bad letter never holds up the mailbox. One
-worker reads a mailbox at a time (a lock in the cache); an unreachable server is recorded on
-the mailbox and tried again on the next run.
+worker reads a mailbox at a time and an unreachable server is recorded on the mailbox and
+tried again on the next run (`ingest.polling`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from signals_app.channels.email.message import Blob, broken, ids, key_of, oversized, read
+from signals_app.ingest.polling import poll_each
 from signals_app.ingest.services import inbound_store
 from signals_app.models import InboundMessage, Mailbox
 
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 CHUNK = 50  # messages looked at per IMAP command
 MAX_MESSAGE = 40 * 1024 * 1024  # bytes: a larger letter is not downloaded
 LIMIT = 1000  # messages per mailbox per run: a flood is read over several runs
-LOCK_SECONDS = 15 * 60
 TIMEOUT = 60  # seconds for each IMAP command
 
 
@@ -131,30 +130,17 @@ def mailbox_poll(mailbox: Mailbox, *, limit: int = LIMIT) -> Polled:
     return result
 
 
+def _read(mailbox: Mailbox) -> int:
+    result = mailbox_poll(mailbox)
+    if result.stored or result.failed:
+        logger.info("mail_polled source_id=%s stored=%s known=%s failed=%s",
+                    mailbox.source_id, result.stored, result.known, result.failed)  # fmt: skip
+    return result.stored
+
+
 def poll() -> int:
     """Every active mailbox of an active e-mail source, once; how many messages were stored."""
-    stored = 0
     mailboxes = Mailbox.objects.select_related("source", "source__region").filter(
         is_active=True, source__is_active=True, source__channel="email"
     )
-    for mailbox in mailboxes:
-        lock = f"mailbox-poll:{mailbox.pk}"
-        if not cache.add(lock, 1, timeout=LOCK_SECONDS):
-            continue  # another worker is reading it
-        try:
-            result = mailbox_poll(mailbox)
-        except Exception as error:  # the server is down, the password changed: next run
-            mailbox.last_error = f"{type(error).__name__}: {error}"[:2000]
-            logger.warning("mail_poll_failed source_id=%s error=%s", mailbox.source_id,
-                           type(error).__name__)  # fmt: skip
-        else:
-            mailbox.last_error = ""
-            stored += result.stored
-            if result.stored or result.failed:
-                logger.info("mail_polled source_id=%s stored=%s known=%s failed=%s",
-                            mailbox.source_id, result.stored, result.known, result.failed)  # fmt: skip
-        finally:
-            cache.delete(lock)
-        mailbox.polled_at = timezone.now()
-        mailbox.save(update_fields=["polled_at", "last_error"])
-    return stored
+    return poll_each(mailboxes, name="mail", read=_read)

@@ -1,5 +1,6 @@
 """Odnoklassniki: the second network of the official pages — the group's messages through OK's
-Bot API for groups (Graph API webhooks: intake), answered in the same chat (reply)."""
+Bot API for groups (Graph API webhooks: intake), the comments under its posts through OK's
+REST API (poll), each answered where it was written (reply)."""
 
 from django.utils.translation import gettext_lazy as _
 
