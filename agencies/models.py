@@ -30,6 +30,8 @@ class Role(models.TextChoices):
     ANALYST = "analyst", _("Analyst")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMINISTRATOR = "administrator", _("Administrator")
+    # Helps residents vote («высказать мнение»): records votes with their verification.
+    VOLUNTEER = "volunteer", _("Volunteer")
 
 
 class Region(models.Model):
@@ -91,6 +93,19 @@ class Municipality(models.Model):
         unique=True,
         validators=[RegexValidator(r"^(\d{8}|\d{11})$", _("OKTMO has 8 or 11 digits."))],
     )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Empty means the time zone of the region."),
+    )
+    population = models.PositiveIntegerField(
+        _("population"),
+        null=True,
+        blank=True,
+        help_text=_("Residents; the turnout of a vote is counted against it."),
+    )
 
     class Meta:
         verbose_name = _("municipality")
@@ -114,6 +129,10 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def effective_time_zone(self) -> str:
+        return self.time_zone or self.region.time_zone
 
     def clean(self) -> None:
         if self.parent is not None and self.parent.region_id != self.region_id:

@@ -75,6 +75,12 @@ app.conf.update(
             "schedule": 900.0,
             "options": {"expires": 800},
         },
+        # The voting campaigns' calendar (opening and closing in each municipality's zone).
+        "votes-phases": {
+            "task": "default.votes_phases",
+            "schedule": 60.0,
+            "options": {"expires": 50},
+        },
         # The outside bodies' answers past their deadline.
         "sla-forwards-sweep": {
             "task": "sla.forwards_sweep",

@@ -273,6 +273,18 @@ OK_WEBHOOK_NETWORKS = [
 # comment count did not change is read again after so many (for the edits).
 OK_COMMENTS_EVERY = int(os.environ.get("OK_COMMENTS_EVERY", "300"))
 OK_COMMENTS_REREAD = int(os.environ.get("OK_COMMENTS_REREAD", "1800"))
+# «Высказать мнение»: the key of the voters' identity hashes (keep it secret and never change it
+# during a campaign: empty, one is derived from SECRET_KEY), and the identity provider
+# (OpenID Connect: Gosuslugi's gateway in production) with the claims it gives.
+VOTE_IDENTITY_KEY = os.environ.get("VOTE_IDENTITY_KEY", "")
+VOTE_OIDC_DISCOVERY_URL = os.environ.get("VOTE_OIDC_DISCOVERY_URL", "")
+VOTE_OIDC_CLIENT_ID = os.environ.get("VOTE_OIDC_CLIENT_ID", "")
+VOTE_OIDC_CLIENT_SECRET = os.environ.get("VOTE_OIDC_CLIENT_SECRET", "")
+VOTE_OIDC_SCOPES = os.environ.get("VOTE_OIDC_SCOPES", "openid")
+VOTE_OIDC_BIRTHDATE_CLAIM = os.environ.get("VOTE_OIDC_BIRTHDATE_CLAIM", "birthdate")
+VOTE_OIDC_OKTMO_CLAIM = os.environ.get("VOTE_OIDC_OKTMO_CLAIM", "oktmo")
+# The fallback: a one-time code by SMS (through SMS_BACKEND) instead of Gosuslugi.
+VOTE_PHONE_CODES = env_bool("VOTE_PHONE_CODES", True)
 # SMS to callers who left only a phone: a gateway class (dotted path); empty: a call back instead.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "")
 # Days an outside body has to answer a forwarded signal (59-FZ forwarding: 7).

@@ -14,6 +14,7 @@ from signals_app.sla.tasks import (
     sla_recalculate,
     sla_sweep,
 )
+from signals_app.votes.services import phases_sweep
 from signals_app.workflow.services.tell import news_sweep
 
 
@@ -28,6 +29,12 @@ def retention_apply() -> int:
 def citizen_news() -> int:
     """The authors' news: what changed on their status page since they were last told."""
     return news_sweep()
+
+
+@shared_task(name="default.votes_phases", acks_late=True, ignore_result=True)
+def votes_phases() -> int:
+    """The campaigns' calendar: voting opens and closes in each municipality's time zone."""
+    return phases_sweep()
 
 
 __all__ = [
@@ -45,4 +52,5 @@ __all__ = [
     "sla_recalculate",
     "sla_sweep",
     "sweep_pending",
+    "votes_phases",
 ]

@@ -30,10 +30,22 @@ from signals_app.sla.models import (
     SLAPolicy,
     SLAPolicyVersion,
 )
+from signals_app.votes.models import (
+    Campaign,
+    CampaignEvent,
+    Milestone,
+    ObjectPhoto,
+    Participation,
+    Vote,
+    VoteObject,
+    Voter,
+)
 
 __all__ = [
     "AnswerTemplate",
     "Attachment",
+    "Campaign",
+    "CampaignEvent",
     "Category",
     "ClassificationRule",
     "DeadlineKind",
@@ -45,11 +57,14 @@ __all__ = [
     "InboundMessage",
     "Mailbox",
     "MassIncidentProposal",
+    "Milestone",
     "Note",
     "Notification",
+    "ObjectPhoto",
     "OkGroup",
     "OkTopic",
     "OutsideBody",
+    "Participation",
     "PersonalDataLog",
     "ReopenRequest",
     "Reply",
@@ -68,6 +83,9 @@ __all__ = [
     "Survey",
     "SurveyOptOut",
     "TextClassifier",
+    "Vote",
+    "VoteObject",
+    "Voter",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

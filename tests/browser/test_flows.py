@@ -268,8 +268,11 @@ def test_a_view_saved_and_exported_after_live_filtering_carries_the_filters_on_s
 
     page.click("summary:text-is('Сохранить представление')")
     page.fill("#view-query ~ label input[name=name]", "Ямы")
-    page.click("#view-query ~ button[type=submit]")
-    page.wait_for_load_state()
+    # The view is stored by the time the form's POST is answered (a load state may be the old
+    # page's, already reached).
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        page.click("#view-query ~ button[type=submit]")
+    assert posted.value.status < 400
     saved = SavedView.objects.get(name="Ямы")
     assert "q=%D1%8F%D0%BC%D0%B0" in saved.query or "q=яма" in saved.query
 
