@@ -11,6 +11,7 @@ from config import views
 from signals_app import channels
 from signals_app.api import tokens
 from signals_app.ui.views import citizen as citizen_views
+from signals_app.ui.views import votes_public
 
 admin.site.site_header = _("CUR back office: administration")
 admin.site.site_title = _("CUR back office")
@@ -37,6 +38,8 @@ urlpatterns = [
     path("news/stop/<str:token>/", citizen_views.citizen_news_stop, name="citizen_news_stop"),
     # Every channel's webhook or form (each channel package's `intake.urlpatterns`).
     *channels.intake_urlpatterns(),
+    # «Высказать мнение»: the residents' vote (public pages).
+    *votes_public.urlpatterns,
     path("api/v1/", include("config.api_urls")),
     path("api/tokens/", tokens.token_list, name="api_tokens"),
     path("api/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="api_token_revoke"),
