@@ -11,7 +11,7 @@ from config import views
 from signals_app import channels
 from signals_app.api import tokens
 from signals_app.ui.views import citizen as citizen_views
-from signals_app.ui.views import votes_public
+from signals_app.ui.views import votes_public, votes_staff
 
 admin.site.site_header = _("CUR back office: administration")
 admin.site.site_title = _("CUR back office")
@@ -40,6 +40,7 @@ urlpatterns = [
     *channels.intake_urlpatterns(),
     # «Высказать мнение»: the residents' vote (public pages).
     *votes_public.urlpatterns,
+    *votes_staff.urlpatterns,
     path("api/v1/", include("config.api_urls")),
     path("api/tokens/", tokens.token_list, name="api_tokens"),
     path("api/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="api_token_revoke"),

@@ -6,20 +6,24 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from io import BytesIO
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from reports.figures import month_bounds
 from reports.models import Report
 from signals_app.choices import Channel, Status
 from signals_app.models import Signal
-from signals_app.spreadsheets import CSV_DELIMITER, csv_row, moment_text, xlsx_row
+from signals_app.spreadsheets import (
+    CSV_DELIMITER,
+    csv_row,
+    moment_text,
+    pdf_of,
+    sheet_add,
+)
 
 PERCENT = "0.0%"
 HOURS = "0.0"
@@ -27,24 +31,6 @@ HOURS = "0.0"
 
 def _hours(seconds: float | None) -> float | None:
     return round(seconds / 3600, 2) if seconds is not None else None
-
-
-def _sheet(workbook: Workbook, title: str, header: list[str], rows: list[list[Any]],
-           formats: dict[int, str] | None = None) -> None:  # fmt: skip
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(xlsx_row(sheet, header))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(xlsx_row(sheet, row))
-    for column, number_format in (formats or {}).items():
-        for cell in sheet.iter_cols(min_col=column, max_col=column, min_row=2):
-            for item in cell:
-                item.number_format = number_format
-    sheet.freeze_panes = "A2"
-    for index, title_text in enumerate(header, start=1):
-        values = [len(str(title_text))] + [len(str(row[index - 1] or "")) for row in rows[:500]]
-        sheet.column_dimensions[get_column_letter(index)].width = min(60, max(10, max(values) + 2))
 
 
 def report_xlsx(report: Report) -> bytes:
@@ -88,11 +74,11 @@ def report_xlsx(report: Report) -> bytes:
         (_("On time: reaction"), figures["on_time"]["reaction"]["met"], figures["on_time"]["reaction"]["share"]),
         (_("On time: answer"), figures["on_time"]["answer"]["met"], figures["on_time"]["answer"]["share"]),
     ]  # fmt: skip
-    _sheet(workbook, _("Totals"), [_("Figure"), _("Signals"), _("Share")],
+    sheet_add(workbook, _("Totals"), [_("Figure"), _("Signals"), _("Share")],
            [list(row) for row in totals], {3: PERCENT})  # fmt: skip
     parts = figures.get("parts_by_agency") or []
     if parts:
-        _sheet(workbook, _("Co-executors"),
+        sheet_add(workbook, _("Co-executors"),
                [_("Agency"), _("Given"), _("Answered"), _("In time"), _("Late"), _("Share")],
                [[row["name"], row["given"], row["answered"], row["in_time"], row["late"],
                  row["in_time_share"]] for row in parts], {6: PERCENT})  # fmt: skip
@@ -105,21 +91,21 @@ def report_xlsx(report: Report) -> bytes:
             stats = figures[kind][clock]
             times.append([f"{label}, {clock_label}", _hours(stats["mean"]), _hours(stats["median"]),
                           _hours(stats["p90"]), stats["count"]])  # fmt: skip
-    _sheet(workbook, _("Times, hours"),
+    sheet_add(workbook, _("Times, hours"),
            [_("Time"), _("mean"), _("median"), _("90th percentile"), _("signals")], times,
            {2: HOURS, 3: HOURS, 4: HOURS})  # fmt: skip
-    _sheet(workbook, _("Channels"), [_("Channel"), _("Signals")],
+    sheet_add(workbook, _("Channels"), [_("Channel"), _("Signals")],
            [[row["label"], row["count"]] for row in figures["by_channel"]])  # fmt: skip
-    _sheet(workbook, _("Topics"), [_("Topic"), _("Subtopic"), _("Signals")],
+    sheet_add(workbook, _("Topics"), [_("Topic"), _("Subtopic"), _("Signals")],
            [[row["topic"], row["subtopic"], row["count"]] for row in figures["by_topic"]])  # fmt: skip
-    _sheet(workbook, _("Top topics"),
+    sheet_add(workbook, _("Top topics"),
            [_("Topic"), _("Signals"), _("Previous month"), _("Change (share)"), _("A year ago"),
             _("Change (share)")],
            [[r["topic"], r["count"], r["previous_month"], r["change"], r["year_ago"], r["change_year"]]
             for r in figures["top_topics"]], {4: PERCENT, 6: PERCENT})  # fmt: skip
-    _sheet(workbook, _("Municipalities"), [_("Municipality"), _("Signals")],
+    sheet_add(workbook, _("Municipalities"), [_("Municipality"), _("Signals")],
            [[row["municipality"], row["count"]] for row in figures["by_municipality"]])  # fmt: skip
-    _sheet(workbook, _("Agencies"),
+    sheet_add(workbook, _("Agencies"),
            [_("Agency"), _("Signals"), _("Answered"), _("On time"), _("Median answer, working hours")],
            [[r["agency"], r["received"], r["answered"], r["on_time_share"],
              _hours(r["median_answer_working"])] for r in figures["agencies"]],
@@ -140,11 +126,11 @@ def report_xlsx(report: Report) -> bytes:
                       row["confirmed_share"], row["ranked"]] for row in citizens[group]]  # fmt: skip
         for row in rows:
             row[-1] = _("yes") if row[-1] else _("no")
-        _sheet(workbook, _("Is it solved"),
+        sheet_add(workbook, _("Is it solved"),
                [_("Scope"), _("Asked"), _("Answered"), _("Solved, share"),
                 _("Reopen requested, share"), _("Reopening confirmed, share"), _("Ranked")],
                rows, {4: PERCENT, 5: PERCENT, 6: PERCENT})  # fmt: skip
-    _sheet(workbook, _("Escalations"), [_("Level"), _("Signals")],
+    sheet_add(workbook, _("Escalations"), [_("Level"), _("Signals")],
            [[row["level"], row["count"]] for row in figures["escalations_by_level"]])  # fmt: skip
     buffer = BytesIO()
     workbook.save(buffer)
@@ -195,10 +181,6 @@ def report_signals_csv(report: Report) -> Iterator[str]:
         ]))  # fmt: skip
 
 
-class PdfUnavailable(RuntimeError):
-    """WeasyPrint or the system libraries it needs (Pango) are missing on this server."""
-
-
 def report_print_html(report: Report) -> str:
     """The printable report's page: tables whose rows never split and whose headers repeat."""
     from django.template.loader import render_to_string
@@ -212,8 +194,4 @@ def report_print_html(report: Report) -> str:
 
 def report_pdf(report: Report) -> bytes:
     """The printable report (the same SVG charts), fonts embedded by WeasyPrint."""
-    try:
-        import weasyprint
-    except (ImportError, OSError) as error:  # OSError: the Pango library is not installed
-        raise PdfUnavailable(str(error)) from error
-    return weasyprint.HTML(string=report_print_html(report)).write_pdf()
+    return pdf_of(report_print_html(report))

@@ -157,7 +157,8 @@ def report_generate(*, report_id: int) -> Report | None:
 def _write_files(report: Report, progress: Callable[[int], None]) -> None:
     """The XLSX, the PDF and the CSV of the signals, frozen with the figures. Without Pango on
     the server the PDF is left out (the page says so) rather than failing the report."""
-    from reports.exports import PdfUnavailable, report_pdf, report_signals_csv, report_xlsx
+    from reports.exports import report_pdf, report_signals_csv, report_xlsx
+    from signals_app.spreadsheets import PdfUnavailable
 
     name = f"report-{report.region.code}-{report.year}-{report.month:02d}-v{report.version}"
     report.xlsx_file.save(f"{name}.xlsx", ContentFile(report_xlsx(report)), save=False)

@@ -26,12 +26,13 @@ from agencies.models import Agency, Municipality, Region
 from reports import selectors
 from reports.charts import report_charts
 from reports.dashboard import dashboard_figures
-from reports.exports import PdfUnavailable, report_pdf, report_signals_csv, report_xlsx
+from reports.exports import report_pdf, report_signals_csv, report_xlsx
 from reports.models import Export
 from reports.queue_exports import export_request
 from reports.services import report_request
 from signals_app.errors import WorkflowError
 from signals_app.filters import describe_queries
+from signals_app.spreadsheets import PdfUnavailable
 
 
 class ReportForm(forms.Form):

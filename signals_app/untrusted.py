@@ -8,6 +8,8 @@ says the same to the platforms' integrators.
   hold it, and in a citizen's text it carries nothing (texts are kept, without it).
 - An identifier (an event id, an item id, a number in an address) with a control character or a
   surrogate in it is refused: an id is matched, not read, so it is never silently changed.
+- A photo uploaded by a person (the widget, the objects of a vote) is a JPEG or a PNG by its
+  first bytes, whatever its name says, and at most `MAX_PHOTO` bytes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,26 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 MAX_DEPTH = 64
+MAX_PHOTO = 5 * 1024 * 1024
+PHOTO_SIGNATURES = {
+    b"\xff\xd8\xff": ("jpg", "image/jpeg"),
+    b"\x89PNG\r\n\x1a\n": ("png", "image/png"),
+}
+
+
+def photo_checked(upload: Any) -> tuple[str, str]:
+    """An uploaded file's (extension, content type) if it is a photo we take, else
+    ValidationError (for the form that took it)."""
+    from django import forms
+
+    if upload.size > MAX_PHOTO:
+        raise forms.ValidationError(_("The photo is larger than 5 MB."))
+    head = upload.read(16)
+    upload.seek(0)
+    for signature, kind in PHOTO_SIGNATURES.items():
+        if head.startswith(signature):
+            return kind
+    raise forms.ValidationError(_("Only JPEG and PNG photos are accepted."))
 
 
 class UntrustedInput(ValueError):

@@ -26,6 +26,8 @@ from signals_app.votes.models import (
     PHASE_ORDER,
     Campaign,
     CampaignEvent,
+    Milestone,
+    ObjectPhoto,
     Participation,
     Phase,
     Vote,
@@ -280,3 +282,83 @@ def _winners_mark(campaign: Campaign, actor: User | None) -> None:
     VoteObject.objects.filter(campaign=campaign).update(is_winner=False)
     VoteObject.objects.filter(pk__in=winners).update(is_winner=True)
     _log(campaign, CampaignEvent.Kind.WINNERS, actor, winners=winners)
+
+
+# --- the organisers' writes ------------------------------------------------------------------
+
+
+def campaign_save(*, campaign: Campaign, actor: User) -> Campaign:
+    """A new or changed campaign; its rules are fixed once voting starts."""
+    rights.require("organise", user=actor, region_id=campaign.region_id)
+    if campaign.pk:
+        before = Campaign.objects.get(pk=campaign.pk)
+        if before.phase != Phase.PREPARATION and before.region_id == campaign.region_id:
+            rules = ("starts_on", "ends_on", "choices", "may_change", "min_age", "winners",
+                     "winners_count", "region_id")  # fmt: skip
+            if any(getattr(before, name) != getattr(campaign, name) for name in rules):
+                raise InvalidInput(_("The rules of a campaign are fixed once voting starts."))
+    campaign.save()
+    return campaign
+
+
+def participation_add(*, campaign: Campaign, municipality: Municipality, budget: Decimal | None,
+                      actor: User) -> Participation:  # fmt: skip
+    rights.require("organise", user=actor, region_id=campaign.region_id)
+    if municipality.region_id != campaign.region_id:
+        raise InvalidInput(_("The municipality belongs to another region."))
+    if (
+        campaign.phase != Phase.PREPARATION
+        and not Participation.objects.filter(campaign=campaign, municipality=municipality).exists()
+    ):
+        raise InvalidInput(_("Municipalities join a campaign before voting starts."))
+    found, _created = Participation.objects.update_or_create(
+        campaign=campaign, municipality=municipality, defaults={"budget": budget}
+    )
+    return found
+
+
+def object_save(*, item: VoteObject, actor: User) -> VoteObject:
+    """A new or changed object of a municipality's ballot (only while preparing: new ones)."""
+    rights.require("objects", user=actor, region_id=item.campaign.region_id,
+                   municipality=item.municipality)  # fmt: skip
+    if not Participation.objects.filter(campaign=item.campaign,
+                                        municipality=item.municipality).exists():  # fmt: skip
+        raise InvalidInput(_("This municipality does not take part in the vote."))
+    if not item.pk and item.campaign.phase != Phase.PREPARATION:
+        raise InvalidInput(_("Objects join the ballot before voting starts."))
+    if item.agency is not None and item.agency.region_id != item.campaign.region_id:
+        raise InvalidInput(_("The agency belongs to another region."))
+    item.save()
+    return item
+
+
+def photo_add(*, item: VoteObject, upload, kind: tuple[str, str], caption: str, actor: User,  # type: ignore[no-untyped-def]
+              milestone: Milestone | None = None) -> ObjectPhoto:  # fmt: skip
+    """A checked photo (`untrusted.photo_checked`) kept with its size and SHA-256."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    rights.require("objects", user=actor, region_id=item.campaign.region_id,
+                   municipality=item.municipality)  # fmt: skip
+    content = upload.read()
+    digest = hashlib.sha256(content).hexdigest()
+    photo = ObjectPhoto(vote_object=item, milestone=milestone, content_type=kind[1],
+                        size=len(content), sha256=digest, caption=caption[:300])  # fmt: skip
+    photo.file.save(f"{digest[:32]}.{kind[0]}", ContentFile(content), save=False)
+    photo.save()
+    return photo
+
+
+def milestone_add(*, item: VoteObject, kind: str, happened_on: date, note: str,
+                  actor: User) -> Milestone:  # fmt: skip
+    """A step of a winner's works (once each), shown on its public page."""
+    rights.require("objects", user=actor, region_id=item.campaign.region_id,
+                   municipality=item.municipality)  # fmt: skip
+    if not item.is_winner or item.campaign.phase not in (Phase.PUBLISHED, Phase.IMPLEMENTATION):
+        raise InvalidInput(_("Milestones are recorded for the winners once results are out."))
+    found, _created = Milestone.objects.update_or_create(
+        vote_object=item, kind=kind,
+        defaults={"happened_on": happened_on, "note": note, "recorded_by": actor},
+    )  # fmt: skip
+    return found

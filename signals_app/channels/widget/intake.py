@@ -28,13 +28,9 @@ from signals_app.errors import InvalidInput
 from signals_app.ingest.process import inbound_accept
 from signals_app.limits import over_limit
 from signals_app.models import InboundMessage, Signal, Source, Subscription
+from signals_app.untrusted import photo_checked
 
 logger = logging.getLogger(__name__)
-MAX_PHOTO = 5 * 1024 * 1024
-PHOTO_SIGNATURES = {
-    b"\xff\xd8\xff": ("jpg", "image/jpeg"),
-    b"\x89PNG\r\n\x1a\n": ("png", "image/png"),
-}
 RATE_LIMIT = 5  # submissions per address
 RATE_WINDOW = 600  # seconds
 # The widget lives in an iframe on the agency's pages; everything else keeps frame-ancestors 'none'.
@@ -110,15 +106,8 @@ class WidgetForm(forms.Form):
         photo = self.cleaned_data.get("photo")
         if not photo:
             return None
-        if photo.size > MAX_PHOTO:
-            raise forms.ValidationError(_("The photo is larger than 5 MB."))
-        head = photo.read(16)
-        photo.seek(0)
-        for signature, kind in PHOTO_SIGNATURES.items():
-            if head.startswith(signature):
-                photo.detected = kind
-                return photo
-        raise forms.ValidationError(_("Only JPEG and PNG photos are accepted."))
+        photo.detected = photo_checked(photo)
+        return photo
 
 
 CONSENT_VERSION = "2026-12-01"
