@@ -4,6 +4,7 @@
 
 ingest: bench/ingest.py alone (HTTP → processed signal through the batch API, VK callbacks).
 webhooks: bench/webhooks.py alone (VK callbacks' answer time while analysts work).
+votes: bench/votes.py alone (verified residents voting over the public pages, identities racing).
 
 sla_sweep (after a `--keep` load, or alone with `--only sla_sweep` on a kept database): an idle
 sweep and one with 5,000 signals due among 100,000 open.
@@ -44,6 +45,7 @@ def main() -> int:
             "ui",
             "reports",
             "api",
+            "votes",
         ],
     )
     args = parser.parse_args()
@@ -83,7 +85,10 @@ def main() -> int:
     if args.only in (None, "api"):
         subprocess.run([sys.executable, str(ROOT / "bench" / "api.py")], check=True)
         print()
-    if args.only in ("ui", "reports", "api"):
+    if args.only in (None, "votes"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "votes.py")], check=True)
+        print()
+    if args.only in ("ui", "reports", "api", "votes"):
         return 0
 
     database = fresh_database("bench")

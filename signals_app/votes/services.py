@@ -32,7 +32,6 @@ from signals_app.votes.models import (
     Phase,
     Vote,
     VoteObject,
-    Voter,
 )
 
 logger = logging.getLogger(__name__)
@@ -133,6 +132,7 @@ class Cast:
     message: str = ""
     votes: list[Vote] = field(default_factory=list)
     changed: bool = False
+    names: list[str] = field(default_factory=list)  # the objects chosen, in order
 
 
 def is_open(campaign: Campaign, municipality: Municipality, now: datetime | None = None) -> bool:
@@ -154,8 +154,10 @@ def _age_refusal(campaign: Campaign, verified: Verified, municipality: Municipal
     return ""
 
 
-def _voter(campaign: Campaign, verified: Verified, municipality: Municipality) -> Voter:
-    """The voter of this identity (made once, whoever comes first), locked for this vote."""
+def _voter(campaign: Campaign, verified: Verified, municipality: Municipality) -> tuple[int, int]:
+    """The voter of this identity (made once, whoever comes first), its row locked until this
+    vote commits: (its id, its municipality). One statement: an upsert that locks the row it
+    finds (a second cast of the identity waits here for the first to finish)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -163,12 +165,14 @@ def _voter(campaign: Campaign, verified: Verified, municipality: Municipality) -
                 (campaign_id, identity, method, municipality_id, municipality_declared,
                  age_declared, created_at)
             VALUES (%s, %s, %s, %s, %s, %s, %s)
-            ON CONFLICT (campaign_id, identity) DO NOTHING
+            ON CONFLICT (campaign_id, identity) DO UPDATE SET identity = EXCLUDED.identity
+            RETURNING id, municipality_id
             """,
             [campaign.pk, verified.identity, verified.method, municipality.pk,
              not verified.oktmo, not verified.birthdate, timezone.now()],
         )  # fmt: skip
-    return Voter.objects.select_for_update().get(campaign=campaign, identity=verified.identity)
+        voter_id, place_id = cursor.fetchone()
+    return voter_id, place_id
 
 
 def vote_cast(
@@ -185,24 +189,30 @@ def vote_cast(
 ) -> Cast:
     """Record a verified resident's choice: one vote per identity (up to the campaign's number
     of objects), in their own municipality, while its window is open. Two casts of one
-    identity at once end with one vote: the voter's row is locked, and the constraint on
-    (voter, choice number) stands behind it."""
+    identity at once end with one vote: the voter's row is locked by the first, and the
+    constraint on (voter, choice number) refuses the second."""
     chosen = list(dict.fromkeys(int(item) for item in objects))
     if origin != Vote.Origin.WEB:
         if helper is None:
             raise InvalidInput(_("An assisted vote names its helper."))
         rights.require("assist", user=helper, region_id=campaign.region_id)
-    if not Participation.objects.filter(campaign=campaign, municipality=municipality).exists():
-        return Cast(False, _("This municipality does not take part in the vote."))
     if not is_open(campaign, municipality):
         return Cast(False, _("Voting is not open in this municipality now."))
     if not chosen:
         return Cast(False, _("Choose an object."))
     if len(chosen) > campaign.choices:
         return Cast(False, _("You may choose at most %(count)s.") % {"count": campaign.choices})
-    found = VoteObject.objects.filter(pk__in=chosen, campaign=campaign, municipality=municipality,
-                                      is_active=True).count()  # fmt: skip
-    if found != len(chosen):
+    # The campaign's phase is read again here, with the ballot: the campaign given may be a
+    # few seconds old (a page's cache), the vote never is.
+    names = dict(VoteObject.objects.filter(
+        pk__in=chosen, campaign=campaign, campaign__phase=Phase.VOTING, municipality=municipality,
+        is_active=True, municipality__participations__campaign=campaign,
+    ).values_list("pk", "name"))  # fmt: skip
+    if len(names) != len(chosen):
+        if not Campaign.objects.filter(pk=campaign.pk, phase=Phase.VOTING).exists():
+            return Cast(False, _("Voting is not open in this municipality now."))
+        if not Participation.objects.filter(campaign=campaign, municipality=municipality).exists():
+            return Cast(False, _("This municipality does not take part in the vote."))
         return Cast(False, _("Only the objects of your municipality's ballot can be chosen."))
     if verified.oktmo and not municipality.oktmo.startswith(verified.oktmo[:8]):
         return Cast(False, _("Gosuslugi knows you in another municipality: vote there."))
@@ -211,26 +221,30 @@ def vote_cast(
         return Cast(False, refusal)
     try:
         with transaction.atomic():
-            return _record(campaign, verified, municipality, chosen, origin, helper, address,
+            cast = _record(campaign, verified, municipality, chosen, origin, helper, address,
                            device)  # fmt: skip
     except IntegrityError:  # the other cast of this identity won the race
         return Cast(False, _("You have voted already."))
+    cast.names = [names[number] for number in chosen] if cast.recorded else []
+    return cast
 
 
-def _record(campaign: Campaign, verified: Verified, municipality: Municipality, chosen: list[int],
-            origin: str, helper: User | None, address: str, device: str) -> Cast:  # fmt: skip
-    voter = _voter(campaign, verified, municipality)
-    if voter.municipality_id != municipality.pk:
+def _record(
+    campaign: Campaign, verified: Verified, municipality: Municipality, chosen: list[int],
+    origin: str, helper: User | None, address: str, device: str,
+) -> Cast:  # fmt: skip
+    voter, place = _voter(campaign, verified, municipality)
+    if place != municipality.pk:
         return Cast(False, _("You have voted in another municipality."))
     now = timezone.now()
-    counted = Vote.objects.filter(voter=voter, state=Vote.State.COUNTED)
-    changed = counted.exists()
-    if changed:
-        if not campaign.may_change:
-            return Cast(False, _("You have voted already."))
-        counted.update(state=Vote.State.REPLACED, ended_at=now)
+    changed = False
+    if campaign.may_change:
+        changed = bool(Vote.objects.filter(voter_id=voter, state=Vote.State.COUNTED).update(
+            state=Vote.State.REPLACED, ended_at=now))  # fmt: skip
+    # Without a change allowed, a counted vote of this voter makes the insert fail on the
+    # constraint (voter, choice number): "voted already".
     votes = Vote.objects.bulk_create([
-        Vote(campaign=campaign, voter=voter, vote_object_id=number, municipality=municipality,
+        Vote(campaign=campaign, voter_id=voter, vote_object_id=number, municipality=municipality,
              slot=slot, origin=origin, helper=helper, cast_at=now, address=address,
              device=device)
         for slot, number in enumerate(chosen, start=1)

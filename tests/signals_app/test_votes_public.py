@@ -163,3 +163,21 @@ def test_outside_the_window_the_ballot_reads_and_refuses(client, world, oidc):
         assert "Голосование открыто с" in page
         assert client.post(address["cast"], {"choice": [park.pk]}).status_code == 409
     assert not Vote.objects.exists()
+
+
+@time_machine.travel(VOTING, tick=False)
+def test_a_vote_after_the_organisers_close_the_vote_is_refused_at_once(
+    client, world, oidc, analyst
+):
+    from signals_app.votes import services
+
+    campaign, municipality, park, yard = world
+    address = urls(campaign, municipality)
+    sign_in(client, oidc, "adult", address["verify_start"])
+    assert client.post(address["cast"], {"choice": [park.pk]}).status_code == 200
+    services.phase_move(campaign=campaign, to=Phase.COUNTING, actor=analyst, reason="Итоги сейчас")
+    other = client.__class__()
+    sign_in(other, oidc, "teen", address["verify_start"])  # the page's cache still says "voting"
+    late = other.post(address["cast"], {"choice": [yard.pk], "adult": "on"})
+    assert late.status_code == 409 and "не открыто" in late.content.decode()
+    assert Vote.objects.count() == 1

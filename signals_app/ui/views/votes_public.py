@@ -67,6 +67,25 @@ def _place(campaign_id: int, municipality_id: int) -> tuple[Campaign, Municipali
     return participation.campaign, participation.municipality
 
 
+_PLACES: dict[tuple[int, int], tuple[float, Campaign, Municipality]] = {}
+PLACE_SECONDS = 30
+
+
+def _cast_place(campaign_id: int, municipality_id: int) -> tuple[Campaign, Municipality]:
+    """`_place` for the vote itself, kept in the process for `PLACE_SECONDS`: on voting day
+    every vote would read the same rows. What may change meanwhile is checked again where it
+    counts — the phase and the ballot in the statement that reads the chosen objects."""
+    key = (campaign_id, municipality_id)
+    found = _PLACES.get(key)
+    if found is not None and found[0] > time.monotonic():
+        return found[1], found[2]
+    campaign, municipality = _place(campaign_id, municipality_id)
+    if len(_PLACES) > 10_000:
+        _PLACES.clear()
+    _PLACES[key] = (time.monotonic() + PLACE_SECONDS, campaign, municipality)
+    return campaign, municipality
+
+
 def verified_of(request: HttpRequest) -> identity.Verified | None:
     stored = request.session.get(SESSION_VERIFIED)
     if not isinstance(stored, dict) or time.time() - stored.get("at", 0) > VERIFIED_FOR:
@@ -100,13 +119,13 @@ def vote_region(request: HttpRequest, region_code: str) -> HttpResponse:
     return _render(request, "votes/region.html", {"campaign": campaign, "places": places})
 
 
-class BallotForm(forms.Form):
-    choice = forms.TypedMultipleChoiceField(coerce=int, label=gettext_lazy("Your choice"))
-    adult = forms.BooleanField(required=False)
-
-    def __init__(self, *args: Any, objects: list[VoteObject], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["choice"].choices = [(item.pk, item.name) for item in objects]
+def _choices(request: HttpRequest) -> list[int] | None:
+    """The objects ticked on the ballot (ids), or None when the form was tampered with."""
+    try:
+        chosen = [int(value) for value in request.POST.getlist("choice")]
+    except ValueError:
+        return None
+    return chosen if 0 < len(chosen) <= 10 else None
 
 
 def _ballot_context(request: HttpRequest, campaign: Campaign, municipality: Municipality,
@@ -239,34 +258,31 @@ def vote_verify_phone(request: HttpRequest, campaign_id: int, municipality_id: i
 
 @require_POST
 def vote_cast(request: HttpRequest, campaign_id: int, municipality_id: int) -> HttpResponse:
-    campaign, municipality = _place(campaign_id, municipality_id)
+    campaign, municipality = _cast_place(campaign_id, municipality_id)
     verified = verified_of(request)
-    objects = selectors.ballot(campaign, municipality)
-    form = BallotForm(request.POST, objects=objects)
+    chosen = _choices(request)
     if verified is None:
         context = _ballot_context(request, campaign, municipality,
                                   problem=_("Confirm who you are first."))  # fmt: skip
         return _render(request, "votes/ballot.html", context, 403)
-    if not form.is_valid():
-        context = _ballot_context(request, campaign, municipality, form=form,
+    if chosen is None:
+        context = _ballot_context(request, campaign, municipality,
                                   problem=_("Choose an object of the ballot."))  # fmt: skip
         return _render(request, "votes/ballot.html", context, 400)
     origin = assisting(request, campaign) or Vote.Origin.WEB
     cast = services.vote_cast(
         campaign=campaign, verified=verified, municipality=municipality,
-        objects=form.cleaned_data["choice"], declared_adult=form.cleaned_data["adult"],
+        objects=chosen, declared_adult=request.POST.get("adult") == "on",
         origin=origin, helper=request.user if origin != Vote.Origin.WEB else None,
         address=identity.address_hash(client_address(request)),
         device=identity.device_hash(request.COOKIES.get(DEVICE_COOKIE, "")),
     )  # fmt: skip
     if not cast.recorded:
-        context = _ballot_context(request, campaign, municipality, form=form,
-                                  problem=cast.message)  # fmt: skip
+        context = _ballot_context(request, campaign, municipality, problem=cast.message)
         return _render(request, "votes/ballot.html", context, 409)
     request.session.pop(SESSION_VERIFIED, None)  # the next resident on this device verifies anew
-    chosen = [item for item in objects if item.pk in form.cleaned_data["choice"]]
     return _render(request, "votes/done.html", {
-        "campaign": campaign, "municipality": municipality, "chosen": chosen,
+        "campaign": campaign, "municipality": municipality, "chosen": cast.names,
         "changed": cast.changed, "assisted": origin != Vote.Origin.WEB,
     })  # fmt: skip
 
