@@ -335,6 +335,8 @@ def _manage(env: dict[str, str], *args: str) -> None:
 
 def mode_run() -> int:
     env, stops = resolve_services(prefer_machine=False)
+    # No SMS gateway locally: codes and answers by SMS are printed to the console.
+    env.setdefault("SMS_BACKEND", "signals_app.channels.phone.sms.ConsoleGateway")
     supervisor: Supervisor | None = None
     stop = StopFlag()
     exit_code = 0
@@ -352,6 +354,7 @@ def mode_run() -> int:
         say(f"open http://{WEB_ADDRESS}/  (Ctrl-C stops every process and embedded server)")
         say(f"API documentation: http://{WEB_ADDRESS}/api/docs/  (tokens: /api/tokens/)")
         say(f"intakes (webhooks, batch API, Open311, widget): http://{INTAKE_ADDRESS}/")
+        say(f"the residents' vote: http://{WEB_ADDRESS}/vote/r/74/  (SMS codes print here)")
         while not stop.raised:
             supervisor.check()
             time.sleep(0.5)

@@ -61,6 +61,9 @@ def _no_stale_ingest_state():
 
     cache.delete(WAKE_KEY)
     source_cache_clear()
+    from signals_app.limits import limit_key
+
+    cache.delete(limit_key("vote-code", "127.0.0.1"))  # the test clients' address
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ DEMO_USERS = [
     ("executor", "Мария", "Исполнителева", None, "Адм. Челябинск", "executor"),
     ("health", "Павел", "Врачёв", None, "Минздрав", "coordinator"),
     ("utility", "Ольга", "Теплосетева", None, "ЧКТС", "executor"),
+    ("volunteer", "Вера", "Волонтёрова", Role.VOLUNTEER, None, None),
 ]
 
 CHANNEL_MIX = [

@@ -66,6 +66,17 @@ def page(browser, live_server, settings):
     assert errors == [], f"JavaScript errors in the page: {errors}"
 
 
+def phone_page(browser):  # type: ignore[no-untyped-def]
+    """A citizen's phone: a small touch screen, and the page's JavaScript errors collected."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                has_touch=True, locale="ru-RU")  # fmt: skip
+    citizen = phone.new_page()
+    citizen.set_default_timeout(15_000)
+    errors: list[str] = []
+    citizen.on("pageerror", lambda error: errors.append(str(error)))
+    return phone, citizen, errors
+
+
 def login(page, username: str, password: str = "pass-12345") -> None:  # type: ignore[no-untyped-def]
     page.context.clear_cookies()
     page.goto(page.base_url + "/login/")

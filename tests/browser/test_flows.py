@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from signals_app.choices import Status
 from signals_app.models import Signal
 from signals_app.workflow import services
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import login, phone_page, shot
 from tests.factories import SignalFactory
 
 pytestmark = pytest.mark.browser
@@ -370,17 +370,6 @@ def test_leaving_a_typed_note_asks_first(page, world, region):
     expect(page.locator("#note-text")).to_have_value("")
 
 
-def _phone(browser):  # type: ignore[no-untyped-def]
-    """A citizen's phone: a small touch screen, and the page's JavaScript errors collected."""
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                has_touch=True, locale="ru-RU")  # fmt: skip
-    citizen = phone.new_page()
-    citizen.set_default_timeout(15_000)
-    errors: list[str] = []
-    citizen.on("pageerror", lambda error: errors.append(str(error)))
-    return phone, citizen, errors
-
-
 def test_a_citizen_on_a_phone_follows_the_status_and_says_it_is_not_solved(
     browser, live_server, settings, world, region, agency, analyst, executor
 ):
@@ -389,7 +378,7 @@ def test_a_citizen_on_a_phone_follows_the_status_and_says_it_is_not_solved(
 
     settings.SITE_URL = live_server.url  # the links given to citizens are absolute
     SourceFactory(region=region, channel="widget", agency=agency)
-    phone, citizen, errors = _phone(browser)
+    phone, citizen, errors = phone_page(browser)
     citizen.goto(f"{live_server.url}/widget/{agency.pk}/")
     citizen.fill("textarea[name=text]", "Во дворе дома 5 по улице Мира глубокая яма")
     citizen.check("input[name=news]")  # the news of each change, to an e-mail
@@ -446,7 +435,7 @@ def test_a_citizen_on_a_phone_joins_the_same_problem_instead_of_filing_it_again(
     earlier = SignalFactory(region=region, municipality=municipality,
                             text="Огромная яма на дороге у дома 5 по улице Мира")  # fmt: skip
     services.signal_route(signal=earlier, agency=agency, actor=analyst)
-    phone, citizen, errors = _phone(browser)
+    phone, citizen, errors = phone_page(browser)
     citizen.goto(f"{live_server.url}/widget/{agency.pk}/")
     citizen.fill("textarea[name=text]", "Яма на дороге у дома 5 на улице Мира, глубокая")
     similar = citizen.locator("#similar")

@@ -35,7 +35,23 @@ def test_reference_data_is_realistic(loaded):
     assert Category.objects.filter(level=1).count() == 12
     assert 55 <= Category.objects.filter(level=2).count() <= 70
     assert set(Source.objects.values_list("channel", flat=True)) == set(Channel.values)
-    assert User.objects.filter(is_demo=True).count() == 8
+    assert User.objects.filter(is_demo=True).count() == 9
+
+
+def test_the_demo_vote_is_open_around_today(loaded):
+    from django.utils import timezone
+
+    from signals_app.votes.models import Campaign, Phase
+    from signals_app.votes.services import is_open
+
+    campaign = Campaign.objects.get()
+    assert campaign.phase == Phase.VOTING
+    assert campaign.starts_on < timezone.localdate() < campaign.ends_on
+    places = [item.municipality for item in campaign.participations.all()]
+    assert {place.name for place in places} == {"Магнитогорск", "Златоуст", "Копейск"}
+    assert all(is_open(campaign, place) and place.population for place in places)
+    assert campaign.objects_voted.count() == 10
+    assert User.objects.get(username="volunteer").groups.filter(name="volunteer").exists()
 
 
 def test_signals_follow_legal_paths_with_events(loaded):

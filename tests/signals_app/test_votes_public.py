@@ -181,3 +181,17 @@ def test_a_vote_after_the_organisers_close_the_vote_is_refused_at_once(
     late = other.post(address["cast"], {"choice": [yard.pk], "adult": "on"})
     assert late.status_code == 409 and "не открыто" in late.content.decode()
     assert Vote.objects.count() == 1
+
+
+@time_machine.travel(VOTING, tick=False)
+def test_a_local_run_prints_the_code_with_the_number_masked(client, world, settings, capsys):
+    campaign, municipality, _park, _yard = world
+    settings.SMS_BACKEND = "signals_app.channels.phone.sms.ConsoleGateway"
+    assert (
+        client.post(
+            urls(campaign, municipality)["verify_phone"], {"phone": "+79125550011"}
+        ).status_code
+        == 200
+    )
+    printed = capsys.readouterr().out
+    assert "SMS to +791******11: Ваш код для голосования: " in printed and "5550" not in printed

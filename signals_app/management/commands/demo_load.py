@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from signals_app.demo.history import demo_signals_load
 from signals_app.demo.loader import DEMO_PASSWORD, demo_reference_load, demo_users_create
+from signals_app.demo.votes import demo_votes_load
 from signals_app.ingest.classifier import classifier_train
 from signals_app.models import Signal
 
@@ -51,6 +52,7 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from error
             raise
         users = demo_users_create(region=data.region)
+        demo_votes_load(region=data.region)
         self.stdout.write(f"Reference data ready in {time.monotonic() - started:.1f} s")
 
         def progress(done: int, total: int) -> None:
