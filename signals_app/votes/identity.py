@@ -129,6 +129,12 @@ def _code_key(phone: str) -> str:
     return "vote-code:" + keyed("code", phone, length=32)
 
 
+def code_keys(phone: str) -> list[str]:
+    """The cache keys a phone's code lives under (the code, the resend wait)."""
+    key = _code_key(phone_digits(phone))
+    return [key, key + ":sent"]
+
+
 def code_send(phone: str) -> str:
     """Send a one-time code by SMS; "" when sent, else why not (for the resident)."""
     from signals_app.channels.phone.sms import gateway

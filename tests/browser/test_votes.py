@@ -35,6 +35,17 @@ def open_vote(transactional_db, region, municipality, analyst):  # type: ignore[
     return campaign
 
 
+@pytest.fixture(autouse=True)
+def _fresh_codes():  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    from signals_app.votes.identity import code_keys
+
+    cache.delete_many(code_keys("+79120001122"))
+    yield
+    cache.delete_many(code_keys("+79120001122"))
+
+
 def test_a_resident_votes_on_a_phone_with_a_code_by_sms(browser, live_server, settings, standin,
                                                        open_vote, region, municipality):  # fmt: skip
     settings.SMS_BACKEND = "signals_app.channels.phone.sms.HttpGateway"

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from agencies.models import Role
+from signals_app.votes import identity
 from signals_app.votes.models import Phase, Vote, Voter
 from tests.factories import UserFactory
 from tests.oidc_servers import authorise, oidc, oidc_provider, signed_in  # noqa: F401
@@ -22,6 +23,20 @@ from tests.signals_app.test_votes import ballot, make_campaign
 
 pytestmark = pytest.mark.django_db
 VOTING = datetime(2027, 4, 10, 7, 0, tzinfo=UTC)
+
+
+PHONES = ("+79123456789", "+79125550011")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_codes():  # type: ignore[no-untyped-def]
+    """Only this module's phones' codes and resend waits (never a flush of the shared Redis)."""
+    from django.core.cache import cache
+
+    keys = [key for phone in PHONES for key in identity.code_keys(phone)]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
 
 
 @pytest.fixture
@@ -195,3 +210,13 @@ def test_a_local_run_prints_the_code_with_the_number_masked(client, world, setti
     )
     printed = capsys.readouterr().out
     assert "SMS to +791******11: Ваш код для голосования: " in printed and "5550" not in printed
+
+
+@time_machine.travel(VOTING, tick=False)
+def test_an_unreachable_provider_is_a_plain_page_never_a_500(client, world, settings):
+    campaign, municipality, _park, _yard = world
+    settings.VOTE_OIDC_DISCOVERY_URL = "http://127.0.0.1:9/.well-known/openid-configuration"
+    settings.VOTE_OIDC_CLIENT_ID = "cur-votes"
+    page = client.get(urls(campaign, municipality)["verify_start"])
+    assert page.status_code == 503 and "Госуслуги сейчас не отвечают" in page.content.decode()
+    assert client.get(reverse("vote_verify_oidc") + "?code=x&state=y").status_code == 400
