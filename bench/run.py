@@ -4,6 +4,7 @@
 
 ingest: bench/ingest.py alone (HTTP → processed signal through the batch API, VK callbacks).
 webhooks: bench/webhooks.py alone (VK callbacks' answer time while analysts work).
+rollup: bench/rollup.py alone (the analytics' counts: their cost per batch of 1,000 signals).
 votes: bench/votes.py alone (verified residents voting over the public pages, identities racing).
 
 sla_sweep (after a `--keep` load, or alone with `--only sla_sweep` on a kept database): an idle
@@ -46,6 +47,7 @@ def main() -> int:
             "reports",
             "api",
             "votes",
+            "rollup",
         ],
     )
     args = parser.parse_args()
@@ -88,7 +90,10 @@ def main() -> int:
     if args.only in (None, "votes"):
         subprocess.run([sys.executable, str(ROOT / "bench" / "votes.py")], check=True)
         print()
-    if args.only in ("ui", "reports", "api", "votes"):
+    if args.only in (None, "rollup"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "rollup.py")], check=True)
+        print()
+    if args.only in ("ui", "reports", "api", "votes", "rollup"):
         return 0
 
     database = fresh_database("bench")

@@ -1,5 +1,6 @@
 """The signals app's models (floor 1), one module per part; Django finds them all here."""
 
+from signals_app.analytics.models import DayCount, HourCount
 from signals_app.ingest.models import (
     ClassificationRule,
     ImportJob,
@@ -48,11 +49,13 @@ __all__ = [
     "CampaignEvent",
     "Category",
     "ClassificationRule",
+    "DayCount",
     "DeadlineKind",
     "DeliveryAttempt",
     "Escalation",
     "EscalationStep",
     "Forward",
+    "HourCount",
     "ImportJob",
     "InboundMessage",
     "Mailbox",

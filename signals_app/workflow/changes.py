@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency
 from signals_app import timeline
+from signals_app.analytics.rollup import counts_move
 from signals_app.choices import FINISHED_STATUSES, Status
 from signals_app.errors import InvalidInput, InvalidTransition
 from signals_app.models import Category, Reply, Signal
@@ -62,7 +63,7 @@ class Change:
     attributes, instead of being recomputed after each step.
     """
 
-    __slots__ = ("actor_id", "at", "cache", "deferred", "entries", "moves", "signal")
+    __slots__ = ("actor_id", "at", "cache", "counted", "deferred", "entries", "moves", "signal")
 
     def __init__(
         self,
@@ -80,6 +81,12 @@ class Change:
         self.deferred = deferred
         self.entries: list[Entry] = []
         self.moves: list[tuple[str, str]] = []
+        # The (category, channel) the analytics counted the signal under, once either changes.
+        self.counted: tuple[int | None, str] | None = None
+
+    def recounting(self) -> None:
+        if self.counted is None:
+            self.counted = (self.signal.category_id, self.signal.channel)
 
     def _recompute(self, reason: str | Promise, *, rematch: bool) -> None:
         if not self.deferred:
@@ -96,6 +103,9 @@ def save(change: Change) -> None:
     signal.version += 1
     deadlines.refresh(signal, now=change.at, cache=change.cache)
     signal.save(update_fields=SAVED_FIELDS)
+    if change.counted is not None and change.counted != (signal.category_id, signal.channel):
+        counts_move(signal, category_id=change.counted[0], channel=change.counted[1])
+        change.counted = None
     timeline.write(change.entries)
     change.entries = []
 
@@ -262,6 +272,7 @@ def set_category(change: Change, category: Category | None, *, note: str = "") -
     new = category.pk if category is not None else None
     if signal.category_id == new:
         return False
+    change.recounting()
     change.entries.append(
         timeline.attribute_changed(signal.pk, name="category", old=signal.category_id, new=new,
                                    actor_id=change.actor_id, at=change.at, note=note)
@@ -284,6 +295,8 @@ def _set_plain(change: Change, name: str, value: str, reason: Promise) -> bool:
     old = getattr(signal, name)
     if old == value:
         return False
+    if name == "channel":
+        change.recounting()
     change.entries.append(
         timeline.attribute_changed(signal.pk, name=name, old=old, new=value,
                                    actor_id=change.actor_id, at=change.at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from agencies.models import Agency, Municipality, OfficialPage, User
 from signals_app.choices import Channel, Status
@@ -36,6 +36,13 @@ def test_reference_data_is_realistic(loaded):
     assert 55 <= Category.objects.filter(level=2).count() <= 70
     assert set(Source.objects.values_list("channel", flat=True)) == set(Channel.values)
     assert User.objects.filter(is_demo=True).count() == 9
+
+
+def test_the_demo_history_is_in_the_analytics_counts(loaded):
+    from signals_app.analytics.models import DayCount, HourCount
+
+    for model in (HourCount, DayCount):
+        assert model.objects.aggregate(total=Sum("count"))["total"] == Signal.objects.count()
 
 
 def test_the_demo_vote_is_open_around_today(loaded):

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Region, User
 from signals_app import timeline
+from signals_app.analytics.rollup import counts_add
 from signals_app.bulk import copy_instances, copy_rows, reserve_ids
 from signals_app.choices import Status
 from signals_app.errors import InvalidInput
@@ -342,6 +343,7 @@ def signals_write(prepared: Prepared) -> list[Signal]:
         item.signal.number = plan.number
         _fill_numbers(item, numbers)
     copy_instances([item.signal for item in made])
+    counts_add([item.signal for item in made])  # the analytics' hourly and daily counts
     timeline.write_many(entry for item in made for entry in item.entries)
     replies = [reply.row() for item in made for reply in item.replies]
     escalations = [row for item in made for row in item.escalations]
