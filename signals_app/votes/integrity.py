@@ -13,10 +13,12 @@ Only counted votes are read; annulled ones are reported apart in the results.
 
 from __future__ import annotations
 
+import operator
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
 
 from django.db.models import Count, F, Func, Q
 from django.db.models.functions import TruncHour
@@ -151,26 +153,38 @@ def _shares(campaign: Campaign) -> list[Finding]:
 
 
 def _last_hour(campaign: Campaign) -> list[Finding]:
+    """Each municipality's last hour against its mean hour (one query for all of them: each
+    municipality's last hour ends at its own midnight)."""
+    places = list(Participation.objects.filter(campaign=campaign).select_related(
+        "municipality__region"))  # fmt: skip
+    if not places:
+        return []
+    windows = {place.municipality_id: window(campaign, place.municipality) for place in places}
+    last = reduce(operator.or_, (
+        Q(municipality_id=number, cast_at__gte=closes - timedelta(hours=1))
+        for number, (_opens, closes) in windows.items()
+    ))  # fmt: skip
+    counts = {
+        row["municipality_id"]: row
+        for row in Vote.objects.filter(campaign=campaign, state=Vote.State.COUNTED)
+        .values("municipality_id")
+        .annotate(total=Count("pk"), last=Count("pk", filter=last))
+    }
     found = []
-    for place in Participation.objects.filter(campaign=campaign).select_related(
-        "municipality__region"
-    ):
-        opens, closes = window(campaign, place.municipality)
-        votes = Vote.objects.filter(campaign=campaign, state=Vote.State.COUNTED,
-                                    municipality=place.municipality)  # fmt: skip
-        counts = votes.aggregate(
-            total=Count("pk"), last=Count("pk", filter=Q(cast_at__gte=closes - timedelta(hours=1)))
-        )
-        hours = max((closes - opens).total_seconds() / 3600, 1)
-        mean = counts["total"] / hours
-        if counts["last"] >= HOUR_MIN and counts["last"] > LAST_FACTOR * mean:
+    for place in places:
+        row = counts.get(place.municipality_id)
+        if row is None:
+            continue
+        opens, closes = windows[place.municipality_id]
+        mean = row["total"] / max((closes - opens).total_seconds() / 3600, 1)
+        if row["last"] >= HOUR_MIN and row["last"] > LAST_FACTOR * mean:
             found.append(Finding(
                 "last_hour",
                 _("%(place)s: %(count)s votes in the last hour") % {
-                    "place": place.municipality.name, "count": counts["last"]},
+                    "place": place.municipality.name, "count": row["last"]},
                 _("Against %(mean)s in a mean hour of the vote.") % {"mean": round(mean, 1)},
                 _ids(campaign, municipality=place.municipality,
-                     cast_at__gte=closes - timedelta(hours=1)), counts["last"],
+                     cast_at__gte=closes - timedelta(hours=1)), row["last"],
             ))  # fmt: skip
     return found
 

@@ -258,3 +258,29 @@ def test_a_volunteer_turns_assisting_on_and_off(client, region, municipality):
     client.post(reverse("votes_assist", args=[campaign.pk]), {"origin": ""})
     assert "vote_assist" not in client.session
     assert date(2027, 1, 1) < campaign.starts_on
+
+
+def test_the_integrity_report_finds_an_unusual_hour_a_helpers_share_and_a_last_hour_rush(
+    region, municipality
+):
+    from django.contrib.auth.models import Group
+
+    campaign = make_campaign(region, municipality, phase=Phase.VOTING)
+    park, yard = ballot(campaign, municipality, "Парк", "Двор")
+    for day in range(10):
+        _votes(campaign, municipality, park, 2, at=datetime(2027, 3, 20 + day, 8, 0, tzinfo=UTC))
+    _votes(campaign, municipality, park, 30, at=datetime(2027, 4, 2, 11, 0, tzinfo=UTC))
+    helper = UserFactory(username="volunteer")
+    helper.groups.add(Group.objects.get_or_create(name="volunteer")[0])
+    _votes(
+        campaign, municipality, yard, 25, at=datetime(2027, 4, 5, 9, 0, tzinfo=UTC), helper=helper
+    )
+    closes = datetime(2027, 4, 30, 19, 0, tzinfo=UTC)  # midnight in UTC+5
+    _votes(campaign, municipality, yard, 25, at=closes - timedelta(minutes=30))
+    findings = {item.kind: item for item in integrity.integrity_report(campaign)}
+    assert {"hour", "helper_share", "last_hour"} <= set(findings), findings
+    assert findings["hour"].count == 30 and "Парк" in findings["hour"].title
+    assert findings["helper_share"].count == 25 and "volunteer" in findings["helper_share"].title
+    assert findings["last_hour"].count == 25
+    shares = integrity.helper_shares(campaign)
+    assert [(row["helper__username"], row["number"]) for row in shares] == [("volunteer", 25)]
