@@ -220,3 +220,20 @@ def test_an_unreachable_provider_is_a_plain_page_never_a_500(client, world, sett
     page = client.get(urls(campaign, municipality)["verify_start"])
     assert page.status_code == 503 and "Госуслуги сейчас не отвечают" in page.content.decode()
     assert client.get(reverse("vote_verify_oidc") + "?code=x&state=y").status_code == 400
+
+
+@time_machine.travel(VOTING, tick=False)
+def test_hostile_ballots_are_refused_plainly(client, world):
+    campaign, municipality, park, _yard = world
+    session = client.session
+    session["vote_verified"] = {"identity": identity.oidc_identity("x", "9"), "method": "oidc",
+                                "birthdate": "1990-01-01", "oktmo": "", "at": __import__("time").time()}  # fmt: skip
+    session.save()
+    address = urls(campaign, municipality)["cast"]
+    assert client.post(address, {"choice": ["x"]}).status_code == 400
+    assert client.post(address, {"choice": [str(park.pk)] * 11}).status_code == 400
+    assert client.post(address, {"choice": ["9" * 40]}).status_code == 409
+    assert client.post(address, {"choice": ["-5"]}).status_code == 409
+    huge = reverse("vote_ballot", args=[campaign.pk, 10**30])
+    assert client.get(huge).status_code == 404
+    assert not Vote.objects.exists()
