@@ -33,6 +33,7 @@ from pathlib import Path
 import psycopg
 from common import fresh_database, percentile
 from ui import wait_for
+from webhooks import request
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8777
@@ -79,24 +80,6 @@ print(json.dumps({{"campaign": campaign.pk, "plan": plan}}))
 """
 
 
-async def post(path: str, body: bytes, cookie: str) -> tuple[int, float]:
-    started = time.perf_counter()
-    reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
-    writer.write(
-        (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-        ).encode()
-        + body
-    )
-    await writer.drain()
-    status_line = await reader.readline()
-    await reader.read()
-    writer.close()
-    return int(status_line.split()[1]), time.perf_counter() - started
-
-
 async def voting(campaign: int, queues: list[list[list]], seconds: float) -> tuple[list, Counter]:
     times: list[float] = []
     statuses: Counter = Counter()
@@ -107,8 +90,11 @@ async def voting(campaign: int, queues: list[list[list]], seconds: float) -> tup
             if time.perf_counter() >= stop_at:
                 return
             body = f"csrfmiddlewaretoken={CSRF}&choice={target}".encode()
-            status, took = await post(f"/vote/{campaign}/{place}/cast/", body,
-                                      f"sessionid={key}; csrftoken={CSRF}")  # fmt: skip
+            status, took = await request(
+                PORT, "POST", f"/vote/{campaign}/{place}/cast/", body,
+                {"Cookie": f"sessionid={key}; csrftoken={CSRF}"},
+                content_type="application/x-www-form-urlencoded",
+            )  # fmt: skip
             statuses[status] += 1
             times.append(took)
 

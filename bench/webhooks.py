@@ -49,13 +49,15 @@ print(page.external_id)
 
 
 async def request(port: int, method: str, path: str, body: bytes = b"",
-                  headers: dict[str, str] | None = None) -> tuple[int, float]:  # fmt: skip
+                  headers: dict[str, str] | None = None,
+                  content_type: str = "application/json") -> tuple[int, float]:  # fmt: skip
+    """One request on its own connection: the status and the seconds it took."""
     started = time.perf_counter()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     writer.write(
         (
-            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n{head}\r\n"
         ).encode()
         + body

@@ -19,9 +19,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import reduce
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Func, Q
 from django.db.models.functions import TruncHour
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from signals_app.votes.models import Campaign, Participation, Vote
@@ -53,6 +55,11 @@ class _Bucket(Func):
         super().__init__(expression, minutes=minutes, output_field=Vote._meta.get_field("cast_at"))
 
 
+def _local(campaign: Campaign, moment: datetime) -> str:
+    """A moment as the organisers read it: the region's own clock."""
+    return f"{moment.astimezone(ZoneInfo(campaign.region.time_zone)):%d.%m %H:%M}"
+
+
 def _ids(campaign: Campaign, **match) -> list[int]:  # type: ignore[no-untyped-def]
     found = Vote.objects.filter(campaign=campaign, state=Vote.State.COUNTED, **match)
     return list(found.order_by("cast_at").values_list("pk", flat=True)[:EVIDENCE])
@@ -77,8 +84,8 @@ def _hours(campaign: Campaign) -> list[Finding]:
             if count >= HOUR_MIN and count > HOUR_FACTOR * typical:
                 found.append(Finding(
                     "hour", _("«%(name)s»: %(count)s votes in one hour") % {"name": name, "count": count},
-                    _("From %(hour)s UTC: %(count)s votes, against a median of %(typical)s an "
-                      "hour for this object.") % {"hour": f"{hour:%d.%m %H:00}", "count": count,
+                    _("From %(hour)s: %(count)s votes, against a median of %(typical)s an "
+                      "hour for this object.") % {"hour": _local(campaign, hour), "count": count,
                                                   "typical": typical},
                     _ids(campaign, vote_object_id=number, cast_at__gte=hour,
                          cast_at__lt=hour + timedelta(hours=1)), count,
@@ -109,8 +116,8 @@ def _bursts(campaign: Campaign) -> list[Finding]:
             found.append(Finding(
                 kind, _("%(count)s votes from %(who)s in %(minutes)s minutes")
                 % {"count": row["number"], "who": who, "minutes": BURST_MINUTES},
-                _("From %(start)s UTC, %(who)s (%(mark)s).") % {
-                    "start": f"{start:%d.%m %H:%M}", "who": who, "mark": str(row[column])[:16]},
+                _("From %(start)s, %(who)s (%(mark)s).") % {
+                    "start": _local(campaign, start), "who": who, "mark": str(row[column])[:16]},
                 _ids(campaign, **{column: row[column]}, cast_at__gte=start,
                      cast_at__lt=start + timedelta(minutes=BURST_MINUTES)), row["number"],
             ))  # fmt: skip
@@ -131,9 +138,10 @@ def helper_shares(campaign: Campaign) -> list[dict]:
         .order_by("-number")
     )
     return [
-        {**row, "share": round(100 * row["number"] / totals[row["municipality_id"]], 1)}
+        {**row, "share": round(100 * row["number"] / totals[row["municipality_id"]], 1),
+         "origin_label": Vote.Origin(row["origin"]).label}
         for row in rows
-    ]
+    ]  # fmt: skip
 
 
 def _shares(campaign: Campaign) -> list[Finding]:
@@ -161,7 +169,7 @@ def _last_hour(campaign: Campaign) -> list[Finding]:
         return []
     windows = {place.municipality_id: window(campaign, place.municipality) for place in places}
     last = reduce(operator.or_, (
-        Q(municipality_id=number, cast_at__gte=closes - timedelta(hours=1))
+        Q(municipality_id=number, cast_at__gte=closes - timedelta(hours=1), cast_at__lt=closes)
         for number, (_opens, closes) in windows.items()
     ))  # fmt: skip
     counts = {
@@ -182,9 +190,10 @@ def _last_hour(campaign: Campaign) -> list[Finding]:
                 "last_hour",
                 _("%(place)s: %(count)s votes in the last hour") % {
                     "place": place.municipality.name, "count": row["last"]},
-                _("Against %(mean)s in a mean hour of the vote.") % {"mean": round(mean, 1)},
+                _("Against %(mean)s in a mean hour of the vote.") % {
+                    "mean": number_format(round(mean, 1), 1)},
                 _ids(campaign, municipality=place.municipality,
-                     cast_at__gte=closes - timedelta(hours=1)), row["last"],
+                     cast_at__gte=closes - timedelta(hours=1), cast_at__lt=closes), row["last"],
             ))  # fmt: skip
     return found
 

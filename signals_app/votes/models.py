@@ -385,3 +385,9 @@ class CampaignEvent(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+    @property
+    def phase_after(self) -> str:
+        """The phase a move led to, in words ("" for other events)."""
+        after = self.details.get("after") if self.kind == self.Kind.PHASE else None
+        return str(Phase(after).label) if after in PHASE_ORDER else ""

@@ -49,11 +49,27 @@ def allowed(
         return True
     if context.roles & _CENTRE_ROLES[right] and region_id in context.region_ids:
         return True
-    if right == "objects" and municipality is not None and context.agency_ids:
-        return Agency.objects.filter(
-            pk__in=context.agency_ids, municipality=municipality, is_active=True
-        ).exists()
+    if right == "objects" and municipality is not None:
+        return municipality.pk in managed_municipalities(user=user)
     return False
+
+
+def managed_municipalities(*, user: User) -> frozenset[int]:
+    """The municipalities whose objects the user's agencies manage (one query, kept on the
+    user for the request)."""
+    cached = getattr(user, "_vote_municipalities", None)
+    if cached is not None:
+        return cached
+    context = staff_context(user=user)
+    found: frozenset[int] = frozenset()
+    if context.agency_ids:
+        found = frozenset(
+            Agency.objects.filter(pk__in=context.agency_ids, is_active=True)
+            .exclude(municipality__isnull=True)
+            .values_list("municipality_id", flat=True)
+        )
+    user._vote_municipalities = found  # type: ignore[attr-defined]
+    return found
 
 
 def require(

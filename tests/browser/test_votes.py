@@ -112,7 +112,41 @@ def test_an_analyst_prepares_a_campaign_in_the_browser(page, region, municipalit
     page.fill("#phase-form input[name=reason]", "Решение комиссии")
     page.click("#phase-form button")
     expect(page.locator("#phase")).to_have_text("Голосование")
+    shot(page, "42-vote-campaign")
     campaign = Campaign.objects.get(title="Голосование за благоустройство")
     assert campaign.phase == Phase.VOTING
     assert campaign.events.get().reason == "Решение комиссии"
     assert VoteObject.objects.get(name="Двор на Мира, 7").photos.count() == 1
+
+
+def test_an_analyst_reads_the_integrity_report_and_annuls_a_burst(
+    page, region, municipality, analyst
+):
+    from datetime import UTC, datetime
+
+    from tests.signals_app.test_votes_staff import _votes
+
+    campaign = Campaign.objects.create(
+        region=region, year=2027, title="Комфортная среда", phase=Phase.VOTING,
+        starts_on=timezone.localdate(), ends_on=timezone.localdate() + timedelta(days=20),
+    )  # fmt: skip
+    Participation.objects.create(campaign=campaign, municipality=municipality)
+    park = VoteObject.objects.create(campaign=campaign, municipality=municipality, kind="territory",
+                                     name="Парк Победы", build_year=2028)  # fmt: skip
+    _votes(
+        campaign,
+        municipality,
+        park,
+        35,
+        at=datetime(2027, 4, 1, 3, 0, tzinfo=UTC),
+        address="a1b2c3",
+    )
+    login(page, "analyst")
+    page.goto(f"{page.base_url}/votes/{campaign.pk}/integrity/")
+    finding = page.locator(".finding[data-kind=address]")
+    expect(finding).to_contain_text("35 голосов с одного адреса")
+    finding.locator("input[name=reason]").fill("Вброс с одного адреса")
+    shot(page, "43-vote-integrity")
+    finding.locator("button").click()
+    expect(page.locator(".message")).to_contain_text("Аннулировано голосов: 35")
+    assert Vote.objects.filter(state=Vote.State.ANNULLED).count() == 35

@@ -57,3 +57,20 @@ def test_the_pages_read_a_constant_number_of_queries(client, region, municipalit
     large = {address: _queries(client, address) for address in public + staff}
     assert large == small, (small, large)
     assert max(large.values()) <= 25, large
+
+
+def test_an_agencys_view_of_a_campaign_reads_its_places_in_one_query(client, region, municipality):
+    from agencies.models import Membership
+    from tests.factories import AgencyFactory, UserFactory
+
+    campaign = make_campaign(region, municipality)
+    clerk = UserFactory(username="clerk")
+    Membership.objects.create(user=clerk, agency=AgencyFactory(region=region, municipality=municipality),
+                              role="executor")  # fmt: skip
+    client.force_login(clerk)
+    address = reverse("votes_campaign", args=[campaign.pk])
+    few = _queries(client, address)
+    for _ in range(8):
+        campaign.participations.create(municipality=MunicipalityFactory(region=region))
+    assert _queries(client, address) == few
+    assert municipality.name in client.get(address).content.decode()

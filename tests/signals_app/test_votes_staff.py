@@ -284,3 +284,41 @@ def test_the_integrity_report_finds_an_unusual_hour_a_helpers_share_and_a_last_h
     assert findings["last_hour"].count == 25
     shares = integrity.helper_shares(campaign)
     assert [(row["helper__username"], row["number"]) for row in shares] == [("volunteer", 25)]
+
+
+def test_bad_forms_say_what_is_wrong_and_keep_nothing(client, analyst, region, municipality):
+    campaign = make_campaign(region, municipality)
+    client.force_login(analyst)
+    base = {"region": region.pk, "year": 2028, "title": "Ещё одно", "starts_on": "2028-04-30",
+            "ends_on": "2028-03-15", "choices": 1, "min_age": 14, "winners": "top", "winners_count": 1}  # fmt: skip
+    backwards = client.post(reverse("votes_campaigns"), base)
+    assert backwards.status_code == 200 and "errorlist" in backwards.content.decode()
+    again = client.post(reverse("votes_campaigns"), {**base, "year": 2027, "starts_on": "2027-03-15",
+                                                     "ends_on": "2027-04-30"})  # fmt: skip
+    assert (
+        again.status_code == 200 and "errorlist" in again.content.decode()
+    )  # one per region and year
+    assert (
+        client.post(reverse("votes_campaigns"), {**base, "choices": 0, "year": "x"}).status_code
+        == 200
+    )
+    assert Campaign.objects.count() == 1
+    objects = reverse("votes_objects", args=[campaign.pk, municipality.pk])
+    wrong = client.post(objects, {"kind": "park", "name": "", "build_year": 1900, "latitude": "91"})
+    assert wrong.status_code == 200 and wrong.content.decode().count("errorlist") >= 3
+    huge = SimpleUploadedFile(
+        "big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (5 * 1024 * 1024), content_type="image/png"
+    )
+    too_big = client.post(
+        objects, {"kind": "yard", "name": "Двор", "build_year": 2028, "photo": huge}
+    )
+    assert "больше 5 МБ" in too_big.content.decode()
+    assert not VoteObject.objects.exists()
+    bad = client.post(
+        reverse("votes_place", args=[campaign.pk]), {"municipality": "x", "budget": "-1"}
+    )
+    assert bad.status_code == 302 and campaign.participations.count() == 1
+    refused = client.post(
+        reverse("votes_integrity", args=[campaign.pk]), {"votes": "1,x", "reason": "r"}
+    )
+    assert refused.status_code == 302 and not Vote.objects.exists()
