@@ -7,20 +7,15 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from agencies.models import Role, User
-from agencies.selectors import staff_context
+from agencies.models import User
 from reports.models import Report
 from reports.services import progress_key
+from signals_app.access import figures_regions_for
 
 
 def report_regions_for(*, user: User) -> list[int] | None:
     """Regions whose reports the user may see; None means every region."""
-    context = staff_context(user=user)
-    if context.is_superuser:
-        return None
-    if not context.roles & {Role.SUPERVISOR, Role.ANALYST}:
-        return []
-    return sorted(context.region_ids)
+    return figures_regions_for(user=user)
 
 
 def reports_for_user(*, user: User) -> QuerySet[Report]:

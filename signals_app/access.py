@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from django.utils.translation import gettext as _
+
 from agencies.models import Role, User
 from agencies.selectors import StaffContext, staff_context
+from signals_app.errors import ActionForbidden
 
 # Actor kinds. Agency roles come from memberships, centre roles from groups (agencies.Role).
 ANALYST = "analyst"
@@ -39,6 +42,20 @@ def kinds_in(context: StaffContext, signal: SignalLike) -> frozenset[str]:
 def actor_kinds(*, user: User, signal: SignalLike) -> frozenset[str]:
     """The roles the user holds for this signal: analyst, supervisor, executor, coordinator."""
     return kinds_in(staff_context(user=user), signal)
+
+
+def is_region_analyst(user: User, region_id: int) -> bool:
+    """Whether the user makes the decisions a region's analysts make outside a signal's
+    workflow (a mass incident, an early warning)."""
+    context = staff_context(user=user)
+    return context.is_superuser or context.is_centre(Role.ANALYST, region_id)
+
+
+def region_analyst_required(user: User, region_id: int, message: str | None = None) -> None:
+    """Refuse anyone but the region's analysts, with `message`."""
+    if is_region_analyst(user, region_id):
+        return
+    raise ActionForbidden(message or _("Only the region's analysts decide this."))
 
 
 def kinds_anywhere(*, user: User) -> frozenset[str]:
@@ -86,9 +103,17 @@ def user_may_act(*, user: User) -> bool:
     return context.is_superuser or Role.ANALYST in context.roles or bool(context.agency_roles)
 
 
+def figures_regions_for(*, user: User) -> list[int] | None:
+    """The regions whose figures (reports, the dashboard, early warnings) the user reads:
+    its supervisors' and analysts'; None means every region."""
+    context = staff_context(user=user)
+    if context.is_superuser:
+        return None
+    if not context.roles & {Role.SUPERVISOR, Role.ANALYST}:
+        return []
+    return sorted(context.region_ids)
+
+
 def user_may_report(*, user: User) -> bool:
     """Whether the user reads the centre's reports (supervisors and analysts)."""
-    context = staff_context(user=user)
-    return context.is_superuser or bool(
-        context.roles & {Role.SUPERVISOR, Role.ANALYST} and context.region_ids
-    )
+    return figures_regions_for(user=user) != []

@@ -20,10 +20,10 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Region, Role, User
-from agencies.selectors import staff_context
+from agencies.models import Region, User
+from signals_app.access import region_analyst_required
 from signals_app.choices import OPEN_STATUSES
-from signals_app.errors import ActionForbidden, InvalidInput
+from signals_app.errors import InvalidInput
 from signals_app.models import MassIncidentProposal, Signal, Subscription
 from signals_app.workflow.services import signal_merge
 
@@ -170,7 +170,9 @@ def mass_incident_confirm(
 
     Without a parent chosen, the proposal's mass incident, or else its earliest signal, leads.
     """
-    _require_analyst(actor, proposal.region_id)
+    region_analyst_required(
+        actor, proposal.region_id, _("Only the region's analysts decide on mass incidents.")
+    )
     with transaction.atomic():
         locked = MassIncidentProposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.state != MassIncidentProposal.State.PROPOSED:
@@ -198,7 +200,9 @@ def mass_incident_confirm(
 
 def mass_incident_dismiss(*, proposal: MassIncidentProposal, actor: User) -> None:
     """Not one event: the signals stay apart and are not proposed together again."""
-    _require_analyst(actor, proposal.region_id)
+    region_analyst_required(
+        actor, proposal.region_id, _("Only the region's analysts decide on mass incidents.")
+    )
     updated = MassIncidentProposal.objects.filter(
         pk=proposal.pk, state=MassIncidentProposal.State.PROPOSED
     ).update(
@@ -206,11 +210,3 @@ def mass_incident_dismiss(*, proposal: MassIncidentProposal, actor: User) -> Non
     )
     if not updated:
         raise InvalidInput(_("The proposal has been decided already."))
-
-
-def _require_analyst(actor: User, region_id: int) -> None:
-    context = staff_context(user=actor)
-    if context.is_superuser:
-        return
-    if Role.ANALYST not in context.roles or region_id not in context.region_ids:
-        raise ActionForbidden(_("Only the region's analysts decide on mass incidents."))
