@@ -5,6 +5,7 @@
 ingest: bench/ingest.py alone (HTTP → processed signal through the batch API, VK callbacks).
 webhooks: bench/webhooks.py alone (VK callbacks' answer time while analysts work).
 rollup: bench/rollup.py alone (the analytics' counts: their cost per batch of 1,000 signals).
+analytics: bench/analytics.py alone (early warning: recall, false alerts, time to detect).
 votes: bench/votes.py alone (verified residents voting over the public pages, identities racing).
 
 sla_sweep (after a `--keep` load, or alone with `--only sla_sweep` on a kept database): an idle
@@ -48,6 +49,7 @@ def main() -> int:
             "api",
             "votes",
             "rollup",
+            "analytics",
         ],
     )
     args = parser.parse_args()
@@ -93,7 +95,10 @@ def main() -> int:
     if args.only in (None, "rollup"):
         subprocess.run([sys.executable, str(ROOT / "bench" / "rollup.py")], check=True)
         print()
-    if args.only in ("ui", "reports", "api", "votes", "rollup"):
+    if args.only in (None, "analytics"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "analytics.py")], check=True)
+        print()
+    if args.only in ("ui", "reports", "api", "votes", "rollup", "analytics"):
         return 0
 
     database = fresh_database("bench")

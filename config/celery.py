@@ -81,6 +81,17 @@ app.conf.update(
             "schedule": 60.0,
             "options": {"expires": 50},
         },
+        # Early warning: the detector over every region's counts, and the morning letter.
+        "analytics-alerts": {
+            "task": "default.alerts_detect",
+            "schedule": 900.0,
+            "options": {"expires": 800},
+        },
+        "analytics-alerts-digest": {
+            "task": "default.alerts_digest",
+            "schedule": 900.0,
+            "options": {"expires": 800},
+        },
         # The outside bodies' answers past their deadline.
         "sla-forwards-sweep": {
             "task": "sla.forwards_sweep",

@@ -17,6 +17,7 @@ from signals_app.admin_base import DurationUnitField, ReadOnlyAdmin, WordedAdmin
 from signals_app.choices import OPEN_STATUSES, Channel, Priority, Status
 from signals_app.ingest.services import inbound_reprocess
 from signals_app.models import (
+    Alert,
     Attachment,
     Category,
     ClassificationRule,
@@ -531,6 +532,17 @@ class MassIncidentProposalAdmin(ReadOnlyAdmin):
     list_filter = ("region", "state")
     list_select_related = ("region", "parent", "decided_by")
     raw_id_fields = ("signals", "parent")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    """Opened by the detector, decided on the analysts' page; shown here for the record."""
+
+    list_display = ("__str__", "region", "kind", "observed", "expected", "state", "detected_at",
+                    "ended_at")  # fmt: skip
+    list_filter = ("region", "state", "kind")
+    list_select_related = ("region",)
+    raw_id_fields = ("municipality", "topic", "subtopic", "decided_by", "proposal")
 
 
 # The outbound package's own admin (webhook subscriptions, deliveries, attempts).

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from signals_app.analytics.early_warning import alerts_detect_all, alerts_morning_digest
 from signals_app.ingest.tasks import channels_poll, process_messages, sweep_pending
 from signals_app.outbound.tasks import deliver_reply, deliver_webhook
 from signals_app.outbound.tasks import sweep as outbound_sweep
@@ -37,7 +38,21 @@ def votes_phases() -> int:
     return phases_sweep()
 
 
+@shared_task(name="default.alerts_detect", acks_late=True, ignore_result=True)
+def alerts_detect() -> int:
+    """Early warning: every region's run over its counts."""
+    return alerts_detect_all().opened
+
+
+@shared_task(name="default.alerts_digest", acks_late=True, ignore_result=True)
+def alerts_digest() -> int:
+    """The analysts' morning letter of early warnings (08:00 in each region)."""
+    return alerts_morning_digest()
+
+
 __all__ = [
+    "alerts_detect",
+    "alerts_digest",
     "channels_poll",
     "citizen_news",
     "deliver_reply",

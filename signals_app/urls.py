@@ -1,7 +1,7 @@
 from django.urls import path
 
 from signals_app import views
-from signals_app.ui.views import answers, intake, queue, saved, signal, work
+from signals_app.ui.views import alerts, answers, intake, queue, saved, signal, work
 
 app_name = "signals_app"
 
@@ -36,6 +36,9 @@ urlpatterns = [
         views.mass_proposal_decide,
         name="mass_proposal_decide",
     ),
+    path("alerts/", alerts.alert_list, name="alert_list"),
+    path("alerts/<int:alert_id>/", alerts.alert_detail, name="alert_detail"),
+    path("alerts/<int:alert_id>/<str:decision>/", alerts.alert_decide, name="alert_decide"),
     # A signal's number is region-year-sequence (74-2026-000123): after the fixed paths above.
     path("<slug:number>/", signal.signal_detail, name="signal_detail"),
     path("<slug:number>/print/", signal.signal_print, name="signal_print"),

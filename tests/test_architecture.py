@@ -35,7 +35,7 @@ FLOORS: dict[str, int] = {
     "signals_app.ingest": 4, "signals_app.outbound": 4, "signals_app.sla": 4,
     "signals_app.privacy": 4, "signals_app.votes": 4, "signals_app.votes.models": 1,
     "signals_app.analytics": 4, "signals_app.analytics.models": 1,
-    "signals_app.analytics.rollup": 2,
+    "signals_app.analytics.rollup": 2, "signals_app.analytics.detect": 2,
     "reports": 4,
     # 5: the pages and the API
     "signals_app.ui": 5, "signals_app.api": 5, "signals_app.views": 5, "signals_app.urls": 5,

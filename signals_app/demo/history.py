@@ -294,3 +294,35 @@ def demo_signals_load(
             " signals_app_escalation"
         )
     return written
+
+
+def demo_outbreak_load(
+    *,
+    data: DemoReference,
+    place: str = "Копейск",
+    subtopic: str = "heating",
+    count: int = 36,
+    hours: int = 8,
+    seed: int = 75,
+) -> int:
+    """A spike in the last hours, for the early warning to find: `count` new signals of one
+    subtopic from one municipality (the demo's «отопление, Копейск»)."""
+    demo_refused_in_production()
+    now = timezone.now()
+    factory = _SignalFactory(data, seed, now, 1)
+    municipality = next(m for m in data.municipalities if m.name == place)
+    category, meta = next((c, m) for c, m in data.subtopics if c.code.endswith(subtopic))
+    streets = territory.CITY_STREETS.get(place, territory.GENERIC_STREETS)
+    plans = []
+    for index in range(count):
+        received = now - timedelta(hours=hours) + index * timedelta(hours=hours) / count
+        plan = factory.plan(received, 900_000 + index)
+        address = f"{factory.rnd.choice(streets)}, д. {factory.rnd.randint(1, 60)}"
+        text = factory.rnd.choice(meta["templates"]).format(
+            address=f"{place}, {address}", city=place, days=3, hours=12, route="1"
+        )
+        plan.fields.update(municipality_id=municipality.pk, category=category, text=text,
+                           address=address, priority=category.default_priority)  # fmt: skip
+        plans.append(SignalPlan(fields=plan.fields, steps=[], created_at=received, history=True))
+    signals_write(signals_prepare(plans, now=now, cache={}))
+    return count

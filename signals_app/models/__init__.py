@@ -1,6 +1,6 @@
 """The signals app's models (floor 1), one module per part; Django finds them all here."""
 
-from signals_app.analytics.models import DayCount, HourCount
+from signals_app.analytics.models import Alert, DayCount, HourCount
 from signals_app.ingest.models import (
     ClassificationRule,
     ImportJob,
@@ -43,6 +43,7 @@ from signals_app.votes.models import (
 )
 
 __all__ = [
+    "Alert",
     "AnswerTemplate",
     "Attachment",
     "Campaign",

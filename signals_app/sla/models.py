@@ -297,6 +297,9 @@ class Escalation(models.Model):
 class Notification(models.Model):
     """An in-app message to a user; e-mailed in digests."""
 
+    # Kinds whose body is the address of what they tell of (an export, an early warning).
+    LINK_KINDS = frozenset({"export", "webhook", "alert"})
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -341,3 +344,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def body_is_link(self) -> bool:
+        return self.kind in self.LINK_KINDS

@@ -6,7 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from signals_app.demo.history import demo_signals_load
+from signals_app.analytics.early_warning import alerts_detect
+from signals_app.demo.history import demo_outbreak_load, demo_signals_load
 from signals_app.demo.loader import DEMO_PASSWORD, demo_reference_load, demo_users_create
 from signals_app.demo.votes import demo_votes_load
 from signals_app.ingest.classifier import classifier_train
@@ -62,6 +63,10 @@ class Command(BaseCommand):
         written = demo_signals_load(
             data=data, count=count, seed=options["seed"], days=options["days"], progress=progress
         )
+        if written >= 1000:  # a history the early warning has a baseline in
+            demo_outbreak_load(data=data)
+            opened = alerts_detect(region=data.region).opened
+            self.stdout.write(f"Early warning: a spike planted today, {opened} alert(s) opened")
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"Loaded {written} signals in {elapsed:.1f} s"))
         if not options["no_classifier"]:
